@@ -1,0 +1,1 @@
+"""PagerDuty-compatible REST API emulator."""

@@ -1,0 +1,347 @@
+"""The snapshot: one immutable, self-describing record of a crawl.
+
+Layout of a snapshot directory::
+
+    SNAP/
+      manifest.json              what was crawled, when, from where, counts, checksums
+      collections/NAME.jsonl     the raw API objects, one JSON value per line, as returned
+
+A crawl writes into ``SNAP.partial/`` and renames it to ``SNAP`` only once every
+collection is finished and the manifest is written, so a directory named like a
+finished snapshot always is one (rename(2) of a directory is atomic). The partial
+directory keeps a journal of finished units of work, so ``crawl --resume`` can
+carry on from there; an exclusive lock on it keeps two crawls apart.
+
+The format is versioned (``format_version``); ``load`` reads every version up to
+``FORMAT_VERSION`` and refuses newer ones with a clear message. The token is never
+handed to this module, so it cannot end up in a snapshot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from audit import __version__
+from audit.errors import SnapshotError, UserError
+
+FORMAT = "pd-audit-snapshot"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+JOURNAL = "journal.jsonl"
+LOCK = ".lock"
+
+# Every collection a snapshot may hold, and what one line of it is. Lines are the
+# API's objects exactly as returned, except where a sub-collection needs its parent
+# named (team members carry no team of their own).
+COLLECTIONS: dict[str, str] = {
+    "abilities": "an ability name (string), from GET /abilities",
+    "teams": "a team object, from GET /teams",
+    "team_members": '{"team_id": ID, "member": object from GET /teams/{id}/members}',
+    "users": "a user object with contact_methods, notification_rules and teams included",
+    "services": "a service object with integrations included",
+    "escalation_policies": "an escalation policy object with its escalation_rules",
+    "schedules": "a v2 schedule from GET /schedules/{id}?since&until (layers, overrides, final_schedule)",
+    "schedules_v3": "a shift-based schedule from GET /v3/schedules/{id}?include[]=final_schedule",
+    "oncalls": "an on-call entry from GET /oncalls over the window",
+    "business_services": "a business service object",
+    "service_dependencies": "a dependency relationship (deduplicated by id)",
+    "standards": "a service standard, from GET /standards",
+    "standards_scores": "a resource's standards score, from GET /standards/scores/technical_services",
+}
+
+
+def _utf8_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+
+
+def partial_path(out: Path) -> Path:
+    return out.with_name(out.name + ".partial")
+
+
+@dataclasses.dataclass
+class CollectionStatus:
+    """How a collection ended: complete, or unavailable with the API's reason."""
+
+    status: str  # "complete" | "unavailable"
+    count: int = 0
+    http_status: int | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"status": self.status, "count": self.count}
+        if self.status != "complete":
+            data["http_status"] = self.http_status
+            data["reason"] = self.reason
+        return data
+
+
+class SnapshotWriter:
+    """Writes a snapshot into ``OUT.partial/`` and publishes it atomically.
+
+    Units of work (a page of a list, one object's detail) are appended whole:
+    their lines first, then a journal entry recording the collection file's size.
+    On resume every collection file is cut back to the last journalled size, so a
+    unit that was being written when the crawl died is fetched again, not doubled.
+    """
+
+    def __init__(self, out: Path, *, resume: bool = False, force: bool = False):
+        self.out = Path(out)
+        self.partial = partial_path(self.out)
+        if self.out.exists() and not force:
+            raise UserError(f"{self.out} already exists; choose another --output or pass --force")
+        if self.partial.exists() and not resume:
+            raise UserError(
+                f"{self.partial} holds an interrupted crawl; pass --resume to continue it "
+                "or delete it to start over"
+            )
+        if resume and not self.partial.exists():
+            raise UserError(f"nothing to resume: {self.partial} does not exist")
+        (self.partial / "collections").mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(self.partial / LOCK, "w")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            raise UserError(f"another crawl is writing {self.partial}") from None
+        self.done_units: set[str] = set()
+        self.state: dict[str, Any] = {}
+        self._files: dict[str, Any] = {}
+        sizes: dict[str, int] = {}
+        journal = self.partial / JOURNAL
+        if journal.exists():
+            for line in journal.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:
+                    break  # a journal line cut short by a crash: everything after it is redone
+                self.done_units.add(entry["unit"])
+                if entry.get("collection"):
+                    sizes[entry["collection"]] = entry["size"]
+                self.state.update(entry.get("state", {}))
+            # Rewrite the journal without a torn tail line.
+            journal.write_text(
+                "".join(_utf8_json(e) + "\n" for e in self._journal_entries(journal)),
+                encoding="utf-8",
+            )
+        for path in (self.partial / "collections").glob("*.jsonl"):
+            name = path.stem
+            keep = sizes.get(name, 0)
+            if path.stat().st_size != keep:
+                with open(path, "r+b") as fh:
+                    fh.truncate(keep)
+        self._journal = open(journal, "a", encoding="utf-8")
+
+    @staticmethod
+    def _journal_entries(journal: Path) -> Iterator[dict[str, Any]]:
+        for line in journal.read_text(encoding="utf-8").splitlines():
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                return
+
+    def existing(self, collection: str) -> Iterator[Any]:
+        """Objects already written to a collection (by an earlier, resumed run)."""
+        path = self.partial / "collections" / f"{collection}.jsonl"
+        if path.exists():
+            with open(path, encoding="utf-8") as fh:
+                for line in fh:
+                    yield json.loads(line)
+
+    def write_unit(
+        self,
+        unit: str,
+        collection: str | None,
+        objects: list[Any],
+        state: dict[str, Any] | None = None,
+    ) -> None:
+        """Append one finished unit of work and journal it (durably)."""
+        entry: dict[str, Any] = {"unit": unit}
+        if collection is not None:
+            if collection not in COLLECTIONS:
+                raise ValueError(f"unknown collection {collection}")
+            fh = self._files.get(collection)
+            if fh is None:
+                fh = open(self.partial / "collections" / f"{collection}.jsonl", "a", encoding="utf-8")
+                self._files[collection] = fh
+            if objects:
+                fh.write("".join(_utf8_json(o) + "\n" for o in objects))
+            fh.flush()
+            os.fsync(fh.fileno())
+            entry["collection"] = collection
+            entry["size"] = fh.tell()
+        if state:
+            entry["state"] = state
+            self.state.update(state)
+        self._journal.write(_utf8_json(entry) + "\n")
+        self._journal.flush()
+        os.fsync(self._journal.fileno())
+        self.done_units.add(unit)
+
+    def finish(self, manifest: dict[str, Any]) -> Path:
+        """Checksum the collections, write the manifest and publish the snapshot."""
+        for fh in self._files.values():
+            fh.close()
+        self._files.clear()
+        collections = manifest.setdefault("collections", {})
+        for path in sorted((self.partial / "collections").glob("*.jsonl")):
+            info = collections.setdefault(path.stem, {"status": "complete", "count": 0})
+            info["file"] = f"collections/{path.name}"
+            info["sha256"] = _sha256(path)
+        for name, info in collections.items():
+            if info.get("status") == "complete" and "file" not in info:
+                # A complete collection with no objects still gets its (empty) file,
+                # so "empty" and "missing" are never confused by a reader.
+                path = self.partial / "collections" / f"{name}.jsonl"
+                path.touch()
+                info["file"] = f"collections/{path.name}"
+                info["sha256"] = _sha256(path)
+        full = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "tool_version": __version__,
+            **manifest,
+        }
+        tmp = self.partial / (MANIFEST + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(full, fh, indent=2, ensure_ascii=False, sort_keys=True)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.partial / MANIFEST)
+        self._journal.close()
+        (self.partial / JOURNAL).unlink()
+        if self.out.exists():  # only reachable with force=True
+            shutil.rmtree(self.out)
+        os.rename(self.partial, self.out)
+        _fsync_dir(self.out.parent)
+        (self.out / LOCK).unlink(missing_ok=True)
+        self._lock_file.close()
+        return self.out
+
+    def close(self) -> None:
+        """Leave the partial snapshot in place for --resume (after an error)."""
+        for fh in self._files.values():
+            fh.close()
+        self._files.clear()
+        if not self._journal.closed:
+            self._journal.close()
+        self._lock_file.close()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """A finished snapshot, read back. Collections are read lazily, line by line."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def window(self) -> dict[str, Any]:
+        return self.manifest["window"]
+
+    def available(self, name: str) -> bool:
+        return self.manifest["collections"].get(name, {}).get("status") == "complete"
+
+    def unavailable_reason(self, name: str) -> str | None:
+        info = self.manifest["collections"].get(name)
+        if info is None:
+            return f"the snapshot has no {name} collection"
+        if info.get("status") != "complete":
+            return info.get("reason") or f"{name} was unavailable"
+        return None
+
+    def iter(self, name: str) -> Iterator[Any]:
+        """The raw objects of a collection, in the order they were crawled."""
+        info = self.manifest["collections"].get(name)
+        if info is None or info.get("status") != "complete":
+            return
+        path = self.path / info["file"]
+        with open(path, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    raise SnapshotError(
+                        f"{path}: line {number} is not valid JSON (the snapshot is corrupt)"
+                    ) from None
+
+    def collection(self, name: str) -> list[Any]:
+        return list(self.iter(name))
+
+
+def load(path: str | os.PathLike[str], *, verify: bool = True) -> Snapshot:
+    """Open a finished snapshot, checking format, version and (optionally) checksums."""
+    root = Path(path)
+    if not root.exists():
+        if partial_path(root).exists():
+            raise SnapshotError(
+                f"{root} is an unfinished crawl ({partial_path(root).name}); resume it with crawl --resume"
+            )
+        raise SnapshotError(f"{root}: no such snapshot")
+    if root.name.endswith(".partial"):
+        raise SnapshotError(f"{root} is an unfinished crawl; resume it with crawl --resume")
+    if not root.is_dir():
+        raise SnapshotError(f"{root} is not a snapshot directory")
+    manifest_path = root / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SnapshotError(f"{root}: no {MANIFEST}; not a pd-audit snapshot") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SnapshotError(f"{manifest_path}: not valid JSON ({exc.__class__.__name__})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise SnapshotError(f"{manifest_path}: not a pd-audit snapshot manifest")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise SnapshotError(f"{manifest_path}: invalid format_version {version!r}")
+    if version > FORMAT_VERSION:
+        raise SnapshotError(
+            f"{root} is snapshot format {version}, newer than this pd-audit reads "
+            f"({FORMAT_VERSION}); upgrade pd-audit"
+        )
+    manifest = _upgrade(manifest)
+    for key in ("window", "collections"):
+        if not isinstance(manifest.get(key), dict):
+            raise SnapshotError(f"{manifest_path}: missing or invalid {key!r}")
+    for name, info in manifest["collections"].items():
+        if not isinstance(info, dict) or info.get("status") not in ("complete", "unavailable"):
+            raise SnapshotError(f"{manifest_path}: collection {name!r} has no valid status")
+        if info["status"] != "complete":
+            continue
+        file = root / str(info.get("file", ""))
+        if not file.is_file() or file.resolve().parent != (root / "collections").resolve():
+            raise SnapshotError(f"{root}: collection file for {name!r} is missing")
+        if verify and _sha256(file) != info.get("sha256"):
+            raise SnapshotError(f"{file}: checksum mismatch (the snapshot was modified or is corrupt)")
+    return Snapshot(root, manifest)
+
+
+def _upgrade(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older manifest up to FORMAT_VERSION (one step per version)."""
+    # Version 1 is the first format; later versions add their steps here, so a
+    # snapshot from any earlier release stays readable.
+    return manifest
