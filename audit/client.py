@@ -1,0 +1,262 @@
+"""The one PagerDuty API client pd-audit uses: region, CA bundle, pacing, bounded retries.
+
+Every request goes through ``pagerduty.RestApiV2Client``. Its own retry loop is
+switched off (it retries 429 forever and sleeps on a fixed curve that ignores
+``ratelimit-reset``); this module puts a bounded one around it instead:
+
+* 429: wait until ``ratelimit-reset`` (plus jitter) and try again, at most
+  ``max_attempts`` times; the wait is shared by every thread through the pacer.
+* 5xx, dropped connections, timeouts: exponential back-off with full jitter,
+  at most ``max_attempts`` times.
+* 401: stop at once (the token or the region is wrong).
+* 402/403: ``Unavailable`` (the plan or token cannot read it; the crawl goes on).
+* other 4xx: ``ApiError`` with PagerDuty's code and message (the crawler decides).
+
+The token is handed to the library and never kept, printed or put in an error.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx2
+import pagerduty
+
+from audit.errors import CrawlError
+
+REGION_URLS = {
+    "us": "https://api.pagerduty.com",
+    "eu": "https://api.eu.pagerduty.com",
+}
+RETRIED_STATUSES = (429, 500, 502, 503, 504)
+DEFAULT_MAX_RATE = 900  # requests/minute: PagerDuty allows 960, leave room for other tools
+DEFAULT_TIMEOUT = 30.0
+
+
+class ApiError(Exception):
+    """A 4xx answer other than 401/402/403/429: the request itself was refused."""
+
+    def __init__(self, endpoint: str, status: int, code: int | None, message: str):
+        super().__init__(f"{endpoint}: HTTP {status}" + (f" code {code}" if code else "") + f": {message}")
+        self.endpoint = endpoint
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class Unavailable(Exception):
+    """402/403: the account's plan or the token's scope cannot read this."""
+
+    def __init__(self, endpoint: str, status: int, message: str):
+        super().__init__(f"{endpoint}: HTTP {status}: {message}")
+        self.endpoint = endpoint
+        self.status = status
+        self.message = message
+
+
+class Pacer:
+    """Spaces requests evenly under a rate and holds everyone back after a 429.
+
+    A slot schedule shared by all threads: each request takes the next free slot,
+    ``60 / per_minute`` seconds after the previous one. When the server says how
+    much of its budget is left (``ratelimit-remaining``/``ratelimit-reset``) and it
+    is nearly spent, the next slot moves to the reset instant, so we slow down
+    before a 429 rather than after one.
+    """
+
+    def __init__(
+        self,
+        per_minute: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        reserve: int = 2,
+    ):
+        if per_minute <= 0:
+            raise ValueError("per_minute must be positive")
+        self.interval = 60.0 / per_minute
+        self.clock = clock
+        self.sleep = sleep
+        self.reserve = reserve
+        self._next_slot = clock()
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self.clock()
+            slot = max(self._next_slot, now)
+            self._next_slot = slot + self.interval
+        if slot > now:
+            self.sleep(slot - now)
+
+    def hold_until(self, seconds_from_now: float) -> None:
+        with self._lock:
+            self._next_slot = max(self._next_slot, self.clock() + seconds_from_now)
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        remaining = _number(headers.get("ratelimit-remaining"))
+        reset = _number(headers.get("ratelimit-reset"))
+        if remaining is not None and reset is not None and remaining <= self.reserve:
+            self.hold_until(reset)
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class ApiClient:
+    """GETs JSON from a PagerDuty-compatible REST API, politely and countably."""
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = REGION_URLS["us"],
+        ca_bundle: str | None = None,
+        transport: httpx2.BaseTransport | None = None,
+        max_rate_per_minute: float = DEFAULT_MAX_RATE,
+        max_attempts: int = 8,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ):
+        if not base_url.startswith("https://"):
+            raise CrawlError(f"the API URL must use https: {base_url}")
+        kwargs: dict[str, Any] = {}
+        if transport is not None:
+            kwargs["transport"] = transport
+        if ca_bundle is not None:
+            kwargs["verify"] = ca_bundle
+        self._client = pagerduty.RestApiV2Client(token, base_url=base_url, **kwargs)
+        # One attempt inside the library; the loop below owns retries. A status in
+        # `retry` whose attempts are over is handed back to us instead of being
+        # retried (max_http_attempts < 0 makes every listed status "over").
+        self._client.retry = {status: 1 for status in RETRIED_STATUSES}
+        self._client.max_http_attempts = -1
+        self._client.max_network_attempts = 0
+        self._client.timeout = timeout
+        self.base_url = base_url.rstrip("/")
+        self.pacer = Pacer(max_rate_per_minute, clock=clock, sleep=sleep)
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.requests: Counter[str] = Counter()  # successful and failed attempts, by endpoint
+        self.throttled = 0  # 429s received
+        self.retries = 0
+        self._count_lock = threading.Lock()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get(self, template: str, params: Mapping[str, Any] | None = None, **path: str) -> dict[str, Any]:
+        """GET ``template`` (e.g. ``/schedules/{id}``) and return its JSON body."""
+        url = template.format(**path) if path else template
+        endpoint = f"GET {template}"
+        last_problem = ""
+        for attempt in range(1, self.max_attempts + 1):
+            self.pacer.wait()
+            with self._count_lock:
+                self.requests[endpoint] += 1
+            try:
+                response = self._client.get(url, params=dict(params or {}))
+            except pagerduty.HttpError as exc:  # the library raises on 401 itself
+                if exc.response is not None and exc.response.status_code == 401:
+                    raise _unauthorized(endpoint) from None
+                raise CrawlError(f"{endpoint}: {exc.__class__.__name__}") from None
+            except pagerduty.Error as exc:
+                # The library gives up on the first network error (max_network_attempts=0);
+                # its cause is the httpx2 transport error: a dropped connection or a timeout.
+                cause = exc.__cause__ or exc
+                last_problem = _describe_network_error(cause)
+                self._back_off(attempt)
+                continue
+            status = response.status_code
+            self.pacer.observe(response.headers)
+            if 200 <= status < 300:
+                if status == 204:
+                    return {}
+                try:
+                    return response.json()
+                except ValueError:
+                    # A body cut short in transit: as transient as a dropped connection.
+                    last_problem = "a truncated or invalid JSON body"
+                    self._back_off(attempt)
+                    continue
+            if status == 401:
+                raise _unauthorized(endpoint)
+            if status in (402, 403):
+                raise Unavailable(endpoint, status, _error_message(response))
+            if status == 429:
+                with self._count_lock:
+                    self.throttled += 1
+                reset = _number(response.headers.get("ratelimit-reset"))
+                wait = reset if reset is not None else self._backoff_delay(attempt)
+                # Hold every thread back until the window resets; jitter spreads the restart.
+                self.pacer.hold_until(wait + self.rng.uniform(0, min(1.0, wait * 0.1 + 0.05)))
+                last_problem = "HTTP 429 (rate limited)"
+                self._count_retry()
+                continue
+            if status >= 500:
+                last_problem = f"HTTP {status}"
+                self._back_off(attempt)
+                continue
+            code, message = _error_code_message(response)
+            raise ApiError(endpoint, status, code, message)
+        raise CrawlError(f"{endpoint} ({url}): gave up after {self.max_attempts} attempts: {last_problem}")
+
+    def _count_retry(self) -> None:
+        with self._count_lock:
+            self.retries += 1
+
+    def _backoff_delay(self, attempt: int) -> float:
+        return self.rng.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
+
+    def _back_off(self, attempt: int) -> None:
+        self._count_retry()
+        if attempt < self.max_attempts:
+            self.sleep(self._backoff_delay(attempt))
+
+
+def _unauthorized(endpoint: str) -> CrawlError:
+    return CrawlError(
+        f"{endpoint}: the API refused the token (HTTP 401); check the token, and --region or "
+        "--api-url (a key sent to the wrong region is refused)"
+    )
+
+
+def _describe_network_error(exc: BaseException) -> str:
+    if isinstance(exc, httpx2.TimeoutException):
+        return "a timeout"
+    if isinstance(exc, httpx2.TransportError):
+        return f"a network error ({exc.__class__.__name__})"
+    return exc.__class__.__name__
+
+
+def _error_code_message(response: httpx2.Response) -> tuple[int | None, str]:
+    try:
+        error = response.json().get("error", {})
+        code = error.get("code")
+        message = error.get("message") or response.reason_phrase
+        errors = error.get("errors")
+        if errors:
+            message = f"{message} ({'; '.join(map(str, errors))})"
+        return (int(code) if isinstance(code, (int, str)) and str(code).isdigit() else None), str(message)
+    except (ValueError, AttributeError):
+        return None, response.reason_phrase or f"HTTP {response.status_code}"
+
+
+def _error_message(response: httpx2.Response) -> str:
+    return _error_code_message(response)[1]

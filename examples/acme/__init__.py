@@ -1,0 +1,1 @@
+"""The bundled example account (package data for `pd-audit demo`)."""
