@@ -107,6 +107,7 @@ def crawl_options(fn: Any) -> Any:
                      help="Requests per minute (PagerDuty allows 960 per credential)."),
         click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
                      help="Concurrent requests."),
+        click.option("--skip", help="Collections to leave out, comma-separated (e.g. service_dependencies)."),
         click.option("--resume", is_flag=True, help="Continue an interrupted crawl into the same --output."),
         click.option("--force", is_flag=True, help="Replace an existing snapshot at --output."),
         click.option("--quiet", is_flag=True, help="No progress on stderr."),
@@ -168,8 +169,9 @@ def _run_crawl(client: Any, output: Path, opts: dict[str, Any], subdomain: str |
     if opts["since"] is not None or not opts["resume"]:
         window = Window(opts["since"] or datetime.now(timezone.utc).replace(microsecond=0), opts["window"])
     team_ids = [t.strip() for t in opts["teams"].split(",") if t.strip()] if opts["teams"] else None
+    skip = [s.strip() for s in opts["skip"].split(",") if s.strip()] if opts["skip"] else []
     path, fields = crawl_to_snapshot(
-        client, output, window, team_ids=team_ids, resume=opts["resume"], force=opts["force"],
+        client, output, window, team_ids=team_ids, skip=skip, resume=opts["resume"], force=opts["force"],
         workers=opts["workers"], progress=StderrProgress(opts["quiet"]), subdomain=subdomain,
     )
     if not opts["quiet"]:

@@ -38,6 +38,9 @@ V3_PAGE = 1_000
 TEAM_BATCH = 40  # team ids per request: keeps URLs short (each id costs ~24 bytes)
 SCORES_BATCH = 100  # /standards/scores takes at most 100 ids
 MAX_WINDOW_DAYS = 90
+# Collections a crawl may leave out on purpose (rules that need them report "excluded").
+# Service dependencies cost one request per service: the largest share of a big crawl.
+SKIPPABLE = ("service_dependencies", "standards", "standards_scores", "oncalls", "business_services")
 
 
 def iso(moment: datetime) -> str:
@@ -116,6 +119,7 @@ class Crawler:
         window: Window,
         *,
         team_ids: list[str] | None = None,
+        skip: Iterable[str] = (),
         workers: int = 8,
         progress: Progress | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
@@ -124,6 +128,11 @@ class Crawler:
         self.writer = writer
         self.window = window
         self.scope_team_ids = team_ids
+        self.skip = set(skip)
+        unknown = self.skip - set(SKIPPABLE)
+        if unknown:
+            raise CrawlError(f"--skip: {', '.join(sorted(unknown))} cannot be skipped "
+                             f"(choose from {', '.join(SKIPPABLE)})")
         self.workers = workers
         self.progress = progress or Progress()
         self.now = now
@@ -216,6 +225,9 @@ class Crawler:
                 future.result()
 
     def _collection(self, name: str, fn: Callable[[], None]) -> None:
+        if name in self.skip:
+            self._unavailable(name, None, "skipped (--skip)")
+            return
         try:
             fn()
         except Unavailable as exc:
@@ -667,6 +679,7 @@ def crawl_to_snapshot(
     window: Window | None,
     *,
     team_ids: list[str] | None = None,
+    skip: Iterable[str] = (),
     resume: bool = False,
     force: bool = False,
     workers: int = 8,
@@ -694,7 +707,12 @@ def crawl_to_snapshot(
         )
     if "window" not in writer.state:
         writer.write_unit("window", None, [], state={"window": window.to_json()})
-    crawler = Crawler(client, writer, window, team_ids=team_ids, workers=workers, progress=progress)
+    try:
+        crawler = Crawler(client, writer, window, team_ids=team_ids, skip=skip, workers=workers,
+                          progress=progress)
+    except BaseException:
+        writer.close()
+        raise
     try:
         fields = crawler.run()
     except BaseException:

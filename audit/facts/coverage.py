@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import enum
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -118,10 +119,10 @@ def schedule_intervals(
             if wanted_sources is not None:
                 raise ValueError("sources= applies to v3 computed shift assignments only")
             user_id, start, end = _read_v2_entry(entry, position, open_end)
-        if user_id is None:
-            continue
         if end < start:
             raise SnapshotError(f"schedule entry {position}: ends before it starts")
+        if user_id is None:
+            continue
         user_ids.append(user_id)
         starts.append(start)
         ends.append(end)
@@ -177,8 +178,8 @@ def _read_v3_assignment(
     start = parse_timestamp(entry.get("start_time"), f"{where} start_time")
     end = parse_timestamp(entry.get("end_time"), f"{where} end_time")
     if wanted_sources is not None:
-        source = entry.get("source") or {}
-        if source.get("type") not in wanted_sources:
+        source = entry.get("source")
+        if not isinstance(source, Mapping) or source.get("type") not in wanted_sources:
             return None, start, end
     member = entry.get("member")
     member_type = member.get("type") if isinstance(member, Mapping) else None
@@ -256,9 +257,7 @@ class Promise(enum.StrEnum):
     NONE = "none"
 
 
-def promise_window(
-    window: Window, kind: Promise | str, support_hours: Mapping[str, Any] | None = None
-) -> IntervalSet:
+def promise_window(window: Window, kind: Promise | str, support_hours: Mapping[str, Any] | None = None) -> IntervalSet:
     """The part of ``window`` a service promises to be covered.
 
     24/7: all of it. Support hours: PagerDuty's ``fixed_time_per_day`` support
@@ -313,9 +312,10 @@ def local_daily_intervals(
     """Every ``[start, end)`` of local wall-clock time on the given ISO weekdays, within ``window``.
 
     ``end`` at or before ``start`` runs into the next day (22:00-06:00 is a night;
-    09:00-09:00 a whole day). A local time the clocks skip (02:30 on a
-    spring-forward day) means the instant the clocks jump to; an ambiguous one (a
-    fall-back hour) its first occurrence.
+    09:00-09:00 a whole day). A local time the clocks skip is read with the offset
+    in force before the change (01:30 on London's spring-forward day is 01:30 GMT,
+    the instant the clocks read 02:30 BST); an ambiguous one (a fall-back hour)
+    means its first occurrence.
     """
     if not isinstance(time_zone, str):
         raise SnapshotError(f"time zone must be a name, got {time_zone!r}")
@@ -371,10 +371,7 @@ def policy_coverage(
     return PolicyCoverage(
         levels=tuple(coverage(level, promised, **tolerance) for level in level_sets),
         any_level=coverage(union_all(level_sets), promised, **tolerance),
-        backups=tuple(
-            coverage(backup, primary, **tolerance)
-            for primary, backup in zip(level_sets, level_sets[1:], strict=False)
-        ),
+        backups=tuple(coverage(backup, primary, **tolerance) for primary, backup in itertools.pairwise(level_sets)),
     )
 
 
@@ -412,16 +409,26 @@ def handoffs(by_user: Mapping[str, IntervalSet]) -> list[Handoff]:
     users = sorted(by_user)
     if not users:
         return []
+    counts = [len(by_user[user]) for user in users]
+    owners = np.repeat(np.arange(len(users)), counts)
     start_times = np.concatenate([by_user[user].starts for user in users])
     end_times = np.concatenate([by_user[user].ends for user in users])
-    start_owner = np.repeat(np.arange(len(users)), [len(by_user[user]) for user in users])
+    start_order, end_order = np.argsort(start_times, kind="stable"), np.argsort(end_times, kind="stable")
+    sorted_starts, sorted_ends = start_times[start_order], end_times[end_order]
     instants = np.intersect1d(start_times, end_times)
-    result = []
-    for instant in instants.tolist():
-        coming = sorted(users[i] for i in start_owner[start_times == instant])
-        going = sorted(users[i] for i in start_owner[end_times == instant])
-        result.append(Handoff(from_epoch(instant), tuple(going), tuple(coming)))
-    return result
+
+    def owners_at(sorted_times: np.ndarray, order: np.ndarray, instant: int) -> tuple[str, ...]:
+        first, last = np.searchsorted(sorted_times, [instant, instant + 1])
+        return tuple(sorted(users[owner] for owner in owners[order[first:last]].tolist()))
+
+    return [
+        Handoff(
+            from_epoch(instant),
+            owners_at(sorted_ends, end_order, instant),
+            owners_at(sorted_starts, start_order, instant),
+        )
+        for instant in instants.tolist()
+    ]
 
 
 @dataclass(frozen=True)
@@ -521,6 +528,22 @@ def _turns(mine: IntervalSet, others: IntervalSet) -> tuple[Turn, ...]:
     )
 
 
+def time_zone_spread_hours(time_zones: Iterable[str], moments: Iterable[datetime]) -> float:
+    """The widest gap between the people's UTC offsets at any of ``moments`` (OC-08).
+
+    Give the window's start and end at least: zones that change clocks on
+    different dates are an hour closer or further apart for a few weeks.
+    """
+    zones = [time_zone_info(name) for name in set(time_zones)]
+    if not zones:
+        return 0.0
+    widest = timedelta(0)
+    for moment in moments:
+        offsets = [moment.astimezone(zone).utcoffset() or timedelta(0) for zone in zones]
+        widest = max(widest, max(offsets) - min(offsets))
+    return widest / timedelta(hours=1)
+
+
 # --- describing gaps --------------------------------------------------------------
 
 
@@ -577,39 +600,46 @@ def describe_gaps(gaps: IntervalSet, time_zone: str, window: Window | None = Non
 # holds on at least this share of them (DST days are an hour longer or shorter).
 _PATTERN_MIN_DAYS = {"weekdays": 3, "weekends": 2}
 _PATTERN_MIN_SHARE = 0.75
+_WHOLE_DAY = "whole day"
 
 
 def _daily_pattern(gaps: IntervalSet, time_zone: str, window: Window) -> str | None:
-    uncovered_by_kind = _uncovered_per_local_day(gaps, time_zone, as_interval_set(window))
-    typical: dict[str, tuple[int, str]] = {}
-    for kind, per_day in uncovered_by_kind.items():
+    typical: dict[str, tuple[int | str, str]] = {}
+    for kind, per_day in _uncovered_per_local_day(gaps, time_zone, as_interval_set(window)).items():
         if len(per_day) < _PATTERN_MIN_DAYS[kind]:
             return None
-        seconds, count = collections.Counter(per_day).most_common(1)[0]
+        amount, count = collections.Counter(per_day).most_common(1)[0]
         if count < _PATTERN_MIN_SHARE * len(per_day):
             return None
-        typical[kind] = (seconds, "" if count == len(per_day) else "most ")
-    (weekday_seconds, weekday_most), (weekend_seconds, weekend_most) = typical["weekdays"], typical["weekends"]
-    if not weekday_seconds and not weekend_seconds:
+        typical[kind] = (amount, "" if count == len(per_day) else "most ")
+    (weekday_amount, weekday_most), (weekend_amount, weekend_most) = typical["weekdays"], typical["weekends"]
+    if not weekday_amount and not weekend_amount:
         return None
-    if weekday_seconds == weekend_seconds and not weekday_most and not weekend_most:
-        return f"{format_duration(weekday_seconds)} every day"
-    phrases = [
-        (weekday_seconds, f"on {weekday_most}weekdays"),
-        (weekend_seconds, f"at {weekend_most}weekends"),
-    ]
-    # The uncovered part first: "24 h a day at weekends, none on weekdays".
+    if weekday_amount == weekend_amount and not weekday_most and not weekend_most:
+        if weekday_amount == _WHOLE_DAY:
+            return "all day every day"
+        return f"{format_duration(int(weekday_amount))} every day"
+    phrases = [(weekday_amount, f"on {weekday_most}weekdays"), (weekend_amount, f"at {weekend_most}weekends")]
+    # The uncovered part first: "all day at weekends, none on weekdays".
     phrases.sort(key=lambda phrase: phrase[0] == 0)
-    return ", ".join(
-        f"{format_duration(seconds)} a day {place}" if seconds else f"none {place}" for seconds, place in phrases
-    )
+    return ", ".join(f"{_per_day(amount)} {place}" for amount, place in phrases)
 
 
-def _uncovered_per_local_day(gaps: IntervalSet, time_zone: str, window: IntervalSet) -> dict[str, list[int]]:
-    """Uncovered seconds on each whole local calendar day inside the window, by weekday/weekend."""
+def _per_day(amount: int | str) -> str:
+    if amount == _WHOLE_DAY:
+        return "all day"
+    return f"{format_duration(int(amount))} a day" if amount else "none"
+
+
+def _uncovered_per_local_day(gaps: IntervalSet, time_zone: str, window: IntervalSet) -> dict[str, list[int | str]]:
+    """Uncovered seconds on each whole local calendar day inside the window, by weekday/weekend.
+
+    A day uncovered from midnight to midnight counts as a whole day whatever its
+    length, so a 23-hour DST Sunday still reads as "all day".
+    """
     zone = time_zone_info(time_zone)
     span = window.span
-    per_kind: dict[str, list[int]] = {"weekdays": [], "weekends": []}
+    per_kind: dict[str, list[int | str]] = {"weekdays": [], "weekends": []}
     if span is None:
         return per_kind
     day: date = span.start.astimezone(zone).date()
@@ -621,7 +651,8 @@ def _uncovered_per_local_day(gaps: IntervalSet, time_zone: str, window: Interval
         )
         if measure(intersection(day_set, window)) == measure(day_set):
             kind = "weekdays" if day.isoweekday() in WEEKDAYS else "weekends"
-            per_kind[kind].append(measure(intersection(gaps, day_set)))
+            uncovered = measure(intersection(gaps, day_set))
+            per_kind[kind].append(_WHOLE_DAY if uncovered == measure(day_set) else uncovered)
         day = next_day
     return per_kind
 
@@ -629,15 +660,15 @@ def _uncovered_per_local_day(gaps: IntervalSet, time_zone: str, window: Interval
 __all__ = [
     "ALL_DAYS",
     "BACK_TO_BACK_SLACK",
+    "OVERRIDE_SOURCES",
+    "WEEKDAYS",
     "Coverage",
     "Handoff",
-    "OVERRIDE_SOURCES",
     "PersonLoad",
     "PolicyCoverage",
     "Promise",
     "RenderedSchedule",
     "Turn",
-    "WEEKDAYS",
     "coverage",
     "describe_gaps",
     "format_duration",
@@ -654,4 +685,5 @@ __all__ = [
     "schedule_intervals",
     "support_hours_intervals",
     "time_zone_info",
+    "time_zone_spread_hours",
 ]

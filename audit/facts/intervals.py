@@ -56,7 +56,7 @@ class IntervalSet:
     :meth:`empty`; combine them with the module's functions.
     """
 
-    __slots__ = ("starts", "ends")
+    __slots__ = ("ends", "starts")
 
     starts: np.ndarray
     ends: np.ndarray
@@ -255,6 +255,17 @@ def clip(intervals: IntervalSet, window: Window) -> IntervalSet:
 def measure(intervals: IntervalSet) -> int:
     """Total length in seconds."""
     return int(np.sum(intervals.ends - intervals.starts))
+
+
+def contains(intervals: IntervalSet, moments: Iterable[datetime]) -> list[bool]:
+    """For each moment, whether the set holds it (a start is inside, an end is not)."""
+    instants = np.fromiter((to_epoch(moment) for moment in moments), np.int64)
+    if not intervals:
+        return [False] * len(instants)
+    # The last interval starting at or before each instant holds it if it has not ended yet.
+    candidate = np.searchsorted(intervals.starts, instants, side="right") - 1
+    inside = (candidate >= 0) & (intervals.ends[np.maximum(candidate, 0)] > instants)
+    return inside.tolist()
 
 
 def drop_shorter_than(intervals: IntervalSet, seconds: float) -> IntervalSet:

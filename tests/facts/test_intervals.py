@@ -13,6 +13,7 @@ from audit.facts.intervals import (
     Interval,
     IntervalSet,
     clip,
+    contains,
     difference,
     drop_shorter_than,
     format_intervals,
@@ -63,7 +64,9 @@ class TestNormalising:
 
     def test_offsets_are_converted_to_utc(self):
         new_york_winter = timezone(timedelta(hours=-5))
-        shift = spans((datetime(2027, 1, 4, 9, tzinfo=new_york_winter), datetime(2027, 1, 4, 17, tzinfo=new_york_winter)))
+        shift = spans(
+            (datetime(2027, 1, 4, 9, tzinfo=new_york_winter), datetime(2027, 1, 4, 17, tzinfo=new_york_winter))
+        )
         assert format_intervals(shift) == [["2027-01-04T14:00:00Z", "2027-01-04T22:00:00Z"]]
 
     def test_fractions_of_a_second_are_floored(self):
@@ -139,6 +142,13 @@ class TestAlgebra:
         ]
         assert drop_shorter_than(gaps, 0) == gaps
 
+    def test_contains_is_half_open(self):
+        shifts = spans((utc(4, 9), utc(4, 17)), (utc(5, 9), utc(5, 12)))
+        moments = [utc(4, 8, 59), utc(4, 9), utc(4, 16, 59, 59), utc(4, 17), utc(5, 10), utc(5, 12)]
+        assert contains(shifts, moments) == [False, True, True, False, True, False]
+        assert contains(IntervalSet.empty(), moments[:2]) == [False, False]
+        assert contains(shifts, []) == []
+
     def test_span_and_lengths(self):
         shifts = spans((utc(4, 9), utc(4, 17)), (utc(5, 9), utc(5, 12)))
         assert shifts.span == Interval(utc(4, 9), utc(5, 12))
@@ -184,7 +194,9 @@ def grid(pairs: list[list[int]]) -> np.ndarray:
 
 
 def grid_of(intervals: IntervalSet) -> np.ndarray:
-    return grid([[(s - ORIGIN) // 60, (e - ORIGIN) // 60] for s, e in zip(intervals.starts, intervals.ends, strict=True)])
+    return grid(
+        [[(s - ORIGIN) // 60, (e - ORIGIN) // 60] for s, e in zip(intervals.starts, intervals.ends, strict=True)]
+    )
 
 
 @settings(max_examples=200, deadline=None)
