@@ -18,6 +18,7 @@ The token is handed to the library and never kept, printed or put in an error.
 from __future__ import annotations
 
 import random
+import ssl
 import threading
 import time
 from collections import Counter
@@ -137,7 +138,10 @@ class ApiClient:
         if transport is not None:
             kwargs["transport"] = transport
         if ca_bundle is not None:
-            kwargs["verify"] = ca_bundle
+            try:
+                kwargs["verify"] = ssl.create_default_context(cafile=ca_bundle)
+            except (OSError, ssl.SSLError) as exc:
+                raise CrawlError(f"--ca-bundle {ca_bundle}: not a readable PEM CA bundle ({exc})") from None
         self._client = pagerduty.RestApiV2Client(token, base_url=base_url, **kwargs)
         # One attempt inside the library; the loop below owns retries. A status in
         # `retry` whose attempts are over is handed back to us instead of being

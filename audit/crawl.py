@@ -40,7 +40,8 @@ SCORES_BATCH = 100  # /standards/scores takes at most 100 ids
 MAX_WINDOW_DAYS = 90
 # Collections a crawl may leave out on purpose (rules that need them report "excluded").
 # Service dependencies cost one request per service: the largest share of a big crawl.
-SKIPPABLE = ("service_dependencies", "standards", "standards_scores", "oncalls", "business_services")
+SKIPPABLE = ("service_dependencies", "standards", "standards_scores", "oncalls", "handoff_rules",
+             "business_services")
 
 
 def iso(moment: datetime) -> str:
@@ -219,6 +220,7 @@ class Crawler:
             start("business_services", lambda: self._crawl_list(BUSINESS_SERVICES))
             start("standards", self._crawl_standards)
             start("oncalls", self._crawl_oncalls, after=["escalation_policies"])
+            start("handoff_rules", self._crawl_handoff_rules, after=["oncalls"])
             start("service_dependencies", self._crawl_dependencies, after=["services", "business_services"])
             start("standards_scores", self._crawl_standards_scores, after=["services", "standards"])
             for future in started.values():
@@ -553,6 +555,29 @@ class Crawler:
 
         self._map(batch, batches)
 
+    def _crawl_handoff_rules(self) -> None:
+        """Hand-off notification rules of the users on call in the window (RCH-05).
+
+        PagerDuty serves them per user, apart from the user object; only the people
+        on call are judged, so only they are asked for (one request each).
+        """
+        on_call = sorted({
+            (entry.get("user") or {}).get("id")
+            for entry in self.writer.existing("oncalls")
+            if (entry.get("user") or {}).get("id")
+        })
+
+        def rules(user_id: str) -> None:
+            self._unit(
+                f"handoff_rules:{user_id}",
+                lambda: self.client.get("/users/{id}/oncall_handoff_notification_rules", id=user_id),
+                "handoff_rules",
+                lambda body: [{"user_id": user_id, "oncall_handoff_notification_rules":
+                               list(body.get("oncall_handoff_notification_rules") or [])}],
+            )
+
+        self._map(rules, on_call)
+
     def _crawl_dependencies(self) -> None:
         def relationships(kind_id: tuple[str, str]) -> None:
             kind, object_id = kind_id
@@ -578,8 +603,8 @@ class Crawler:
         def scores(ids: list[str]) -> None:
             self._unit(
                 "standards_scores:" + _batch_label(ids),
-                lambda: self.client.get("/standards/scores/{id}", _multi([("ids[]", i) for i in ids]),
-                                        id="technical_services"),
+                lambda: self.client.get("/standards/scores/{resource_type}", _multi([("ids[]", i) for i in ids]),
+                                        resource_type="technical_services"),
                 "standards_scores",
                 lambda body: list(body.get("resources") or []),
             )
@@ -608,6 +633,7 @@ class Crawler:
             "schedules": pages(len(seen["schedules"])) + len(seen["schedules"]),
             "schedules_v3": pages(len(seen["schedules_v3"]), V3_PAGE) + len(seen["schedules_v3"]),
             "oncalls": pages(len(seen["oncalls"])),
+            "handoff_rules": len(seen["handoff_rules"]),
             "business_services": pages(len(seen["business_services"])),
             "service_dependencies": len(seen["business_services"]) + len(seen["services"]),
             "standards": 1,
@@ -643,6 +669,8 @@ def _identity(collection: str, obj: Any) -> str:
                 obj.get("end"),
             )
         )
+    if collection == "handoff_rules":
+        return str(obj["user_id"])
     if collection == "standards_scores":
         return f"{obj.get('resource_type')}/{obj.get('resource_id')}"
     return str(obj.get("id"))

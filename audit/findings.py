@@ -21,7 +21,7 @@ import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 
 class Status(str, enum.Enum):
@@ -50,7 +50,8 @@ class Mode(str, enum.Enum):
     ANALYTICS = "A"  # incident analytics (plan-gated)
 
 
-ENTITY_TYPES: tuple[str, ...] = ("service", "escalation_policy", "schedule", "team", "user")
+EntityType = Literal["service", "escalation_policy", "schedule", "team", "user"]
+ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,7 +91,7 @@ class Finding:
     """One rule's verdict on one object, and the services and teams it affects."""
 
     rule_id: str
-    entity_type: str
+    entity_type: EntityType
     entity_id: str
     entity_name: str
     status: Status
@@ -208,7 +209,5 @@ def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today:
             finding = dataclasses.replace(finding, waiver=matching[0][1])
         result.append(finding)
     expired = tuple(waiver for waiver in waivers if waiver.is_expired(today))
-    unused = tuple(
-        waiver for index, waiver in enumerate(waivers) if index not in used and not waiver.is_expired(today)
-    )
+    unused = tuple(waiver for index, waiver in enumerate(waivers) if index not in used and not waiver.is_expired(today))
     return WaiverOutcome(findings=tuple(result), expired=expired, unused=unused)

@@ -51,6 +51,7 @@ COLLECTIONS: dict[str, str] = {
     "schedules": "a v2 schedule from GET /schedules/{id}?since&until (layers, overrides, final_schedule)",
     "schedules_v3": "a shift-based schedule from GET /v3/schedules/{id}?include[]=final_schedule",
     "oncalls": "an on-call entry from GET /oncalls over the window",
+    "handoff_rules": '{"user_id": ID, "oncall_handoff_notification_rules": [...]}, for each user on call',
     "business_services": "a business service object",
     "service_dependencies": "a dependency relationship (deduplicated by id)",
     "standards": "a service standard, from GET /standards",

@@ -23,7 +23,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
-from audit.emulator.intervals import Shift, Span, clip, coverage_percentage, intersect, join_adjacent, stack, union
+from audit.emulator.intervals import (
+    Shift,
+    Span,
+    clip,
+    coverage_percentage,
+    intersect,
+    join_adjacent,
+    stack,
+    union,
+)
 from audit.emulator.timeutil import from_wall, parse_datetime, to_wall, zone
 
 WEEK = timedelta(days=7)
@@ -78,7 +87,7 @@ def layer_shifts(layer: dict, tz: tzinfo, since: datetime, until: datetime) -> l
     """The layer's on-call entries inside ``[since, until)``, restrictions applied."""
     lo = max(since, parse_datetime(layer["start"]))
     hi = until if layer.get("end") is None else min(until, parse_datetime(layer["end"]))
-    users = [member["user"]["id"] for member in layer["users"]]
+    users = [member["user"]["id"] for member in layer.get("users") or []]
     if lo >= hi or not users:
         return []
     turn = timedelta(seconds=layer["rotation_turn_length_seconds"])

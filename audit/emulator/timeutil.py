@@ -7,10 +7,8 @@ datetime that leaves this module is timezone-aware.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-UTC = timezone.utc
 
 
 class BadTime(ValueError):

@@ -1,0 +1,131 @@
+"""The crawler against the in-process emulator: completeness, unavailability, faults, resume."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from audit.errors import CrawlError
+from audit.snapshot import partial_path
+
+from .conftest import FaultPlan, crawl, emulator_app, ids
+
+
+def canonical(snapshot) -> dict[str, list[str]]:
+    """A crawl's content, independent of the order requests finished in."""
+    return {
+        name: sorted(json.dumps(obj, sort_keys=True) for obj in snapshot.iter(name))
+        for name in snapshot.manifest["collections"]
+    }
+
+
+def test_example_account_arrives_whole(acme_account, tmp_path):
+    app = emulator_app(acme_account, tmp_path)
+    snap, fields = crawl(app, tmp_path / "snap")
+    for name in ("teams", "users", "services", "escalation_policies", "business_services"):
+        got = ids(snap.iter(name))
+        assert sorted(got) == sorted(ids(acme_account[name])), name
+        assert len(got) == len(set(got)), f"{name} has duplicates"
+    assert sorted(ids(snap.iter("schedules"))) == sorted(ids(acme_account["schedules"]))
+    assert sorted(ids(snap.iter("schedules_v3"))) == sorted(ids(acme_account["schedules_v3"]))
+    assert len(acme_account["schedules_v3"]) >= 1
+    members = Counter(line["team_id"] for line in snap.iter("team_members"))
+    assert members == Counter(m["team_id"] for m in acme_account["memberships"])
+    # users come with their contact methods and both urgencies of notification rules
+    users = {u["id"]: u for u in snap.iter("users")}
+    for user in acme_account["users"]:
+        got = users[user["id"]]
+        assert sorted(ids(got["contact_methods"])) == sorted(ids(user.get("contact_methods", [])))
+        assert sorted(ids(got["notification_rules"])) == sorted(ids(user.get("notification_rules", [])))
+    # schedules are the rendered details over the window, v3 ones included
+    for schedule in snap.iter("schedules"):
+        assert "final_schedule" in schedule and "overrides_subschedule" in schedule
+    for schedule in snap.iter("schedules_v3"):
+        assert schedule["type"] == "schedule_v3" and "final_schedule" in schedule
+    assert snap.window == {"since": "2027-01-04T00:00:00Z", "until": "2027-02-01T00:00:00Z", "days": 28}
+    manifest = snap.manifest
+    for name, info in manifest["collections"].items():
+        if info["status"] == "complete":
+            assert info["count"] == len(list(snap.iter(name))), name
+    assert snap.collection("oncalls"), "the window has on-call entries"
+
+
+def test_request_counts_are_near_the_lower_bound(acme_account, tmp_path):
+    app = emulator_app(acme_account, tmp_path)
+    snap, fields = crawl(app, tmp_path / "snap")
+    requests = snap.manifest["requests"]
+    assert requests["total"] == sum(requests["by_endpoint"].values())
+    schedules = len(acme_account["schedules"])
+    assert requests["by_endpoint"]["GET /schedules/{id}"] == schedules  # one detail each, no overrides call
+    assert "GET /schedules/{id}/overrides" not in requests["by_endpoint"]
+    assert "GET /users/{id}/contact_methods" not in requests["by_endpoint"]  # include[] instead
+    assert requests["total"] <= requests["lower_bound"]["total"] * 1.05 + 1
+
+
+def test_missing_ability_marks_the_collection_unavailable(acme_account, tmp_path):
+    account = dict(acme_account, abilities=[a for a in acme_account["abilities"] if a != "standards"])
+    app = emulator_app(account, tmp_path)
+    snap, _ = crawl(app, tmp_path / "snap")
+    info = snap.manifest["collections"]["standards"]
+    assert info["status"] == "unavailable" and info["http_status"] == 402
+    assert info["reason"]
+    scores = snap.manifest["collections"]["standards_scores"]
+    assert scores["status"] == "unavailable" and "standards" in scores["reason"]
+    assert sorted(ids(snap.iter("services"))) == sorted(ids(acme_account["services"]))
+
+
+def test_random_faults_are_survived_with_identical_content(acme_account, tmp_path):
+    clean, _ = crawl(emulator_app(acme_account, tmp_path), tmp_path / "clean")
+    faulty = FaultPlan(emulator_app(acme_account, tmp_path), seed=11, rate=0.05)
+    snap, fields = crawl(faulty, tmp_path / "faulty")
+    assert sum(faulty.injected.values()) >= 5
+    assert canonical(snap) == canonical(clean)
+    assert snap.manifest["requests"]["retries"] >= sum(faulty.injected.values())
+
+
+def test_endpoint_that_always_fails_exits_then_resume_completes(acme_account, tmp_path):
+    target = acme_account["schedules"][0]["id"]
+    broken = [(lambda path, query: path == f"/schedules/{target}", 503)]
+    app = FaultPlan(emulator_app(acme_account, tmp_path), rules=broken)
+    out = tmp_path / "snap"
+    with pytest.raises(CrawlError, match=rf"GET /schedules/\{{id\}} \(/schedules/{target}\): gave up"):
+        crawl(app, out, max_attempts=3)
+    assert not out.exists() and partial_path(out).exists()
+    # Lift the fault and resume: only what was missing is fetched again.
+    healed = FaultPlan(emulator_app(acme_account, tmp_path))
+    counting = RequestCounter(healed)
+    snap, _ = crawl(counting, out, resume=True)
+    assert counting.paths[f"/schedules/{target}"] == 1
+    assert counting.total < 10, "a resume re-fetches only the unfinished units"
+    clean, _ = crawl(emulator_app(acme_account, tmp_path), tmp_path / "clean")
+    assert canonical(snap) == canonical(clean)
+
+
+class RequestCounter:
+    def __init__(self, app):
+        self.app = app
+        self.paths = Counter()
+
+    @property
+    def total(self) -> int:
+        return sum(self.paths.values())
+
+    def __call__(self, environ, start_response):
+        self.paths[environ["PATH_INFO"]] += 1
+        return self.app(environ, start_response)
+
+
+def test_scope_to_teams(acme_account, tmp_path):
+    team = acme_account["teams"][0]["id"]
+    snap, _ = crawl(emulator_app(acme_account, tmp_path), tmp_path / "snap", team_ids=[team])
+    assert ids(snap.iter("teams")) == [team]
+    expected = {s["id"] for s in acme_account["services"] if team in ids(s.get("teams") or [])}
+    assert set(ids(snap.iter("services"))) == expected
+    assert snap.manifest["scope"] == {"team_ids": [team]}
+
+
+def test_scope_to_unknown_team_fails(acme_account, tmp_path):
+    with pytest.raises(CrawlError, match="PNOSUCH does not exist"):
+        crawl(emulator_app(acme_account, tmp_path), tmp_path / "snap", team_ids=["PNOSUCH"])

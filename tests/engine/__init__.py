@@ -1,0 +1,1 @@
+"""Tests of the rule engine: packs, evaluation, config, scoring."""

@@ -1,0 +1,165 @@
+"""Maturity levels, weighted scores and team/org roll-ups, checked against hand-computed figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from audit.findings import Finding, Mode, Severity, Status, Waiver, apply_waivers
+from audit.rules import EvaluationContext, evaluate
+from audit.scoring import DEFAULT_WEIGHTS, NO_TEAM, ServiceRef, score, service_level
+
+ALL_AVAILABLE = {"PSVC001": 4, "PSVC002": 1, "PSVC003": 0, "PSVC004": 0, "PSVC005": 0, "PSVC006": 3}
+
+# Weights: critical 10, high 5, medium 3, low 1, info 0. Pass weight / (pass + fail weight):
+#   PSVC002 fails OWN-06 (low 1) and ESC-07 on PEP0004 (medium 3); passes OWN-01 5, OWN-05 3,
+#           ESC-01 5, ESC-03 3, OC-01 10, OC-03 5, OC-06 3, RCH-01 5 x2 (Ada, Grace), OWN-02 3 = 47
+#   PSVC003 fails OWN-06 1, OC-01 10, OC-06 3; passes 5+3+5+3+3+5+5+3 = 32
+#   PSVC004 fails OWN-01 5, OWN-05 3, OWN-06 1, ESC-01 5, ESC-03 3, OC-01 10, OC-03 5, RCH-01 5 = 37;
+#           passes ESC-07 3, OC-06 3 = 6
+#   PSVC005 like PSVC004 but OWN-05 and OWN-06 pass (3+1) and two teams: Checkout's OWN-02 passes (3),
+#           Platform's fails (3): passes 13, fails 5+5+3+10+5+5+3 = 36
+#   PSVC006 OWN-01 n/a; passes OWN-05 3 and its team's OWN-02 3; fails OWN-06 1
+HAND_SCORES = {
+    "PSVC001": 100.0,
+    "PSVC002": 100 * 47 / 51,
+    "PSVC003": 100 * 32 / 46,
+    "PSVC004": 100 * 6 / 43,
+    "PSVC005": 100 * 13 / 49,
+    "PSVC006": 100 * 6 / 7,
+}
+
+
+def evaluated(pack, account, **context):
+    return evaluate(pack, account.facts, EvaluationContext(rollup=account.rollup, **context)).findings
+
+
+def test_levels_follow_the_ladder(core_pack, account):
+    report = score(evaluated(core_pack, account), account.services)
+    assert {sid: s.level for sid, s in report.services.items()} == ALL_AVAILABLE
+
+
+def test_info_rules_never_block(core_pack, account):
+    payments = score(evaluated(core_pack, account), account.services).services["PSVC001"]
+    assert any(f.rule_id == "OC-12" and f.status is Status.FAIL for f in payments.findings)
+    assert payments.level == 4
+
+
+def test_excluded_findings_are_shown_but_do_not_block(core_pack, account):
+    findings = evaluated(core_pack, account, unavailable={"oncalls": "HTTP 403: token lacks access"})
+    checkout = score(findings, account.services).services["PSVC003"]
+    assert checkout.level == 2
+    assert {f.fingerprint for f in checkout.excluded} == {"OC-01:schedule:PSCH002", "SVC-05:service:PSVC003"}
+
+
+def test_static_only_run_scores_without_window_rules(core_pack, account):
+    findings = evaluated(core_pack, account, modes=frozenset({Mode.STATIC}))
+    levels = {sid: s.level for sid, s in score(findings, account.services).services.items()}
+    # Checkout's window problems (OC-01 coverage, OC-06 fairness) are not judged; OWN-06 (L4) remains
+    assert levels == {**ALL_AVAILABLE, "PSVC003": 3}
+
+
+def test_waived_findings_do_not_block(core_pack, account):
+    waiver = Waiver("OWN-06", "PSVC006", "Retired in Q1", "cto@acme.example", dt.date(2027, 3, 31))
+    outcome = apply_waivers(evaluated(core_pack, account), [waiver], dt.date(2026, 11, 27))
+    legacy = score(outcome.findings, account.services).services["PSVC006"]
+    assert legacy.level == 4
+    assert legacy.score == 100.0  # waived is neutral: 6 of 6
+
+
+@pytest.mark.parametrize(
+    ("failing", "other", "level"),
+    [
+        ([], [], 4),
+        ([1], [], 0),
+        ([2], [], 1),
+        ([3], [], 2),
+        ([4], [], 3),
+        ([2, 4], [], 1),
+        ([None], [], 4),
+        ([], [(1, Status.WAIVED), (1, Status.NOT_APPLICABLE), (1, Status.EXCLUDED), (2, Status.PASS)], 4),
+        ([3], [(1, Status.WAIVED), (2, Status.EXCLUDED)], 2),
+    ],
+)
+def test_ladder_boundaries(failing, other, level):
+    def finding(rule_level, status, n):
+        return Finding(
+            rule_id=f"OC-{n:02d}", entity_type="service", entity_id="PSVC001", entity_name="Payments API",
+            status=status, severity=Severity.HIGH, level=rule_level, mode=Mode.STATIC, message="",
+            service_ids=("PSVC001",),
+        )  # fmt: skip
+
+    findings = [finding(lvl, Status.FAIL, n) for n, lvl in enumerate(failing)]
+    findings += [finding(lvl, status, 50 + n) for n, (lvl, status) in enumerate(other)]
+    assert service_level(findings) == level
+
+
+def test_weighted_scores_match_hand_computation(core_pack, account):
+    report = score(evaluated(core_pack, account), account.services)
+    assert {sid: s.score for sid, s in report.services.items()} == pytest.approx(HAND_SCORES)
+
+
+def test_weights_and_severity_overrides_change_scores(core_pack, account):
+    weights = {**DEFAULT_WEIGHTS, Severity.CRITICAL: 20}
+    assert score(evaluated(core_pack, account), account.services, weights).services["PSVC002"].score == (
+        pytest.approx(100 * 57 / 61)  # OC-01 passes at 20 instead of 10
+    )
+    softer = core_pack.configured(severity={"OWN-01": Severity.LOW})
+    assert score(evaluated(softer, account), account.services).services["PSVC005"].score == (
+        pytest.approx(100 * 13 / 45)  # OWN-01 costs 1 instead of 5
+    )
+
+
+def test_service_with_nothing_weighed_has_no_score():
+    report = score([], [ServiceRef("PSVC999", "Sandbox", ("PTEAM01",))])
+    assert report.services["PSVC999"].score is None
+    assert report.services["PSVC999"].level == 4
+    assert report.teams["PTEAM01"].score is None
+
+
+def test_next_level_lists_the_failing_rules_one_step_up(core_pack, account):
+    services = score(evaluated(core_pack, account), account.services).services
+    blockers = {sid: sorted(f.fingerprint for f in s.next_level_blockers) for sid, s in services.items()}
+    assert blockers == {
+        "PSVC001": [],
+        "PSVC002": ["ESC-07:escalation_policy:PEP0004"],
+        "PSVC003": ["OC-01:schedule:PSCH002"],
+        "PSVC004": [
+            "ESC-01:escalation_policy:PEP0003", "ESC-03:escalation_policy:PEP0003", "OC-01:schedule:PSCH003",
+            "OWN-01:service:PSVC004", "OWN-05:service:PSVC004", "RCH-01:user:PUSER04",
+        ],
+        "PSVC005": [
+            "ESC-01:escalation_policy:PEP0003", "ESC-03:escalation_policy:PEP0003", "OC-01:schedule:PSCH003",
+            "OWN-01:service:PSVC005", "RCH-01:user:PUSER04",
+        ],
+        "PSVC006": ["OWN-06:service:PSVC006"],
+    }  # fmt: skip
+
+
+def test_team_roll_up(core_pack, account):
+    teams = score(evaluated(core_pack, account), account.services).teams
+    assert set(teams) == {"PTEAM01", "PTEAM02", "PTEAM03", NO_TEAM}
+    payments = teams["PTEAM01"]
+    assert payments.service_ids == ("PSVC001", "PSVC002", "PSVC006")
+    assert payments.level_distribution == {0: 0, 1: 1, 2: 0, 3: 1, 4: 1}
+    assert payments.score == pytest.approx(
+        (HAND_SCORES["PSVC001"] + HAND_SCORES["PSVC002"] + HAND_SCORES["PSVC006"]) / 3
+    )
+    assert payments.rules["OWN-06"].pass_rate == pytest.approx(1 / 3)
+    # Ada and Grace are each counted once, though each reaches two Payments services
+    assert payments.rules["RCH-01"].counts == {Status.PASS: 2}
+    assert payments.rules["OC-12"].counts == {Status.FAIL: 1}
+    assert payments.rules["SVC-05"].counts == {Status.EXCLUDED: 3} and payments.rules["SVC-05"].pass_rate is None
+    assert teams["PTEAM03"].service_ids == ("PSVC005",)
+    assert teams["PTEAM02"].level_distribution == {0: 2, 1: 0, 2: 0, 3: 0, 4: 0}
+    assert teams[NO_TEAM].service_ids == ("PSVC004",)
+
+
+def test_org_roll_up(core_pack, account):
+    report = score(evaluated(core_pack, account), account.services)
+    assert report.org.level_distribution == {0: 3, 1: 1, 2: 0, 3: 1, 4: 1}
+    assert report.org.score == pytest.approx(sum(HAND_SCORES.values()) / 6)
+    # every schedule is tallied, including PSCH004 that no service uses
+    assert report.org.rules["OC-03"].counts == {Status.PASS: 2, Status.FAIL: 2}
+    assert report.org.rules["ESC-01"].pass_rate == pytest.approx(3 / 4)
