@@ -77,6 +77,9 @@ class ListSpec:
     params: tuple[tuple[str, Any], ...] = ()
     by_team: bool = True  # accepts team_ids[]
     sortable: bool = False  # accepts sort_by=name:desc
+    # Objects other collections refer to can be fetched one by one (GET path/{id}) when
+    # the list cannot reach them (no team, past the cap): only users have this need.
+    fill_by_reference: str | None = None
 
 
 SERVICES = ListSpec("services", "/services", "services", (("include[]", "integrations"),), sortable=True)
@@ -85,6 +88,7 @@ USERS = ListSpec(
     "/users",
     "users",
     (("include[]", "contact_methods"), ("include[]", "notification_rules"), ("include[]", "teams")),
+    fill_by_reference="/users/{id}",
 )
 POLICIES = ListSpec("escalation_policies", "/escalation_policies", "escalation_policies", sortable=True)
 SCHEDULE_LIST = ListSpec("schedules", "/schedules", "schedules")
@@ -140,6 +144,7 @@ class Crawler:
         self._lock = threading.Lock()
         self._collected = _Collected()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pd-audit-request")
+        self._shortfalls: dict[str, tuple[ListSpec, int]] = {}
         for name in COLLECTIONS:
             self._collected.seen[name] = {
                 _identity(name, obj) for obj in writer.existing(name)
@@ -225,6 +230,7 @@ class Crawler:
             start("standards_scores", self._crawl_standards_scores, after=["services", "standards"])
             for future in started.values():
                 future.result()
+        self._fill_by_reference()
 
     def _collection(self, name: str, fn: Callable[[], None]) -> None:
         if name in self.skip:
@@ -284,18 +290,22 @@ class Crawler:
         return memo
 
     def _map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-        """Run ``fn`` over items on the request pool; re-raise the first failure."""
-        futures = [self._pool.submit(fn, item) for item in items]
-        results = []
-        error: BaseException | None = None
-        for future in futures:
-            try:
-                results.append(future.result())
-            except BaseException as exc:  # keep waiting: the others' work is journalled
-                error = error or exc
-        if error is not None:
-            raise error
-        return results
+        """Run ``fn`` (one request's worth of work) over items on the request pool.
+
+        ``fn`` must not wait on the pool itself; work that does (a partition that pages
+        through its own list) goes through ``_coordinate`` instead, or the pool's
+        workers would all wait on tasks that have no worker left to run them.
+        """
+        return _gather([self._pool.submit(fn, item) for item in items])
+
+    def _coordinate(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+        """Run ``fn`` over items on threads of their own: for work that itself calls ``_map``."""
+        work = list(items)
+        if len(work) <= 1:
+            return [fn(item) for item in work]
+        with ThreadPoolExecutor(max_workers=min(len(work), self.workers),
+                                thread_name_prefix="pd-audit-partition") as partitions:
+            return _gather([partitions.submit(fn, item) for item in work])
 
     # ---------------------------------------------------------------- lists
 
@@ -323,19 +333,24 @@ class Crawler:
         )
 
     def _sweep(self, spec: ListSpec, extra: tuple[tuple[str, Any], ...], label: str, *,
-               keep: bool = True, over_cap_pages: bool = False,
+               keep: bool = True, over_cap_pages: bool = False, reach: int | None = None,
                enough: Callable[[], bool] = lambda: False) -> tuple[int | None, bool, list[str]]:
         """Page through one (filtered) list.
 
         Returns (total, complete, ids): complete means every object of this query
         was reached. A query whose total is over the cap returns after its first
-        page unless ``over_cap_pages`` asks for every page the cap allows.
+        page unless ``reach`` asks for its first ``reach`` objects (fetched side by
+        side) or ``over_cap_pages`` for pages one by one until ``enough``.
         """
         first = self._page(spec, extra, label, 0, keep=keep)
         total = first.get("total")
         memos = [first]
         if not first["more"]:
             return total, True, _ids(memos)
+        if total is not None and reach is not None and total > CAP:
+            offsets = range(PAGE, math.ceil(min(reach, CAP) / PAGE) * PAGE, PAGE)
+            memos += self._map(lambda off: self._page(spec, extra, label, off, keep=keep), offsets)
+            return total, False, _ids(memos)
         if total is not None and total <= CAP:
             offsets = range(PAGE, math.ceil(total / PAGE) * PAGE, PAGE)
             memos += self._map(lambda off: self._page(spec, extra, label, off, keep=keep), offsets)
@@ -362,6 +377,14 @@ class Crawler:
         total, complete, _ = self._sweep(spec, (), "all")
         if complete:
             return
+        seen = self._collected.seen[spec.collection]
+        if spec.sortable and total is not None and total <= 2 * CAP:
+            # Both ends of the name order: the first 10,000 ascending and the rest
+            # descending cover the list in as many pages as it has, with no partition.
+            self._coordinate(lambda part: self._sweep(spec, part[0], part[1], reach=part[2]),
+                             [((), "all", CAP), ((("sort_by", "name:desc"),), "desc", total - CAP)])
+            if len(seen) >= total:
+                return
         if not spec.by_team:
             raise CrawlError(
                 f"{spec.path}: {total} objects, past the {CAP:,}-record pagination cap, "
@@ -379,7 +402,6 @@ class Crawler:
                 f"{spec.path}: the list runs past the {CAP:,}-record pagination cap and the API gives "
                 "no total, so the objects with no team cannot be proven complete"
             )
-        seen = self._collected.seen[spec.collection]
         # What is still missing belongs to no team: sweep the unfiltered list for it.
         for order, label in ((), "all"), ((("sort_by", "name:desc"),), "desc"):
             if len(seen) >= total:
@@ -387,6 +409,12 @@ class Crawler:
             if order and not spec.sortable:
                 break
             self._sweep(spec, order, label, over_cap_pages=True, enough=lambda: len(seen) >= total)
+        if len(seen) < total and spec.fill_by_reference:
+            # Users cannot be sorted: those with no team past the cap are fetched by id
+            # once every collection that names people is in (_fill_by_reference).
+            with self._lock:
+                self._shortfalls[spec.collection] = (spec, total)
+            return
         if len(seen) < total:
             raise CrawlError(
                 f"{spec.path}: the API reports {total:,} objects but only {len(seen):,} could be reached "
@@ -397,7 +425,7 @@ class Crawler:
     def _crawl_team_batches(self, spec: ListSpec, team_ids: list[str], keep: bool = True) -> list[str]:
         batches = [team_ids[i : i + TEAM_BATCH] for i in range(0, len(team_ids), TEAM_BATCH)]
         ids: list[str] = []
-        for part in self._map(lambda batch: self._crawl_batch(spec, batch, keep), batches):
+        for part in self._coordinate(lambda batch: self._crawl_batch(spec, batch, keep), batches):
             ids += part
         return ids
 
@@ -414,6 +442,30 @@ class Crawler:
             )
         half = len(batch) // 2
         return self._crawl_batch(spec, batch[:half], keep) + self._crawl_batch(spec, batch[half:], keep)
+
+    def _fill_by_reference(self) -> None:
+        """Fetch, one by one, the objects a list could not reach but others refer to.
+
+        What remains missing after that is referred to by nothing the audit reads;
+        it is still missing, so the crawl fails rather than call the collection whole.
+        """
+        for name, (spec, total) in sorted(self._shortfalls.items()):
+            seen = self._collected.seen[name]
+            missing = sorted(_referenced_user_ids(self.writer) - seen)
+            params = _multi(list(spec.params))
+
+            def fetch(object_id: str) -> None:
+                self._detail(name, f"{name}:ref:{object_id}", spec.fill_by_reference or "", object_id,
+                             params, spec.key.rstrip("s"))
+
+            self._map(fetch, missing)
+            if len(seen) < total:
+                raise CrawlError(
+                    f"{spec.path}: the API reports {total:,} objects but only {len(seen):,} could be reached "
+                    f"({total - len(seen):,} have no team, lie past the {CAP:,}-record pagination cap and are "
+                    "named by no team, schedule, policy or on-call); crawl with --teams to scope it"
+                )
+            self._collected.status[name]["count"] = len(seen)
 
     def _team_ids(self) -> list[str] | None:
         if self.scope_team_ids:
@@ -553,7 +605,7 @@ class Crawler:
             if not complete:
                 raise CrawlError(f"/oncalls: {total:,} on-call entries for {len(ids)} policies, past the cap")
 
-        self._map(batch, batches)
+        self._coordinate(batch, batches)
 
     def _crawl_handoff_rules(self) -> None:
         """Hand-off notification rules of the users on call in the window (RCH-05).
@@ -642,6 +694,35 @@ class Crawler:
         bound = {k: v for k, v in bound.items() if status.get(k, {}).get("status") == "complete"}
         bound["total"] = sum(bound.values())
         return bound
+
+
+def _referenced_user_ids(writer: SnapshotWriter) -> set[str]:
+    """Every user id that the crawled teams, policies, schedules and on-calls name."""
+    found: set[str] = set()
+    for line in writer.existing("team_members"):
+        found.add((line["member"].get("user") or {}).get("id"))
+    for policy in writer.existing("escalation_policies"):
+        for rule in policy.get("escalation_rules") or []:
+            for target in rule.get("targets") or []:
+                if target.get("type") in ("user", "user_reference"):
+                    found.add(target.get("id"))
+    for schedule in writer.existing("schedules"):
+        for layer in schedule.get("schedule_layers") or []:
+            found.update((member.get("user") or {}).get("id") for member in layer.get("users") or [])
+        for part in ("final_schedule", "overrides_subschedule"):
+            for entry in (schedule.get(part) or {}).get("rendered_schedule_entries") or []:
+                found.add((entry.get("user") or {}).get("id"))
+    for schedule in writer.existing("schedules_v3"):
+        for rotation in schedule.get("rotations") or []:
+            for event in rotation.get("events") or []:
+                for member in (event.get("assignment_strategy") or {}).get("members") or []:
+                    found.add(member.get("user_id"))
+        for entry in (schedule.get("final_schedule") or {}).get("computed_shift_assignments") or []:
+            found.add((entry.get("member") or {}).get("user_id"))
+    for entry in writer.existing("oncalls"):
+        found.add((entry.get("user") or {}).get("id"))
+    found.discard(None)
+    return found
 
 
 def _members_per_team(lines: Iterator[dict[str, Any]], team_ids: set[str]) -> list[int]:
@@ -749,3 +830,18 @@ def crawl_to_snapshot(
     fields["subdomain"] = subdomain
     path = writer.finish(fields)
     return path, fields
+
+
+def _gather(futures: list[Future[Any]]) -> list[Any]:
+    """Every future's result, in order; the first failure is raised once all have ended
+    (the others' finished work is journalled, so a resume need not redo it)."""
+    results = []
+    error: BaseException | None = None
+    for future in futures:
+        try:
+            results.append(future.result())
+        except BaseException as exc:
+            error = error or exc
+    if error is not None:
+        raise error
+    return results

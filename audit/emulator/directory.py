@@ -59,6 +59,14 @@ class FilteredIds:
         return ids
 
 
+def sort_descending(args: MultiDict) -> bool:
+    """``sort_by`` of /services and /escalation_policies: name (default), name:asc or name:desc."""
+    sort_by = args.get("sort_by", "name")
+    if sort_by not in ("name", "name:asc", "name:desc"):
+        raise invalid(f"sort_by must be name, name:asc or name:desc, not {sort_by!r}")
+    return sort_by == "name:desc"
+
+
 def searchable(obj: dict) -> str:
     return " ".join(str(obj.get(k, "")) for k in ("name", "email", "description") if obj.get(k)).casefold()
 
@@ -77,10 +85,12 @@ class DirectoryEndpoints:
         return obj
 
     def _list(self, collection: str, wrapper: str, args: MultiDict, *, teams: bool = True,
-              extra: tuple = (), keep: Callable[[dict], bool] | None = None) -> dict:
+              extra: tuple = (), keep: Callable[[dict], bool] | None = None, sortable: bool = False) -> dict:
         page = classic_page(args)
         team_ids = tuple(sorted(list_param(args, "team_ids"))) if teams else ()
         ids = self.filtered.get(collection, team_ids, args.get("query", ""), extra, keep)
+        if sortable and sort_descending(args):
+            ids = ids[::-1]
         includes = include_param(args)
         return paginate(wrapper, ids, page, lambda object_id: self.present.expand(collection, object_id, includes))
 
@@ -134,7 +144,7 @@ class DirectoryEndpoints:
 
     # -- services and policies -----------------------------------------------------------------
     def services(self, args: MultiDict) -> dict:
-        return self._list("services", "services", args)
+        return self._list("services", "services", args, sortable=True)
 
     def service(self, args: MultiDict, id: str) -> dict:
         self._object("services", id)
@@ -143,7 +153,8 @@ class DirectoryEndpoints:
     def escalation_policies(self, args: MultiDict) -> dict:
         user_ids = frozenset(list_param(args, "user_ids"))
         keep = (lambda policy: bool(user_ids & self.policy_user_ids(policy))) if user_ids else None
-        return self._list("escalation_policies", "escalation_policies", args, extra=tuple(sorted(user_ids)), keep=keep)
+        return self._list("escalation_policies", "escalation_policies", args, extra=tuple(sorted(user_ids)), keep=keep,
+                          sortable=True)
 
     def escalation_policy(self, args: MultiDict, id: str) -> dict:
         self._object("escalation_policies", id)

@@ -93,10 +93,20 @@ class _Generator:
         self.rng = rng
         self.team_ids = [make_id("PT", n) for n in range(team_count)]
         self.members_by_team: dict[str, list[str]] = {team_id: [] for team_id in self.team_ids}
+        self.contractor_rotas: dict[int, list[str]] = {}
 
     def build(self, *, services: int, policies: int, schedules: int, users: int, v3_schedules: int,
               subdomain: str) -> dict[str, Any]:
         user_objects, memberships = self.users(users)
+        # People in no team are contractors on the rotations that belong to no team: each
+        # of them is on one, so every user is named somewhere (the crawler relies on
+        # that to reach team-less users past the 10,000-record cap).
+        teamless_schedules = [n for n in range(schedules) if self.team_of(n) is None]
+        members = {m["user_id"] for m in memberships}
+        teamless_users = [u["id"] for u in user_objects if u["id"] not in members]
+        self.contractor_rotas = {
+            n: teamless_users[i :: len(teamless_schedules)] for i, n in enumerate(teamless_schedules)
+        }
         schedule_objects = [self.schedule(n, user_objects) for n in range(schedules)]
         v3_objects = [self.schedule_v3(n, user_objects) for n in range(v3_schedules)]
         policy_objects = [self.policy(n, schedule_objects, v3_objects, user_objects) for n in range(policies)]
@@ -186,6 +196,8 @@ class _Generator:
         team_id = self.team_of(n)
         tz = self.rng.choice(TIME_ZONES)
         rota = self.rota(team_id, user_objects, self.rng.randint(2, 6))
+        if self.contractor_rotas.get(n):
+            rota = self.contractor_rotas[n]
         daily = self.rng.random() < 0.2
         return {"id": make_id("PS", n), "type": "schedule", "name": f"Rotation {n:05d}", "time_zone": tz,
                 "description": "", "teams": [ref("team", team_id)] if team_id else [],

@@ -246,3 +246,12 @@ def test_clock_defaults_to_now(account, client_for):
     oncalls = client_for(app).get("/oncalls", params={"user_ids[]": "PUSR009"}).json()["oncalls"]
     assert oncalls[0]["start"] is None
     assert abs(app.clock() - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_services_and_policies_sort_by_name_either_way(http, account_data):
+    for path, key in (("/services", "services"), ("/escalation_policies", "escalation_policies")):
+        names = sorted((o["name"] for o in account_data[key]), key=str.casefold)
+        ascending = [o["name"] for o in http.get(path, params={"limit": 100}).json()[key]]
+        descending = [o["name"] for o in http.get(path, params={"limit": 100, "sort_by": "name:desc"}).json()[key]]
+        assert ascending == names and descending == names[::-1]
+    assert http.get("/services", params={"sort_by": "created_at"}).status_code == 400
