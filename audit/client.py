@@ -184,6 +184,11 @@ class ApiClient:
                 # The library gives up on the first network error (max_network_attempts=0);
                 # its cause is the httpx2 transport error: a dropped connection or a timeout.
                 cause = exc.__cause__ or exc
+                if _is_certificate_error(cause):  # retrying will not change the certificate
+                    raise CrawlError(
+                        f"{endpoint}: the server's TLS certificate is not trusted; pass --ca-bundle "
+                        "with the CA that signed it"
+                    ) from None
                 last_problem = _describe_network_error(cause)
                 self._back_off(attempt)
                 continue
@@ -239,6 +244,15 @@ def _unauthorized(endpoint: str) -> CrawlError:
         f"{endpoint}: the API refused the token (HTTP 401); check the token, and --region or "
         "--api-url (a key sent to the wrong region is refused)"
     )
+
+
+def _is_certificate_error(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _describe_network_error(exc: BaseException) -> str:

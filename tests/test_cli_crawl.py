@@ -1,0 +1,122 @@
+"""The crawl as a person runs it: the CLI against the emulator served over TLS on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from audit.cli import main
+from audit.emulator.serve import start_server
+from audit.emulator.tls import ensure_certificates
+
+from .crawl.conftest import ACME, TOKEN
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    server = start_server(ACME, state_dir=tmp_path_factory.mktemp("emulator"), tokens=[TOKEN])
+    yield server
+    server.shutdown()
+
+
+def run(*args, env=None):
+    runner = CliRunner()
+    return runner.invoke(main, list(args), env=env or {}, catch_exceptions=False)
+
+
+def crawl_args(served, out, *extra, ca=None):
+    # --max-rate: the loopback emulator need not be spared like PagerDuty (900/min by default)
+    return ("crawl", "--api-url", served.url, "--ca-bundle", str(ca or served.ca_path), "--max-rate", "100000",
+            "--since", "2027-01-04T00:00:00Z", "--window", "28d", "--output", str(out), *extra)
+
+
+def test_crawl_over_tls_then_snapshot_info(served, tmp_path):
+    account = json.loads(ACME.read_text())
+    result = run(*crawl_args(served, tmp_path / "snap"), env={"PAGERDUTY_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(tmp_path / "snap")
+    assert "requests:" in result.stderr and "lower bound" in result.stderr
+    info = run("snapshot", "info", str(tmp_path / "snap"))
+    assert info.exit_code == 0, info.output
+    assert "2027-01-04T00:00:00Z .. 2027-02-01T00:00:00Z (28 days)" in info.stdout
+    for name in ("services", "users", "escalation_policies", "schedules", "schedules_v3", "teams"):
+        line = next(line for line in info.stdout.splitlines() if line.split()[:1] == [name])
+        assert int(line.split()[1].replace(",", "")) == len(account[name]), line
+    manifest = json.loads(run("snapshot", "info", "--json", str(tmp_path / "snap")).stdout)
+    assert manifest["api_base"] == served.url.rstrip("/")
+    assert manifest["requests"]["by_endpoint"]["GET /schedules/{id}"] == len(account["schedules"])
+    assert TOKEN not in (tmp_path / "snap" / "manifest.json").read_text()
+
+
+def test_token_file_is_read_and_group_readable_file_warned(served, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    os.chmod(token_file, 0o644)
+    result = run(*crawl_args(served, tmp_path / "snap", "--token-file", str(token_file), "--quiet",
+                             "--skip", "service_dependencies"))
+    assert result.exit_code == 0, result.output
+    assert "readable by other users" in result.stderr
+    assert TOKEN not in result.output
+
+
+def test_bad_token_is_exit_3_in_one_line(served, tmp_path):
+    result = run(*crawl_args(served, tmp_path / "snap"), env={"PAGERDUTY_TOKEN": "wrong-token-0123456789"})
+    assert result.exit_code == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pd-audit: error:") and "401" in lines[0]
+    assert "Traceback" not in result.output and "0123456789" not in result.output
+    assert not (tmp_path / "snap").exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--window", "91d"), "must be 1 to 90 days"),
+        (("--window", "soon"), "not a window length"),
+        (("--since", "next tuesday"), "not an ISO 8601 date-time"),
+    ],
+)
+def test_bad_options_are_exit_2(served, tmp_path, args, message):
+    result = run(*crawl_args(served, tmp_path / "snap"), *args, env={"PAGERDUTY_TOKEN": TOKEN})
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_missing_token_is_exit_2(served, tmp_path):
+    result = run(*crawl_args(served, tmp_path / "snap"))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "pd-audit: error: no API token: set PAGERDUTY_TOKEN or pass --token-file"
+
+
+def test_unreadable_ca_bundle_is_a_crawl_error(served, tmp_path):
+    other = tmp_path / "other-ca.pem"
+    other.write_text("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n")
+    result = run(*crawl_args(served, tmp_path / "snap", ca=other), env={"PAGERDUTY_TOKEN": TOKEN})
+    assert result.exit_code == 3
+    assert "--ca-bundle" in result.stderr and "Traceback" not in result.output
+
+
+def test_untrusted_certificate_fails_at_once(served, tmp_path):
+    other_ca = ensure_certificates(tmp_path / "other").ca_cert  # a CA that did not sign the server's certificate
+    result = run(*crawl_args(served, tmp_path / "snap", ca=other_ca), env={"PAGERDUTY_TOKEN": TOKEN})
+    assert result.exit_code == 3
+    assert "TLS certificate is not trusted" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_snapshot_info_on_garbage_is_exit_2(tmp_path):
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "manifest.json").write_bytes(os.urandom(256))
+    result = run("snapshot", "info", str(tmp_path / "junk"))
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "not valid JSON" in result.stderr
+
+
+def test_demo_writes_a_snapshot_of_the_example_account(tmp_path):
+    result = run("demo", "--out", str(tmp_path / "demo"), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert f"snapshot written to {tmp_path / 'demo' / 'snapshot'}" in result.stdout
+    assert (tmp_path / "demo" / "snapshot" / "manifest.json").is_file()
