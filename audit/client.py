@@ -17,6 +17,7 @@ The token is handed to the library and never kept, printed or put in an error.
 
 from __future__ import annotations
 
+import logging
 import random
 import ssl
 import threading
@@ -29,6 +30,10 @@ import httpx2
 import pagerduty
 
 from audit.errors import CrawlError
+
+_LIBRARY_LOG = logging.getLogger("audit.client.pagerduty")
+_LIBRARY_LOG.addHandler(logging.NullHandler())
+_LIBRARY_LOG.propagate = False
 
 REGION_URLS = {
     "us": "https://api.pagerduty.com",
@@ -65,9 +70,9 @@ class Pacer:
 
     A slot schedule shared by all threads: each request takes the next free slot,
     ``60 / per_minute`` seconds after the previous one. When the server says how
-    much of its budget is left (``ratelimit-remaining``/``ratelimit-reset``) and it
-    is nearly spent, the next slot moves to the reset instant, so we slow down
-    before a 429 rather than after one.
+    much of its budget is left (``ratelimit-remaining``/``ratelimit-reset``) and the
+    requests already in flight would spend it, the next slot moves to the reset
+    instant, so we slow down before a 429 rather than after one.
     """
 
     def __init__(
@@ -76,7 +81,7 @@ class Pacer:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        reserve: int = 2,
+        reserve: int = 1,
     ):
         if per_minute <= 0:
             raise ValueError("per_minute must be positive")
@@ -84,16 +89,23 @@ class Pacer:
         self.clock = clock
         self.sleep = sleep
         self.reserve = reserve
+        self.in_flight = 0
         self._next_slot = clock()
         self._lock = threading.Lock()
 
     def wait(self) -> None:
+        """Block until this request's slot; the caller must ``release()`` once answered."""
         with self._lock:
             now = self.clock()
             slot = max(self._next_slot, now)
             self._next_slot = slot + self.interval
+            self.in_flight += 1
         if slot > now:
             self.sleep(slot - now)
+
+    def release(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def hold_until(self, seconds_from_now: float) -> None:
         with self._lock:
@@ -102,7 +114,7 @@ class Pacer:
     def observe(self, headers: Mapping[str, str]) -> None:
         remaining = _number(headers.get("ratelimit-remaining"))
         reset = _number(headers.get("ratelimit-reset"))
-        if remaining is not None and reset is not None and remaining <= self.reserve:
+        if remaining is not None and reset is not None and remaining <= self.in_flight + self.reserve:
             self.hold_until(reset)
 
 
@@ -150,6 +162,9 @@ class ApiClient:
         self._client.max_http_attempts = -1
         self._client.max_network_attempts = 0
         self._client.timeout = timeout
+        # The library logs each status it hands back as a "non-transient error"; this
+        # module decides what is transient and reports it, so its log goes nowhere.
+        self._client.log = _LIBRARY_LOG
         self.base_url = base_url.rstrip("/")
         self.pacer = Pacer(max_rate_per_minute, clock=clock, sleep=sleep)
         self.max_attempts = max_attempts
@@ -192,8 +207,10 @@ class ApiClient:
                 last_problem = _describe_network_error(cause)
                 self._back_off(attempt)
                 continue
-            status = response.status_code
+            finally:
+                self.pacer.release()
             self.pacer.observe(response.headers)
+            status = response.status_code
             if 200 <= status < 300:
                 if status == 204:
                     return {}

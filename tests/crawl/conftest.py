@@ -6,7 +6,7 @@ import json
 import random
 import threading
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +79,28 @@ def emulator_app(account: dict[str, Any] | Path, tmp_path: Path | None = None, *
     return create_app(load_account(account), tokens=[TOKEN], clock=kw.pop("clock", lambda: SINCE), **kw)
 
 
-def crawl(app, out: Path, *, days: int = 28, **kw):
-    client = make_client(app, **{k: kw.pop(k) for k in list(kw) if k in ("max_attempts",)})
+class SharedClock:
+    """Time that moves only when someone sleeps, shared by the client and the emulator."""
+
+    def __init__(self, start: datetime):
+        self.now = start.timestamp()
+        self.slept = 0.0
+        self.lock = threading.Lock()
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.now += seconds
+            self.slept += seconds
+
+    def moment(self) -> datetime:
+        return datetime.fromtimestamp(self.now, timezone.utc)
+
+
+def crawl(app, out: Path, *, days: int = 28, client_options=None, **kw):
+    client = make_client(app, **(client_options or {}))
     try:
         path, fields = crawl_to_snapshot(client, out, Window(SINCE, days), **kw)
     finally:

@@ -10,7 +10,7 @@ import pytest
 from audit.errors import CrawlError
 from audit.snapshot import partial_path
 
-from .conftest import FaultPlan, crawl, emulator_app, ids
+from .conftest import SINCE, FaultPlan, SharedClock, crawl, emulator_app, ids
 
 
 def canonical(snapshot) -> dict[str, list[str]]:
@@ -91,7 +91,7 @@ def test_endpoint_that_always_fails_exits_then_resume_completes(acme_account, tm
     app = FaultPlan(emulator_app(acme_account, tmp_path), rules=broken)
     out = tmp_path / "snap"
     with pytest.raises(CrawlError, match=rf"GET /schedules/\{{id\}} \(/schedules/{target}\): gave up"):
-        crawl(app, out, max_attempts=3)
+        crawl(app, out, client_options={"max_attempts": 3})
     assert not out.exists() and partial_path(out).exists()
     # Lift the fault and resume: only what was missing is fetched again.
     healed = FaultPlan(emulator_app(acme_account, tmp_path))
@@ -129,3 +129,22 @@ def test_scope_to_teams(acme_account, tmp_path):
 def test_scope_to_unknown_team_fails(acme_account, tmp_path):
     with pytest.raises(CrawlError, match="PNOSUCH does not exist"):
         crawl(emulator_app(acme_account, tmp_path), tmp_path / "snap", team_ids=["PNOSUCH"])
+
+
+def test_rate_limit_is_respected_with_few_429s(acme_account, tmp_path):
+    """The emulator allows 40 requests a minute; the client is told it may go much faster.
+
+    Reading ratelimit-remaining, it waits for the window to reset before it runs out, so
+    almost no request is refused, and the content is the same as an unhurried crawl's.
+    """
+    time = SharedClock(SINCE)
+    app = emulator_app(acme_account, tmp_path, rate_limit_per_minute=40, clock=time.moment)
+    snap, fields = crawl(app, tmp_path / "snap", workers=4,
+                         client_options={"clock": time.clock, "sleep": time.sleep})
+    requests = fields["requests"]
+    assert requests["total"] > 100
+    assert requests["throttled"] <= 0.01 * requests["total"] + 1
+    # 40 a minute: the crawl took at least as many emulated minutes as it needed windows
+    assert time.slept >= 60 * (requests["total"] // 40 - 1)
+    clean, _ = crawl(emulator_app(acme_account, tmp_path), tmp_path / "clean")
+    assert canonical(snap) == canonical(clean)
