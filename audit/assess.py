@@ -1,0 +1,115 @@
+"""One snapshot judged: snapshot → config and rule packs → facts → findings → waivers → scores.
+
+``assess`` is the stage the ``score``, ``report`` and ``check`` commands share. It
+reads files only (the snapshot, the packs, the config); nothing here talks to the
+network, so any snapshot can be re-scored offline with today's rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from audit.config import Config, load_config
+from audit.facts.build import Facts, build_facts
+from audit.facts.columns import column_names
+from audit.findings import Finding, Mode, Status, WaiverOutcome, apply_waivers
+from audit.rules import Evaluation, EvaluationContext, RulePack, evaluate, load_packs
+from audit.scoring import ScoreReport, score, service_refs
+from audit.snapshot import Snapshot, load
+
+STATIC_ONLY = frozenset({Mode.STATIC})
+ALL_MODES = frozenset(Mode)
+
+
+@dataclasses.dataclass(frozen=True)
+class Assessment:
+    """Everything one scoring run produced, for the output formats to render."""
+
+    snapshot: Snapshot
+    pack: RulePack
+    config: Config
+    facts: Facts
+    evaluation: Evaluation
+    waivers: WaiverOutcome
+    scores: ScoreReport
+    today: dt.date
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return self.waivers.findings
+
+    def failing(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.status is Status.FAIL)
+
+    def for_team(self, team_id: str) -> Assessment:
+        """The same assessment seen by one team: its services' findings and scores only."""
+        services = set(self.scores.teams[team_id].service_ids) if team_id in self.scores.teams else set()
+        findings = tuple(
+            f for f in self.findings
+            if services.intersection(f.service_ids) or (f.entity_type == "team" and f.entity_id == team_id)
+        )
+        scores = dataclasses.replace(
+            self.scores,
+            services={k: v for k, v in self.scores.services.items() if k in services},
+            teams={k: v for k, v in self.scores.teams.items() if k == team_id},
+        )
+        return dataclasses.replace(
+            self, waivers=dataclasses.replace(self.waivers, findings=findings), scores=scores
+        )
+
+
+def load_pack_and_config(
+    rules_dirs: Iterable[str | os.PathLike[str]] = (),
+    config_path: str | os.PathLike[str] | None = None,
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> tuple[RulePack, Config]:
+    """The built-in packs plus ``--rules`` dirs, and the layered config checked against them."""
+    pack = load_packs([Path(d) for d in rules_dirs], column_names())
+    config = load_config(config_path, Path(cwd or Path.cwd()), pack, env=env, flags=flags)
+    return config.apply(pack), config
+
+
+def service_tiers(snapshot: Snapshot, config: Config) -> dict[str, int]:
+    """Each service's declared tier, from the config's mapping (id, name pattern or team)."""
+    tiers = {}
+    for service in snapshot.iter("services"):
+        team_ids = [t.get("id") for t in service.get("teams") or [] if isinstance(t, dict)]
+        tier = config.tier_for(str(service.get("id")), str(service.get("name") or ""), team_ids)
+        if tier is not None:
+            tiers[str(service.get("id"))] = tier
+    return tiers
+
+
+def assess(
+    snapshot: str | os.PathLike[str] | Snapshot,
+    *,
+    rules_dirs: Iterable[str | os.PathLike[str]] = (),
+    config_path: str | os.PathLike[str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    modes: frozenset[Mode] = ALL_MODES,
+    today: dt.date | None = None,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Assessment:
+    """Judge a snapshot with the packs and config in force.
+
+    ``today`` decides which waivers have expired (default: the real date).
+    """
+    snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
+    pack, config = load_pack_and_config(rules_dirs, config_path, cwd=cwd, env=env, flags=flags)
+    facts = build_facts(snap, tiers=service_tiers(snap, config))
+    rollup = facts.rollup()
+    evaluation = evaluate(pack, facts.tables, EvaluationContext(rollup=rollup, unavailable=facts.unavailable,
+                                                                modes=modes))
+    today = today or dt.date.today()
+    outcome = apply_waivers(evaluation.findings, config.waivers, today)
+    scores = score(outcome.findings, service_refs(facts.tables["service"], rollup), config.weights)
+    return Assessment(snap, pack, config, facts, evaluation, outcome, scores, today)

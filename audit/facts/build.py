@@ -1,0 +1,193 @@
+"""Build every fact table from a snapshot: the facts stage's entry point.
+
+``build_facts`` reads the snapshot's collections once, resolves schedules,
+people, escalation policies, services and teams in dependency order (each
+builder lives in its own module) and returns :class:`Facts`: the tables, the
+roll-up of every object to the services it affects, the collections the
+snapshot could not hold and the window. ``facts_table`` renders one table as
+JSON or CSV for ``pd-audit facts``. Nothing here talks to the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from audit.errors import UserError
+from audit.facts import escalation, ownership, people, schedules
+from audit.facts.columns import SCHEMA
+from audit.facts.intervals import IntervalSet
+from audit.facts.raw import as_text, by_id, parse_window, ref_id, ref_ids
+from audit.findings import RollUp
+from audit.snapshot import COLLECTIONS, Snapshot, load
+
+FORMATS = ("json", "csv")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The fact tables of one snapshot and what scoring needs beside them.
+
+    ``service_ids_by_entity[(entity_type, id)]`` lists the services a finding
+    on that object affects: a policy's services, the services whose policies
+    target a schedule, the services whose policy levels reach a user in the
+    window, a team's services.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    service_ids_by_entity: dict[tuple[str, str], list[str]]
+    unavailable: dict[str, str]
+    window: tuple[datetime, datetime]
+    team_ids_by_service: dict[str, list[str]] = field(default_factory=dict)
+
+    def rollup(self) -> RollUp:
+        """The same roll-up in the shape the rule engine takes."""
+        nested: dict[str, dict[str, list[str]]] = {}
+        for (entity_type, entity_id), service_ids in self.service_ids_by_entity.items():
+            nested.setdefault(entity_type, {})[entity_id] = service_ids
+        return RollUp(service_ids=nested, team_ids=self.team_ids_by_service)
+
+
+def build_facts(
+    snapshot: Snapshot, *, tiers: Mapping[str, int] | None = None, now: datetime | None = None
+) -> Facts:
+    """Every fact table of ``snapshot``. ``tiers`` maps service id -> tier; ``now`` (default: the
+    window's end) decides which layers and rotations have ended."""
+    since, until = parse_window(snapshot.window)
+    window = IntervalSet.window(since, until)
+    unavailable = {
+        name: snapshot.unavailable_reason(name) or f"{name} was unavailable"
+        for name in COLLECTIONS
+        if not snapshot.available(name)
+    }
+    readable = frozenset(name for name in COLLECTIONS if snapshot.available(name))
+
+    teams = by_id(snapshot.iter("teams"))
+    users = by_id(snapshot.iter("users"))
+    services = by_id(snapshot.iter("services"))
+    raw_v2 = by_id(snapshot.iter("schedules"))
+    raw_v3 = by_id(snapshot.iter("schedules_v3"))
+    team_roles = escalation.Teams(_team_roles(snapshot.iter("team_members")))
+
+    renderings = schedules.render_schedules(raw_v2.values(), raw_v3.values(), window, now or until)
+    contacts = people.read_contacts(users.values())
+    policies = escalation.resolve_policies(
+        snapshot.iter("escalation_policies"), escalation.Targets(renderings, contacts, readable), window
+    )
+
+    team_ids_by_service = {sid: ref_ids(s.get("teams")) for sid, s in services.items()}
+    service_ids_by_policy: dict[str, list[str]] = {}
+    for service_id, service in services.items():
+        policy_id = ref_id(service.get("escalation_policy"))
+        if policy_id:
+            service_ids_by_policy.setdefault(policy_id, []).append(service_id)
+    policy_ids_by_schedule: dict[str, list[str]] = {}
+    for policy in policies.values():
+        for schedule_id in dict.fromkeys(s for level in policy.levels for s in level.schedule_ids):
+            policy_ids_by_schedule.setdefault(schedule_id, []).append(policy.id)
+    reach = escalation.reach_by_user(policies.values())
+    raw_schedules = {**raw_v2, **raw_v3}
+
+    user_table = people.user_table(
+        users, contacts, reach, _oncall_user_ids(snapshot.iter("oncalls")), service_ids_by_policy,
+        _team_ids_by_user(team_roles.roles), people.read_handoff_rules(snapshot.iter("handoff_rules")), window,
+    )
+    account = ownership.Account(
+        teams=teams,
+        team_roles=team_roles,
+        users=users,
+        policies=policies,
+        schedules=renderings,
+        schedule_team_ids={sid: ref_ids(s.get("teams")) for sid, s in raw_schedules.items()},
+        dependencies=snapshot.collection("service_dependencies"),
+        window=window,
+        since=since,
+        until=until,
+    )
+    tables = {
+        "service": ownership.service_table(services, account, tiers or {}),
+        "escalation_policy": escalation.policy_table(
+            policies, service_ids_by_policy, team_ids_by_service, team_roles, window
+        ),
+        "policy_level": escalation.level_table(policies),
+        "schedule": schedules.schedule_table(renderings, raw_schedules, window, policy_ids_by_schedule),
+        "team": ownership.team_table(account, team_ids_by_service, user_table),
+        "user": user_table,
+    }
+    return Facts(
+        tables=tables,
+        service_ids_by_entity=_rollup(services, service_ids_by_policy, policy_ids_by_schedule, reach,
+                                      team_ids_by_service),
+        unavailable=unavailable,
+        window=(since, until),
+        team_ids_by_service=team_ids_by_service,
+    )
+
+
+def _team_roles(lines: Any) -> dict[str, dict[str, str]]:
+    """team id -> {user id: team role} from the team_members collection."""
+    roles: dict[str, dict[str, str]] = {}
+    for line in lines:
+        if not isinstance(line, Mapping) or not isinstance(line.get("team_id"), str):
+            continue
+        member = line.get("member") if isinstance(line.get("member"), Mapping) else {}
+        user_id = ref_id(member.get("user"))
+        if user_id:
+            roles.setdefault(line["team_id"], {})[user_id] = as_text(member.get("role")) or "responder"
+    return roles
+
+
+def _team_ids_by_user(roles: Mapping[str, Mapping[str, str]]) -> dict[str, list[str]]:
+    teams: dict[str, list[str]] = {}
+    for team_id, members in roles.items():
+        for user_id in members:
+            teams.setdefault(user_id, []).append(team_id)
+    return teams
+
+
+def _oncall_user_ids(oncalls: Any) -> set[str]:
+    return {user for user in (ref_id(o.get("user")) for o in oncalls if isinstance(o, Mapping)) if user}
+
+
+def _rollup(
+    services: Mapping[str, Any],
+    service_ids_by_policy: Mapping[str, list[str]],
+    policy_ids_by_schedule: Mapping[str, list[str]],
+    reach: Mapping[str, people.Reach],
+    team_ids_by_service: Mapping[str, list[str]],
+) -> dict[tuple[str, str], list[str]]:
+    rollup: dict[tuple[str, str], list[str]] = {}
+    for policy_id, service_ids in service_ids_by_policy.items():
+        rollup[("escalation_policy", policy_id)] = sorted(service_ids)
+    for schedule_id, policy_ids in policy_ids_by_schedule.items():
+        rollup[("schedule", schedule_id)] = sorted({s for p in policy_ids for s in service_ids_by_policy.get(p, ())})
+    for user_id, user_reach in reach.items():
+        rollup[("user", user_id)] = sorted(
+            {s for p in user_reach.policy_ids for s in service_ids_by_policy.get(p, ())}
+        )
+    for service_id in services:
+        for team_id in team_ids_by_service.get(service_id, ()):
+            rollup.setdefault(("team", team_id), []).append(service_id)
+    return rollup
+
+
+def facts_table(snapshot_path: str | os.PathLike[str], entity: str, fmt: str) -> str:
+    """One fact table of a snapshot as JSON (records) or CSV (lists and dicts as JSON text)."""
+    if entity not in SCHEMA:
+        raise UserError(f"unknown entity {entity!r}; choose one of {', '.join(SCHEMA)}")
+    if fmt not in FORMATS:
+        raise UserError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    table = build_facts(load(snapshot_path)).tables[entity]
+    if fmt == "json":
+        return table.to_json(orient="records", indent=2, force_ascii=False) + "\n"
+    as_text_cells = table.copy()
+    for name, column in SCHEMA[entity].items():
+        if column.dtype == "object":
+            as_text_cells[name] = [json.dumps(value, ensure_ascii=False) for value in table[name]]
+    return as_text_cells.to_csv(index=False)

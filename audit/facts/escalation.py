@@ -1,0 +1,368 @@
+"""Escalation facts: each policy's levels resolved to schedules, people and covered time.
+
+Owns what an escalation level *is* for the audit: the union of its targets,
+where a schedule target contributes the time its rendered final schedule puts
+someone on call, a directly targeted user the whole window but only when they
+are reachable (``people.Contact.reachable``), and a target naming a user or
+schedule missing from the snapshot nothing at all (it is named in
+``deleted_targets``). From the resolved levels come the ``escalation_policy``
+and ``policy_level`` tables (depth, delays, loops, who the last level reaches,
+coverage of each level and of the backup where the primary is covered, the
+same person on adjacent levels, the backup being the last primary) and the
+per-user reach the user table needs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audit.facts.columns import frame
+from audit.facts.coverage import (
+    Coverage,
+    PolicyCoverage,
+    coverage,
+    people_of_level,
+    policy_coverage,
+    same_person_overlap,
+)
+from audit.facts.intervals import IntervalSet, clip, intersection, measure, union_all
+from audit.facts.people import Contact, Reach
+from audit.facts.raw import as_list, as_minutes, as_text, base_type, ref_id, ref_ids
+from audit.facts.schedules import ScheduleRendering
+
+# OC-01: "gaps under 1 minute ignored"; every judged coverage (policy, level,
+# service promise) uses the same tolerance. Schedule coverage stays exact.
+GAP_TOLERANCE_SECONDS = 60
+SCHEDULE_TARGET_TYPES = {"schedule": "schedules", "schedule_v3": "schedules_v3"}
+USER_TARGET_TYPE = "user"
+MANAGER_ROLE = "manager"
+
+
+@dataclass(frozen=True)
+class Level:
+    """One escalation level (an escalation rule), its targets resolved against the snapshot."""
+
+    id: str
+    policy_id: str
+    number: int
+    delay_minutes: float
+    schedule_ids: tuple[str, ...]
+    user_ids: tuple[str, ...]
+    deleted: tuple[str, ...]
+    unresolved: tuple[str, ...]
+    unreachable: tuple[str, ...]
+    target_count: int
+    user_target_count: int  # every user-type target, deleted ones too (ESC-03 judges the configuration)
+    covered: IntervalSet
+    people: Mapping[str, IntervalSet]  # time each person holds the level in the window
+    members: frozenset[str]  # everyone the level can page, on call in the window or not
+
+    @property
+    def target_key(self) -> frozenset[tuple[str, str]]:
+        """The live targets: two levels with the same key add no depth (ESC-01)."""
+        return frozenset([("schedule", s) for s in self.schedule_ids] + [("user", u) for u in self.user_ids])
+
+
+@dataclass(frozen=True)
+class ResolvedPolicy:
+    id: str
+    name: str
+    html_url: str | None
+    team_ids: tuple[str, ...]
+    num_loops: int
+    levels: tuple[Level, ...]
+    window_coverage: PolicyCoverage | None  # every level over the whole window (None without levels)
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the snapshot can resolve targets against."""
+
+    schedules: Mapping[str, ScheduleRendering]
+    contacts: Mapping[str, Contact]
+    readable: frozenset[str]  # collections the snapshot holds (targets elsewhere are unresolved, not deleted)
+
+
+def resolve_policies(
+    policies: Iterable[Mapping[str, Any]], targets: Targets, window: IntervalSet
+) -> dict[str, ResolvedPolicy]:
+    """Every policy with its levels resolved (policies without rules have no levels)."""
+    resolved = {}
+    for policy in policies:
+        policy_id = ref_id(policy)
+        if policy_id is None:
+            continue
+        rules = [rule for rule in as_list(policy.get("escalation_rules")) if isinstance(rule, Mapping)]
+        loops = policy.get("num_loops")
+        levels = tuple(
+            _resolve_level(policy_id, number, rule, targets, window) for number, rule in enumerate(rules, 1)
+        )
+        resolved[policy_id] = ResolvedPolicy(
+            id=policy_id,
+            name=as_text(policy.get("name")) or policy_id,
+            html_url=as_text(policy.get("html_url")) or None,
+            team_ids=tuple(ref_ids(policy.get("teams"))),
+            num_loops=loops if isinstance(loops, int) and not isinstance(loops, bool) and loops > 0 else 0,
+            levels=levels,
+            window_coverage=_levels_coverage(levels, window) if levels else None,
+        )
+    return resolved
+
+
+def _resolve_level(
+    policy_id: str, number: int, rule: Mapping[str, Any], targets: Targets, window: IntervalSet
+) -> Level:
+    schedule_ids: list[str] = []
+    user_ids: list[str] = []
+    deleted: list[str] = []
+    unresolved: list[str] = []
+    raw_targets = [t for t in as_list(rule.get("targets")) if isinstance(t, Mapping)]
+    for target in raw_targets:
+        kind, target_id = base_type(target.get("type")), ref_id(target)
+        label = f"{kind or 'unknown'}:{target_id}"
+        if target_id is None:
+            unresolved.append(label)
+        elif kind in SCHEDULE_TARGET_TYPES:
+            if target_id in targets.schedules:
+                schedule_ids.append(target_id)
+            elif _readable(kind, targets.readable):
+                deleted.append(label)
+            else:
+                unresolved.append(label)
+        elif kind == USER_TARGET_TYPE:
+            if target_id in targets.contacts:
+                user_ids.append(target_id)
+            elif "users" in targets.readable:
+                deleted.append(label)
+            else:
+                unresolved.append(label)
+        else:
+            unresolved.append(label)
+    schedule_ids, user_ids = list(dict.fromkeys(schedule_ids)), list(dict.fromkeys(user_ids))
+    reachable = [user for user in user_ids if targets.contacts[user].reachable]
+    renderings = [targets.schedules[s] for s in schedule_ids]
+    covered = union_all([r.covered for r in renderings] + ([window] if reachable else []))
+    people = people_of_level([r.by_user for r in renderings] + [{user: window for user in user_ids}])
+    members = {m for r in renderings for m in r.members} | set(user_ids) | set(people)
+    return Level(
+        id=ref_id(rule) or f"{policy_id}:L{number}",
+        policy_id=policy_id,
+        number=number,
+        delay_minutes=as_minutes(rule.get("escalation_delay_in_minutes")),
+        schedule_ids=tuple(schedule_ids),
+        user_ids=tuple(user_ids),
+        deleted=tuple(deleted),
+        unresolved=tuple(unresolved),
+        unreachable=tuple(user for user in user_ids if user not in reachable),
+        target_count=len(raw_targets),
+        user_target_count=sum(1 for t in raw_targets if base_type(t.get("type")) == USER_TARGET_TYPE),
+        covered=covered,  # schedule renderings are clipped to the window already
+        people=people,
+        members=frozenset(members),
+    )
+
+
+def _readable(kind: str, readable: frozenset[str]) -> bool:
+    # A bare "schedule" target may be v2 or v3: only missing from both is it deleted.
+    if kind == "schedule":
+        return {"schedules", "schedules_v3"} <= readable
+    return SCHEDULE_TARGET_TYPES[kind] in readable
+
+
+# --- coverage ----------------------------------------------------------------------
+
+
+def _levels_coverage(levels: Sequence[Level], promised: IntervalSet) -> PolicyCoverage:
+    return policy_coverage(
+        [[level.covered] for level in levels], promised, ignore_gaps_shorter_than=GAP_TOLERANCE_SECONDS
+    )
+
+
+def promise_coverage(
+    policy: ResolvedPolicy | None, promised: IntervalSet, window: IntervalSet
+) -> tuple[Coverage, Coverage]:
+    """Level 1's coverage of ``promised``, and level 2's of the promised time level 1 covers (OC-01, OC-02).
+
+    A 24/7 promise is the whole ``window``, whose coverage the policy already holds.
+    """
+    tolerance = {"ignore_gaps_shorter_than": GAP_TOLERANCE_SECONDS}
+    levels = policy.levels if policy else ()
+    if not levels:
+        return coverage(IntervalSet.empty(), promised, **tolerance), coverage(IntervalSet.empty(), IntervalSet.empty())
+    if promised == window and policy.window_coverage is not None:
+        result = policy.window_coverage
+    else:
+        result = _levels_coverage(levels[:2], promised)
+    if len(levels) >= 2:
+        return result.levels[0], result.backups[0]
+    return result.levels[0], coverage(IntervalSet.empty(), clip(levels[0].covered, promised), **tolerance)
+
+
+def reach_by_user(policies: Iterable[ResolvedPolicy]) -> dict[str, Reach]:
+    """For each person on call on some level: the policies, level delays and time that reach them."""
+    reach: dict[str, Reach] = {}
+    for policy in policies:
+        for level in policy.levels:
+            for user_id, held in level.people.items():
+                entry = reach.setdefault(user_id, Reach())
+                entry.policy_ids.add(policy.id)
+                if not math.isnan(level.delay_minutes):
+                    entry.delays.append(level.delay_minutes)
+                entry.time.append(held)
+    return reach
+
+
+# --- tables ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Teams:
+    """Team membership as the escalation rules need it: team -> {user id: team role}."""
+
+    roles: Mapping[str, Mapping[str, str]]
+
+    def managers(self, team_ids: Iterable[str]) -> set[str]:
+        return {user for team in team_ids for user, role in self.roles.get(team, {}).items() if role == MANAGER_ROLE}
+
+
+def policy_table(
+    policies: Mapping[str, ResolvedPolicy],
+    service_ids_by_policy: Mapping[str, Sequence[str]],
+    team_ids_by_service: Mapping[str, Sequence[str]],
+    teams: Teams,
+    window: IntervalSet,
+) -> pd.DataFrame:
+    """One row per escalation policy (see ``columns.ESCALATION_POLICY``)."""
+    rows = []
+    for policy in policies.values():
+        services = list(service_ids_by_policy.get(policy.id, ()))
+        service_teams = list(dict.fromkeys(t for s in services for t in team_ids_by_service.get(s, ())))
+        rows.append(_policy_row(policy, services, service_teams, teams, window))
+    return frame("escalation_policy", rows)
+
+
+def _policy_row(
+    policy: ResolvedPolicy, services: list[str], service_teams: list[str], teams: Teams, window: IntervalSet
+) -> dict[str, Any]:
+    levels = policy.levels
+    result = policy.window_coverage
+    # A policy without levels covers nothing: its level 1 and any-level coverage are the empty set's.
+    empty = coverage(IntervalSet.empty(), window, ignore_gaps_shorter_than=GAP_TOLERANCE_SECONDS) if not result else None
+    level1 = result.levels[0] if result else empty
+    backup = result.backups[0] if result and result.backups else None
+    last = levels[-1] if levels else None
+    relevant_teams = list(dict.fromkeys(policy.team_ids + tuple(service_teams)))
+    managers = teams.managers(relevant_teams) if relevant_teams else teams.managers(teams.roles)
+    live_keys = {level.target_key for level in levels if level.target_key}
+    window_seconds = measure(window)
+    return {
+        "id": policy.id,
+        "name": policy.name,
+        "html_url": policy.html_url,
+        "team_ids": list(policy.team_ids),
+        "team_count": len(policy.team_ids),
+        "service_ids": services,
+        "service_count": len(services),
+        "service_team_ids": service_teams,
+        "level_count": len(levels),
+        "distinct_target_levels": len(live_keys),
+        "schedule_ids": list(dict.fromkeys(s for level in levels for s in level.schedule_ids)),
+        "l1_user_targets": levels[0].user_target_count if levels else 0,
+        "later_user_targets": sum(level.user_target_count for level in levels[1:]),
+        "l1_delay_minutes": levels[0].delay_minutes if levels else math.nan,
+        "minutes_to_last_level": float(sum(level.delay_minutes for level in levels[:-1])) if levels else math.nan,
+        "num_loops": policy.num_loops,
+        "repeats": policy.num_loops >= 1,
+        "last_level_user_ids": sorted(last.members) if last else [],
+        "last_level_reaches_manager": bool(last and last.members & managers),
+        "last_level_reaches_whole_team": bool(last) and any(
+            teams.roles.get(team) and set(teams.roles[team]) <= last.members for team in relevant_teams
+        ),
+        "deleted_targets": [t for level in levels for t in level.deleted],
+        "unresolved_targets": [t for level in levels for t in level.unresolved],
+        "unreachable_user_targets": list(dict.fromkeys(u for level in levels for u in level.unreachable)),
+        "level1_coverage_pct": level1.pct,
+        "level1_gaps": level1.gaps_iso(),
+        "any_level_coverage_pct": result.any_level.pct if result else empty.pct,
+        "any_level_gaps": (result.any_level if result else empty).gaps_iso(),
+        "l2_coverage_of_l1_pct": backup.pct if backup else _lone_level_backup_pct(levels),
+        "l2_gaps_under_l1": backup.gaps_iso() if backup else [],
+        "adjacent_same_person_pct": max(
+            (100.0 * measure(same_person_overlap(a.people, b.people)) / window_seconds
+             for a, b in itertools.pairwise(levels)),
+            default=math.nan,
+        ),
+        "backup_is_previous_primary_pct": _backup_is_previous_primary(levels),
+    }
+
+
+def _lone_level_backup_pct(levels: Sequence[Level]) -> float:
+    """With no second level, whatever level 1 covers has no backup (nothing to back up: 100)."""
+    return 0.0 if levels and measure(levels[0].covered) else 100.0
+
+
+def _backup_is_previous_primary(levels: Sequence[Level]) -> float:
+    """ESC-05: of the time levels 1 and 2 are both covered, the share level 2 is held by the
+    person whose level-1 turn came just before the current one (context carries over)."""
+    if len(levels) < 2:
+        return math.nan
+    primary, backup = levels[0].people, levels[1].people
+    both = intersection(union_all(primary.values()), union_all(backup.values()))
+    if not both:
+        return math.nan
+    users = sorted(primary)
+    owners = np.repeat(np.arange(len(users)), [len(primary[u]) for u in users])
+    starts = np.concatenate([primary[u].starts for u in users])
+    ends = np.concatenate([primary[u].ends for u in users])
+    order = np.argsort(starts, kind="stable")
+    # For each level-1 shift, the last different person on level 1 before it.
+    previous = np.full(len(order), -1)
+    last_owner, before = -1, -1
+    for position, index in enumerate(order.tolist()):
+        if owners[index] != last_owner:
+            before, last_owner = last_owner, owners[index]
+        previous[position] = before
+    matched = []
+    for owner in set(previous.tolist()) - {-1}:
+        person = users[owner]
+        if person not in backup:
+            continue
+        chosen = order[previous == owner]
+        matched.append(intersection(IntervalSet.from_epoch(starts[chosen], ends[chosen]), backup[person]))
+    return 100.0 * measure(intersection(union_all(matched), both)) / measure(both)
+
+
+def level_table(policies: Mapping[str, ResolvedPolicy]) -> pd.DataFrame:
+    """One row per escalation level (see ``columns.POLICY_LEVEL``)."""
+    rows = []
+    for policy in policies.values():
+        previous_key = None
+        for level in policy.levels:
+            level_coverage = policy.window_coverage.levels[level.number - 1]
+            rows.append({
+                "id": level.id,
+                "name": f"{policy.name} L{level.number}",
+                "html_url": policy.html_url,
+                "policy_id": policy.id,
+                "level": level.number,
+                "escalation_delay_minutes": level.delay_minutes,
+                "target_count": level.target_count,
+                "schedule_ids": list(level.schedule_ids),
+                "user_ids": list(level.user_ids),
+                "deleted_targets": list(level.deleted),
+                "unresolved_targets": list(level.unresolved),
+                "unreachable_user_targets": list(level.unreachable),
+                "same_targets_as_previous": previous_key is not None and level.target_key == previous_key,
+                "coverage_pct": level_coverage.pct,
+                "gaps": level_coverage.gaps_iso(),
+                "people_ids": sorted(level.members),
+            })
+            previous_key = level.target_key
+    return frame("policy_level", rows)

@@ -1,0 +1,218 @@
+"""User facts: whether each person can be reached and can respond, and how much they carry.
+
+Owns what a user's contact methods and notification rules mean (the RCH rules'
+raw material): which kinds of contact they have, when high-urgency rules fire
+by which kind, whether the user counts as *reachable* (a phone, SMS or push
+high-urgency rule and no pending invitation; a directly targeted user covers a
+level only then), whether their role may respond, and, from what the
+escalation stage resolved, whether they are on call in the window, for how
+long, how much of it at night in their own zone, and the shortest escalation
+delay they must beat.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from audit.facts.columns import frame
+from audit.facts.coverage import NIGHT_END, NIGHT_START, local_daily_intervals
+from audit.facts.intervals import IntervalSet, measure, union_all
+from audit.facts.raw import as_list, as_text, base_type, ref_id, ref_ids
+from audit.facts.schedules import HOUR, zone_or_utc
+
+# PagerDuty's base roles (API names). Observers and stakeholders (read-only
+# users) cannot acknowledge; restricted-access users can, on what they are given.
+RESPONDING_ROLES = frozenset({"owner", "admin", "user", "limited_user", "restricted_access"})
+CONTACT_KINDS = {
+    "phone_contact_method": "phone",
+    "sms_contact_method": "sms",
+    "push_notification_contact_method": "push",
+    "email_contact_method": "email",
+    "whatsapp_contact_method": "whatsapp",
+}
+PAGING_KINDS = frozenset({"phone", "sms", "push"})
+HANDOFF_RULES_KEY = "oncall_handoff_notification_rules"
+
+
+def read_handoff_rules(lines: Iterable[Any]) -> dict[str, list[Any]]:
+    """user id -> hand-off notification rules, from the ``handoff_rules`` collection's lines."""
+    rules: dict[str, list[Any]] = {}
+    for line in lines:
+        if isinstance(line, Mapping) and isinstance(line.get("user_id"), str):
+            rules.setdefault(line["user_id"], []).extend(as_list(line.get(HANDOFF_RULES_KEY)))
+    return rules
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How one user is notified of high-urgency incidents."""
+
+    user_id: str
+    kinds: frozenset[str]
+    high_urgency: tuple[tuple[str, float], ...]  # (contact kind, start delay in minutes), by delay
+    invitation_pending: bool
+    role: str
+
+    @property
+    def reachable(self) -> bool:
+        return not self.invitation_pending and any(kind in PAGING_KINDS for kind, _ in self.high_urgency)
+
+    def first_delay(self, kinds: Iterable[str]) -> float:
+        wanted = frozenset(kinds)
+        return min((delay for kind, delay in self.high_urgency if kind in wanted), default=math.nan)
+
+
+def read_contacts(users: Iterable[Mapping[str, Any]]) -> dict[str, Contact]:
+    """Each user's contact kinds and high-urgency rules (rules default to high urgency, as the API does)."""
+    contacts = {}
+    for user in users:
+        user_id = ref_id(user)
+        if user_id is None:
+            continue
+        methods = {ref_id(m): _kind(m) for m in as_list(user.get("contact_methods")) if isinstance(m, Mapping)}
+        high_urgency = []
+        for rule in as_list(user.get("notification_rules")):
+            if not isinstance(rule, Mapping) or base_type(rule.get("type")) not in ("", "assignment_notification_rule"):
+                continue
+            if (rule.get("urgency") or "high") != "high":
+                continue
+            method = rule.get("contact_method")
+            kind = _kind(method) or methods.get(ref_id(method))
+            delay = rule.get("start_delay_in_minutes")
+            if kind and isinstance(delay, (int, float)) and not isinstance(delay, bool) and delay >= 0:
+                high_urgency.append((kind, float(delay)))
+        contacts[user_id] = Contact(
+            user_id=user_id,
+            kinds=frozenset(kind for kind in methods.values() if kind),
+            high_urgency=tuple(sorted(high_urgency, key=lambda rule: (rule[1], rule[0]))),
+            invitation_pending=user.get("invitation_sent") is True,
+            role=as_text(user.get("role")),
+        )
+    return contacts
+
+
+def _kind(method: Any) -> str | None:
+    if not isinstance(method, Mapping):
+        return None
+    return CONTACT_KINDS.get(base_type(method.get("type")))
+
+
+@dataclass
+class Reach:
+    """The levels that reach one user, gathered while escalation policies are resolved."""
+
+    policy_ids: set[str] = field(default_factory=set)
+    delays: list[float] = field(default_factory=list)
+    time: list[IntervalSet] = field(default_factory=list)
+
+
+def user_table(
+    users: Mapping[str, Mapping[str, Any]],
+    contacts: Mapping[str, Contact],
+    reach: Mapping[str, Reach],
+    oncall_user_ids: Iterable[str],
+    service_ids_by_policy: Mapping[str, Iterable[str]],
+    team_ids_by_user: Mapping[str, Iterable[str]],
+    handoff_rules_by_user: Mapping[str, Sequence[Any]],
+    window: IntervalSet,
+):
+    """One row per user (see ``columns.USER``); a user's teams are their memberships and the teams
+    their user object names. Hand-off rules come from the ``handoff_rules`` collection (crawled for
+    users on call) or, failing that, from the user object; otherwise they are unknown."""
+    in_oncalls = set(oncall_user_ids)
+    zones = {user_id: zone_or_utc(user.get("time_zone")) for user_id, user in users.items()}
+    on_call_time = {
+        user_id: union_all(user_reach.time) for user_id, user_reach in reach.items() if user_id in users
+    }
+    night_seconds = _night_seconds(on_call_time, zones, window)
+    rows = []
+    for user_id, user in users.items():
+        contact = contacts[user_id]
+        user_reach = reach.get(user_id, Reach())
+        zone = zones[user_id]
+        on_call_seconds = measure(on_call_time[user_id]) if user_id in on_call_time else 0
+        delays = sorted({delay for _, delay in contact.high_urgency})
+        first_phone_sms = contact.first_delay(("phone", "sms"))
+        min_level_delay = min(user_reach.delays, default=math.nan)
+        handoff_rules = handoff_rules_by_user.get(user_id, user.get(HANDOFF_RULES_KEY))
+        policies = sorted(user_reach.policy_ids)
+        rows.append({
+            "id": user_id,
+            "name": as_text(user.get("name")) or user_id,
+            "html_url": as_text(user.get("html_url")) or None,
+            "email": as_text(user.get("email")) or None,
+            "time_zone": zone,
+            "role": contact.role or None,
+            "may_respond": contact.role in RESPONDING_ROLES,
+            "invitation_pending": contact.invitation_pending,
+            "team_ids": list(dict.fromkeys([*team_ids_by_user.get(user_id, ()), *ref_ids(user.get("teams"))])),
+            "contact_method_types": sorted(contact.kinds),
+            "has_phone": "phone" in contact.kinds,
+            "has_sms": "sms" in contact.kinds,
+            "has_push": "push" in contact.kinds,
+            "has_email": "email" in contact.kinds,
+            "high_urgency_rule_count": len(contact.high_urgency),
+            "high_urgency_methods": sorted({kind for kind, _ in contact.high_urgency}),
+            "high_urgency_delays": delays,
+            "distinct_high_urgency_delays": len(delays),
+            "high_urgency_email_only": bool(contact.high_urgency)
+            and not any(kind in PAGING_KINDS for kind, _ in contact.high_urgency),
+            "first_phone_delay": contact.first_delay(("phone",)),
+            "first_sms_delay": contact.first_delay(("sms",)),
+            "first_phone_sms_delay": first_phone_sms,
+            "first_push_delay": contact.first_delay(("push",)),
+            "first_email_delay": contact.first_delay(("email",)),
+            "reachable": contact.reachable,
+            "handoff_rules_known": isinstance(handoff_rules, list),
+            "handoff_rules": float(len(handoff_rules)) if isinstance(handoff_rules, list) else math.nan,
+            "on_call": user_id in in_oncalls or bool(policies),
+            "on_call_hours": on_call_seconds / HOUR,
+            "night_share_pct": 100.0 * night_seconds.get(user_id, 0) / on_call_seconds if on_call_seconds else 0.0,
+            "policy_ids": policies,
+            "service_ids": sorted({s for p in policies for s in service_ids_by_policy.get(p, ())}),
+            "min_level_delay_minutes": min_level_delay,
+            "phone_before_escalation": bool(np.less(first_phone_sms, min_level_delay)),
+        })
+    return frame("user", rows)
+
+
+def _night_seconds(
+    on_call_time: Mapping[str, IntervalSet], zones: Mapping[str, str], window: IntervalSet
+) -> dict[str, int]:
+    """Seconds of each user's on-call time falling 00:00-06:00 in their own zone (OC-08).
+
+    Batched per zone, because 15,000 separate intersections dominate a large
+    account's build: with ``before(t)`` = night seconds before ``t`` (a cumulative
+    sum over the zone's nights), an interval ``[a, b)`` holds ``before(b) -
+    before(a)`` night seconds, and every user's intervals are evaluated at once.
+    """
+    seconds: dict[str, int] = {}
+    by_zone: dict[str, list[str]] = {}
+    for user_id, held in on_call_time.items():
+        if held:
+            by_zone.setdefault(zones[user_id], []).append(user_id)
+    for zone, user_ids in by_zone.items():
+        nights = local_daily_intervals(window, zone, NIGHT_START, NIGHT_END)
+        starts = np.concatenate([on_call_time[u].starts for u in user_ids])
+        ends = np.concatenate([on_call_time[u].ends for u in user_ids])
+        per_interval = _held_before(nights, ends) - _held_before(nights, starts)
+        bounds = np.cumsum([0] + [len(on_call_time[u]) for u in user_ids])
+        totals = np.add.reduceat(per_interval, bounds[:-1]) if len(per_interval) else []
+        seconds.update(zip(user_ids, (int(t) for t in totals), strict=True))
+    return seconds
+
+
+def _held_before(intervals: IntervalSet, moments: np.ndarray) -> np.ndarray:
+    """For each moment, the seconds of ``intervals`` before it."""
+    if not intervals:
+        return np.zeros(len(moments), np.int64)
+    cumulative = np.concatenate([[0], np.cumsum(intervals.lengths)])
+    last = np.searchsorted(intervals.starts, moments, side="right") - 1  # the last interval starting by then
+    safe = np.maximum(last, 0)
+    inside = np.clip(moments - intervals.starts[safe], 0, intervals.lengths[safe])
+    return np.where(last >= 0, cumulative[safe] + inside, 0)

@@ -1,0 +1,320 @@
+"""Schedule facts: who each v2 and v3 schedule puts on call over the window, and how well.
+
+Owns reading a schedule into a :class:`ScheduleRendering` (the rendered final
+schedule per person, the time overrides hold, the members and turn lengths its
+layers or rotations are configured with) and the ``schedule`` fact table built
+from those renderings: coverage and gaps (OC-01's raw material), rotation size
+(OC-03), turn and shift lengths (OC-04), hand-off times in the schedule's own
+time zone (OC-05), hours per person (OC-06), back-to-back turns (OC-07),
+override share (OC-10) and health: empty layers, ended, used by a policy (OC-11).
+
+Coverage comes from what PagerDuty rendered, never from re-rendering layers: a
+v2 ``final_schedule.rendered_schedule_entries`` entry with no user is a gap, as
+is a v3 ``empty_member`` assignment. The interval maths is ``coverage``'s.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+from audit.errors import SnapshotError
+from audit.facts.columns import frame
+from audit.facts.coverage import (
+    BACK_TO_BACK_SLACK,
+    OVERRIDE_SOURCES,
+    coverage,
+    handoffs,
+    parse_timestamp,
+    schedule_intervals,
+)
+from audit.facts.intervals import IntervalSet, intersection, measure, to_epoch
+from audit.facts.raw import as_list, as_text, ref_id, ref_ids
+
+HOUR = 3600.0
+V2 = "v2"
+V3 = "v3"
+# OC-05's working hours and weekend, as the precomputed hand-off counts judge them.
+WORKING_HOURS = (9, 17)
+WEEKEND = frozenset({6, 7})
+
+
+@dataclass(frozen=True)
+class ScheduleRendering:
+    """One schedule read from the snapshot: configuration and rendered time.
+
+    ``by_user``/``covered`` are clipped to the window. ``override_time`` is the
+    part of ``covered`` held by overrides. ``members`` are the people named on
+    layers or rotations still active at ``now``; ``turn_seconds`` their turn
+    lengths; ``layer_count``/``empty_layers`` count active layers (v2) or
+    rotations (v3), the empty ones having nobody to put on call.
+    """
+
+    id: str
+    kind: str
+    name: str
+    time_zone: str
+    by_user: Mapping[str, IntervalSet]
+    covered: IntervalSet
+    override_time: IntervalSet
+    rendered: bool
+    members: tuple[str, ...]
+    turn_seconds: tuple[int, ...]
+    layer_count: int
+    empty_layers: int
+    ended: bool
+
+
+def zone_or_utc(name: Any) -> str:
+    """An IANA zone name the maths can use: the given one, or UTC when absent or unknown."""
+    if isinstance(name, str) and name:
+        try:
+            ZoneInfo(name)
+            return name
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return "UTC"
+
+
+def render_schedules(
+    v2_schedules: Iterable[Mapping[str, Any]],
+    v3_schedules: Iterable[Mapping[str, Any]],
+    window: IntervalSet,
+    now: datetime,
+) -> dict[str, ScheduleRendering]:
+    """Every schedule of the snapshot, keyed by id (v2 and v3 ids never collide in PagerDuty)."""
+    now_epoch = to_epoch(now)
+    renderings = {}
+    for schedule in v2_schedules:
+        if ref_id(schedule) is not None:
+            renderings[schedule["id"]] = _read_v2(schedule, window, now_epoch)
+    for schedule in v3_schedules:
+        if ref_id(schedule) is not None:
+            renderings[schedule["id"]] = _read_v3(schedule, window, now_epoch)
+    return renderings
+
+
+def _rendered(final: Any, window: IntervalSet, sources: Iterable[str] | None = None) -> tuple[dict, IntervalSet, bool]:
+    if not isinstance(final, Mapping) or not any(
+        key in final for key in ("rendered_schedule_entries", "computed_shift_assignments")
+    ):
+        return {}, IntervalSet.empty(), False
+    rendering = schedule_intervals(final, window=window, sources=sources)
+    return dict(rendering.by_user), rendering.covered, True
+
+
+def _read_v2(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> ScheduleRendering:
+    layers = [layer for layer in as_list(schedule.get("schedule_layers")) if isinstance(layer, Mapping)]
+    active = [layer for layer in layers if _still_running(layer.get("end"), now, f"schedule {schedule['id']} layer end")]
+    turns = [layer.get("rotation_turn_length_seconds") for layer in active]
+    return _reading(
+        schedule,
+        V2,
+        _rendered(schedule.get("final_schedule"), window),
+        # Overrides are the top layer: the time they hold is their part of the final schedule.
+        _rendered(schedule.get("overrides_subschedule"), window)[1],
+        [ref_ids([member.get("user") for member in as_list(layer.get("users")) if isinstance(member, Mapping)])
+         for layer in active],
+        [int(t) for t in turns if isinstance(t, int) and not isinstance(t, bool) and t > 0],
+    )
+
+
+def _read_v3(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> ScheduleRendering:
+    members_per_rotation: list[list[str]] = []
+    turns: list[int] = []
+    for rotation in as_list(schedule.get("rotations")):
+        if not isinstance(rotation, Mapping):
+            continue
+        events = [
+            event
+            for event in as_list(rotation.get("events"))
+            if isinstance(event, Mapping)
+            and _still_running(event.get("effective_until"), now, f"schedule {schedule['id']} event effective_until")
+        ]
+        if not events:
+            continue  # a rotation whose events have all ended no longer puts anyone on call
+        rotation_members = []
+        for event in events:
+            strategy = event.get("assignment_strategy") if isinstance(event.get("assignment_strategy"), Mapping) else {}
+            rotation_members += [
+                member["user_id"]
+                for member in as_list(strategy.get("members"))
+                if isinstance(member, Mapping)
+                and member.get("type") == "user_member"
+                and isinstance(member.get("user_id"), str)
+            ]
+            turn = _v3_turn_seconds(event, strategy)
+            if turn:
+                turns.append(turn)
+        members_per_rotation.append(rotation_members)
+    final = schedule.get("final_schedule")
+    return _reading(
+        schedule,
+        V3,
+        _rendered(final, window),
+        _rendered(final, window, OVERRIDE_SOURCES)[1],
+        members_per_rotation,
+        turns,
+    )
+
+
+def _reading(
+    schedule: Mapping[str, Any],
+    kind: str,
+    rendered: tuple[dict, IntervalSet, bool],
+    override_held: IntervalSet,
+    members_per_layer: Sequence[Sequence[str]],
+    turns: Sequence[int],
+) -> ScheduleRendering:
+    """A rendering from what both kinds share: rendered time, and people and turns per active layer."""
+    by_user, covered, is_rendered = rendered
+    return ScheduleRendering(
+        id=schedule["id"],
+        kind=kind,
+        name=as_text(schedule.get("name")),
+        time_zone=zone_or_utc(schedule.get("time_zone")),
+        by_user=by_user,
+        covered=covered,
+        override_time=intersection(override_held, covered),
+        rendered=is_rendered,
+        members=tuple(dict.fromkeys(user for members in members_per_layer for user in members)),
+        turn_seconds=tuple(turns),
+        layer_count=len(members_per_layer),
+        empty_layers=sum(1 for members in members_per_layer if not members),
+        ended=not members_per_layer,
+    )
+
+
+def _v3_turn_seconds(event: Mapping[str, Any], strategy: Mapping[str, Any]) -> int | None:
+    """One member's turn: an occurrence's length, times the occurrences each member covers in a row."""
+    start, end = event.get("start_time"), event.get("end_time")
+    if not isinstance(start, Mapping) or not isinstance(end, Mapping):
+        return None
+    try:
+        occurrence = parse_timestamp(end.get("date_time")) - parse_timestamp(start.get("date_time"))
+    except SnapshotError:
+        return None  # an event without readable times has no turn to judge
+    if occurrence <= 0:
+        return None
+    per_member = strategy.get("shifts_per_member")
+    if strategy.get("type") == "rotating_member_assignment_strategy" and isinstance(per_member, int) and per_member > 0:
+        return occurrence * per_member
+    return occurrence
+
+
+def _still_running(end: Any, now: int, what: str) -> bool:
+    return end is None or parse_timestamp(end, what) > now
+
+
+# --- the table ---------------------------------------------------------------------
+
+
+def schedule_table(
+    renderings: Mapping[str, ScheduleRendering],
+    raw_schedules: Mapping[str, Mapping[str, Any]],
+    window: IntervalSet,
+    policy_ids_by_schedule: Mapping[str, Sequence[str]],
+) -> pd.DataFrame:
+    """One row per schedule (see ``columns.SCHEDULE`` for what each column means)."""
+    rows = [
+        _schedule_row(rendering, raw_schedules.get(schedule_id, {}), window, policy_ids_by_schedule.get(schedule_id, ()))
+        for schedule_id, rendering in renderings.items()
+    ]
+    return frame("schedule", rows)
+
+
+def _schedule_row(
+    rendering: ScheduleRendering,
+    raw: Mapping[str, Any],
+    window: IntervalSet,
+    policy_ids: Sequence[str],
+) -> dict[str, Any]:
+    covered = coverage(rendering.covered, window)
+    turn = min(rendering.turn_seconds) if rendering.turn_seconds else None
+    hours = {user: measure(held) / HOUR for user, held in sorted(rendering.by_user.items())}
+    mean_hours = float(np.mean(list(hours.values()))) if hours else math.nan
+    shift_lengths = [int(length) for held in rendering.by_user.values() for length in held.lengths]
+    weekdays, local_hours = _handoff_local_times(rendering)
+    covered_seconds = measure(rendering.covered)
+    team_ids = ref_ids(raw.get("teams"))
+    return {
+        "id": rendering.id,
+        "name": rendering.name,
+        "html_url": as_text(raw.get("html_url")) or None,
+        "kind": rendering.kind,
+        "time_zone": rendering.time_zone,
+        "team_ids": team_ids,
+        "team_count": len(team_ids),
+        "rendered": rendering.rendered,
+        "coverage_pct": covered.pct,
+        "covered_hours": covered_seconds / HOUR,
+        "gap_hours": covered.gap_seconds / HOUR,
+        "gaps": covered.gaps_iso(),
+        "layer_count": rendering.layer_count,
+        "empty_layers": rendering.empty_layers,
+        "ended": rendering.ended,
+        "member_ids": list(rendering.members),
+        "people_count": len(rendering.members),
+        "on_call_people_count": len(hours),
+        "turn_hours_min": min(rendering.turn_seconds) / HOUR if rendering.turn_seconds else math.nan,
+        "turn_hours_max": max(rendering.turn_seconds) / HOUR if rendering.turn_seconds else math.nan,
+        "shift_hours_max": max(shift_lengths) / HOUR if shift_lengths else math.nan,
+        "handoff_count": len(weekdays),
+        "handoff_weekdays": weekdays,
+        "handoff_hours": local_hours,
+        "weekend_handoffs": sum(1 for day in weekdays if day in WEEKEND),
+        "off_hours_handoffs": sum(
+            1 for day, hour in zip(weekdays, local_hours, strict=True)
+            if day not in WEEKEND and not WORKING_HOURS[0] <= hour < WORKING_HOURS[1]
+        ),
+        "hours_by_person": hours,
+        "mean_hours_per_person": mean_hours,
+        "max_hours_ratio": max(hours.values()) / mean_hours if hours and mean_hours > 0 else math.nan,
+        "back_to_back_turns": float(_back_to_back_turns(rendering, turn)) if turn is not None else math.nan,
+        "override_hours": measure(rendering.override_time) / HOUR,
+        "override_share_pct": 100.0 * measure(rendering.override_time) / covered_seconds if covered_seconds else 0.0,
+        "policy_ids": list(policy_ids),
+        "policy_count": len(policy_ids),
+        "used_by_policy": bool(policy_ids),
+        "is_shadow": "shadow" in rendering.name.lower(),
+    }
+
+
+def _back_to_back_turns(rendering: ScheduleRendering, turn_seconds: int) -> int:
+    """OC-07: turns spanning more than BACK_TO_BACK_SLACK configured turns, over everyone.
+
+    The same reading of a turn as ``coverage.person_load`` (a person's rest ends
+    their turn only if someone else is on call during it), without its per-person
+    night hours, which cost a local calendar per person and schedule and which the
+    schedule table does not use (users' night hours are measured once per user).
+    """
+    count = 0
+    covered = rendering.covered
+    for held in rendering.by_user.values():
+        rest_starts, rest_ends = held.ends[:-1], held.starts[1:]
+        # During my rest I hold nothing, so any covered time in it is someone else's.
+        following = np.searchsorted(covered.ends, rest_starts, side="right")
+        in_range = following < len(covered)
+        broken = in_range & (covered.starts[np.minimum(following, len(covered) - 1)] < rest_ends)
+        firsts = np.concatenate([[0], np.flatnonzero(broken) + 1])
+        lasts = np.concatenate([firsts[1:] - 1, [len(held) - 1]])
+        count += int(np.sum(held.ends[lasts] - held.starts[firsts] > BACK_TO_BACK_SLACK * turn_seconds))
+    return count
+
+
+def _handoff_local_times(rendering: ScheduleRendering) -> tuple[list[int], list[float]]:
+    """ISO weekday and local hour (09:30 is 9.5) of each hand-off, in the schedule's time zone."""
+    zone = ZoneInfo(rendering.time_zone)
+    weekdays, hours = [], []
+    for handoff in handoffs(rendering.by_user):
+        local = handoff.at.astimezone(zone)
+        weekdays.append(local.isoweekday())
+        hours.append(local.hour + local.minute / 60)
+    return weekdays, hours

@@ -1,0 +1,113 @@
+"""Schedule facts from the Acme week (see ``test_build``): coverage, rotation, hand-offs, load, health."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit.facts.build import Facts
+from tests.facts.test_build import WINDOW_HOURS, build_acme
+
+PP = 0.01  # coverage is asserted to a hundredth of a percentage point
+
+
+@pytest.fixture(scope="module")
+def acme_facts(tmp_path_factory: pytest.TempPathFactory) -> Facts:
+    return build_acme(tmp_path_factory)
+
+
+def test_v2_coverage_ignores_the_nested_shift_and_counts_the_null_entry_as_a_gap(acme_facts: Facts) -> None:
+    primary = acme_facts.tables["schedule"].loc["PSPAY1"]
+    # Covered: 168 h minus the 12 h gap (Thu 09:00-21:00Z). Bob's 2 h inside Ada's shift is no gap.
+    assert primary["coverage_pct"] == pytest.approx(100 * 156 / WINDOW_HOURS, abs=PP)
+    assert primary["gaps"] == [["2027-01-07T09:00:00Z", "2027-01-07T21:00:00Z"]]
+    assert primary["covered_hours"] == 156 and primary["gap_hours"] == 12
+    assert primary["kind"] == "v2" and primary["time_zone"] == "Europe/London"
+
+
+def test_v2_hours_per_person_and_fairness(acme_facts: Facts) -> None:
+    primary = acme_facts.tables["schedule"].loc["PSPAY1"]
+    # Ada 57 h + 16 h; Bob 2 h nested + 75 h; Cy 8 h of override.
+    assert primary["hours_by_person"] == {"PUADA": 73.0, "PUBOB": 77.0, "PUCY": 8.0}
+    assert primary["mean_hours_per_person"] == pytest.approx(158 / 3)
+    assert primary["max_hours_ratio"] == pytest.approx(77 / (158 / 3))
+    assert primary["shift_hours_max"] == 75.0
+
+
+def test_v2_override_share_is_of_covered_hours(acme_facts: Facts) -> None:
+    primary = acme_facts.tables["schedule"].loc["PSPAY1"]
+    assert primary["override_hours"] == 8.0
+    assert primary["override_share_pct"] == pytest.approx(100 * 8 / 156, abs=PP)
+
+
+def test_handoffs_are_in_the_schedules_zone(acme_facts: Facts) -> None:
+    primary = acme_facts.tables["schedule"].loc["PSPAY1"]
+    # Ada -> Cy Wed 09:00 and Cy -> Ada Wed 17:00 London (GMT); the shift after the gap is no hand-off.
+    assert primary["handoff_weekdays"] == [3, 3]
+    assert primary["handoff_hours"] == [9.0, 17.0]
+    assert primary["handoff_count"] == 2
+    assert primary["weekend_handoffs"] == 0 and primary["off_hours_handoffs"] == 1
+
+
+def test_rotation_size_and_turns_come_from_the_layers(acme_facts: Facts) -> None:
+    schedules = acme_facts.tables["schedule"]
+    primary, backup = schedules.loc["PSPAY1"], schedules.loc["PSPAY2"]
+    assert primary["member_ids"] == ["PUADA", "PUBOB"] and primary["people_count"] == 2
+    assert primary["on_call_people_count"] == 3  # Cy's override puts a third person on call
+    assert primary["turn_hours_min"] == 168.0 and primary["turn_hours_max"] == 168.0
+    assert primary["back_to_back_turns"] == 0
+    # Cy holds the daily backup rotation all week: seven turns in a row, counted as back-to-back.
+    assert backup["turn_hours_max"] == 24.0 and backup["back_to_back_turns"] == 1
+    assert backup["coverage_pct"] == 100.0 and backup["gaps"] == []
+
+
+def test_v3_empty_member_is_a_gap_and_overrides_are_measured(acme_facts: Facts) -> None:
+    checkout = acme_facts.tables["schedule"].loc["PSCHK"]
+    assert checkout["kind"] == "v3" and checkout["time_zone"] == "America/New_York"
+    assert checkout["coverage_pct"] == pytest.approx(100 * 156 / WINDOW_HOURS, abs=PP)
+    assert checkout["gaps"] == [["2027-01-07T12:00:00Z", "2027-01-08T00:00:00Z"]]
+    assert checkout["hours_by_person"] == {"PUDEE": 84.0, "PUEVE": 72.0}
+    assert checkout["override_share_pct"] == pytest.approx(100 * 72 / 156, abs=PP)
+    # The rotation names Dee and an empty slot; a daily event, 7 shifts per member: a 168 h turn.
+    assert checkout["member_ids"] == ["PUDEE"] and checkout["empty_layers"] == 0
+    assert checkout["turn_hours_max"] == 168.0
+    assert checkout["handoff_count"] == 0  # Eve comes on after the gap, not from Dee
+
+
+def test_health_empty_layer_ended_and_unused(acme_facts: Facts) -> None:
+    schedules = acme_facts.tables["schedule"]
+    old, shadow = schedules.loc["PSOLD"], schedules.loc["PSSHADOW"]
+    assert old["ended"] and old["layer_count"] == 0 and not old["used_by_policy"]
+    assert old["coverage_pct"] == 0.0
+    assert shadow["empty_layers"] == 1 and not shadow["ended"] and shadow["is_shadow"]
+    assert schedules.loc["PSPAY1", "policy_ids"] == ["PEPAY"]
+    assert schedules.loc["PSCHK", "policy_count"] == 1 and schedules.loc["PSCHK", "used_by_policy"]
+
+
+def test_rules_can_query_the_table(acme_facts: Facts) -> None:
+    schedules = acme_facts.tables["schedule"]
+    failing = schedules[~schedules.eval("(empty_layers == 0) & ~ended & used_by_policy")]
+    assert sorted(failing["id"]) == ["PSOLD", "PSSHADOW"]
+    unfair = schedules[schedules.eval("max_hours_ratio > 1.25")]
+    assert list(unfair["id"]) == ["PSPAY1"]
+
+
+def test_back_to_back_turns_agree_with_the_coverage_modules_person_load(tmp_path) -> None:
+    """The schedule table counts turns with a local helper (person_load also measures night hours,
+    which costs too much per schedule); both must read turns the same way."""
+    from datetime import UTC, datetime
+
+    from audit.facts.coverage import person_load
+    from audit.facts.intervals import IntervalSet
+    from audit.facts.schedules import _back_to_back_turns, render_schedules
+    from tests.facts.test_build import acme_account
+
+    window = IntervalSet.window(datetime(2027, 1, 4, tzinfo=UTC), datetime(2027, 1, 11, tzinfo=UTC))
+    account = acme_account()
+    renderings = render_schedules(account["schedules"], account["schedules_v3"], window, datetime(2027, 1, 11, tzinfo=UTC))
+    checked = 0
+    for rendering in renderings.values():
+        for turn in (6 * 3600, 24 * 3600, 7 * 24 * 3600):
+            loads = person_load(rendering.by_user, window, {}, turn_length_seconds=turn)
+            assert _back_to_back_turns(rendering, turn) == sum(load.back_to_back_turns for load in loads.values())
+            checked += bool(loads)
+    assert checked == 9  # three rendered schedules with people, three turn lengths each
