@@ -270,20 +270,41 @@ def format_manifest(m: dict[str, Any]) -> str:
 @click.option("--rate-limit", type=click.IntRange(min=1), help="Requests per minute before answering 429.")
 @click.option("--latency", type=click.FloatRange(min=0), default=0.0, help="Seconds added to every response.")
 @click.option("--token", "tokens", multiple=True, help="Accept only this token (repeatable).")
+@click.option("--fault-rate", type=click.FloatRange(0, 1), default=0.0,
+              help="Share of requests answered with an injected fault (e.g. 0.05).")
+@click.option("--fault-seed", type=int, default=0, show_default=True,
+              help="Seed of the fault sequence: the same seed fails the same request numbers.")
+@click.option("--fault-kinds", help="Kinds --fault-rate draws from, comma-separated (default: all).")
+@click.option("--fault", "endpoint_faults", multiple=True, metavar="ENDPOINT=KIND",
+              help="Fail every request to an endpoint, e.g. '/schedules/{id}=503' (repeatable).")
 def emulator(account: Path, host: str, port: int, state_dir: Path, rate_limit: int | None,
-             latency: float, tokens: tuple[str, ...]) -> None:
-    """Serve a PagerDuty-compatible REST API from an account file, over TLS on loopback."""
+             latency: float, tokens: tuple[str, ...], fault_rate: float, fault_seed: int, fault_kinds: str | None,
+             endpoint_faults: tuple[str, ...]) -> None:
+    """Serve a PagerDuty-compatible REST API from an account file, over TLS on loopback.
+
+    Faults (for rehearsing failures): 500, 502, 503, drop (connection closed unanswered),
+    truncate (a 200 with its JSON cut short), slow (answered after 35 s, past the client's
+    timeout), 429storm (5 consecutive 429s).
+    """
+    from audit.emulator.faults import FAULT_KINDS, FaultPolicy, parse_endpoint_faults
     from audit.emulator.serve import serve
 
+    kinds = tuple(k.strip() for k in fault_kinds.split(",") if k.strip()) if fault_kinds else FAULT_KINDS
+    faults = FaultPolicy(rate=fault_rate, seed=fault_seed, per_endpoint=parse_endpoint_faults(endpoint_faults),
+                         kinds=kinds)
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise UserError("the emulator serves on loopback only (127.0.0.1, localhost or ::1)")
 
     def ready(url: str, ca_path: Path) -> None:
         click.echo(f"serving {account} at {url}", err=True)
         click.echo(f"CA certificate: {ca_path}  (pass it to crawl with --ca-bundle)", err=True)
+        if faults.active:
+            always = "".join(f"; {endpoint} always {kind}" for endpoint, kind in faults.per_endpoint.items())
+            click.echo(f"injecting faults: {fault_rate:g} of requests (seed {fault_seed}, kinds "
+                       f"{','.join(kinds)}){always}", err=True)
 
     serve(account, host=host, port=port, state_dir=state_dir, rate_limit_per_minute=rate_limit,
-          latency_seconds=latency, tokens=list(tokens) or None, ready=ready)
+          latency_seconds=latency, tokens=list(tokens) or None, ready=ready, faults=faults)
 
 
 @main.command()
@@ -299,3 +320,109 @@ def demo(out: Path, quiet: bool) -> None:
 
     click.echo(format_manifest(load(snapshot_path).manifest))
     click.echo(f"\nsnapshot written to {snapshot_path}")
+
+
+# ---------------------------------------------------------------- facts, score, rules
+
+
+def rules_options(fn: Any) -> Any:
+    """The rule packs and config every judging command shares."""
+    options = [
+        click.option("--rules", "rules_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+                     help="A folder of extra rule packs (*.yaml); repeatable."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                     help="Config file (default: ./pd-audit.toml if present)."),
+        click.option("--mode", type=click.Choice(["static", "all"]), default="all", show_default=True,
+                     help="static: configuration rules only (deterministic); all: window rules too."),
+        click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
+                     help="Judge waiver expiry as of this date (default: today)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _assess(snapshot_path: Path, opts: dict[str, Any]) -> Any:
+    from audit.assess import ALL_MODES, STATIC_ONLY, assess
+
+    return assess(
+        snapshot_path,
+        rules_dirs=opts["rules_dirs"],
+        config_path=opts["config_path"],
+        modes=STATIC_ONLY if opts["mode"] == "static" else ALL_MODES,
+        today=opts["as_of"].date() if opts["as_of"] else None,
+    )
+
+
+@main.command()
+@click.argument("snapshot_path", metavar="SNAPSHOT", type=click.Path(path_type=Path))
+@click.option("--entity", type=click.Choice(["service", "escalation_policy", "policy_level", "schedule", "team",
+                                             "user"]), required=True, help="Which fact table.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+def facts(snapshot_path: Path, entity: str, fmt: str) -> None:
+    """Print one fact table of a snapshot (what the rules judge)."""
+    from audit.facts.build import facts_table
+
+    click.echo(facts_table(snapshot_path, entity, fmt), nl=False)
+
+
+@main.command()
+@click.argument("snapshot_path", metavar="SNAPSHOT", type=click.Path(path_type=Path))
+@rules_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--team", "team_id", help="Only this team's services and findings.")
+def score(snapshot_path: Path, fmt: str, team_id: str | None, **opts: Any) -> None:
+    """Judge a snapshot: findings, maturity levels and scores."""
+    from audit.outputs import SCORE_FORMATS
+
+    assessment = _assess(snapshot_path, opts)
+    if team_id is not None:
+        if team_id not in assessment.scores.teams:
+            raise UserError(f"--team {team_id}: no service of this snapshot belongs to that team")
+        assessment = assessment.for_team(team_id)
+    click.echo(SCORE_FORMATS[fmt](assessment), nl=False)
+
+
+@main.group(invoke_without_command=True)
+@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="A folder of extra rule packs (*.yaml); repeatable.")
+@click.pass_context
+def rules(ctx: click.Context, rules_dirs: tuple[str, ...]) -> None:
+    """List the rule catalog (built-in packs and --rules folders)."""
+    from audit.facts.columns import column_names
+    from audit.rules import load_packs
+
+    pack = load_packs([Path(d) for d in rules_dirs], column_names())
+    ctx.obj = pack
+    if ctx.invoked_subcommand is None:
+        for rule in pack:
+            click.echo(f"{rule.id:<7} {rule.mode.value}  L{rule.level!s:<4} {rule.severity.value:<8} "
+                       f"{rule.entity:<17} {rule.title}")
+
+
+@rules.command("explain")
+@click.argument("rule_id")
+@click.pass_obj
+def rules_explain(pack: Any, rule_id: str) -> None:
+    """Show a rule's rationale, parameters and how to fix it in PagerDuty."""
+    rule = pack.resolve(rule_id.upper())
+    if rule is None:
+        raise UserError(f"no rule {rule_id}; `pd-audit rules` lists them")
+    sources = {"G": "given by the guides", "I": "implied by the guides", "P": "PagerDuty's own behaviour",
+               "T": "pd-audit's default"}
+    lines = [
+        f"{rule.id}: {rule.title}",
+        f"  judges:   {rule.entity} ({'configuration' if rule.mode.value == 'S' else 'the on-call window' if rule.mode.value == 'W' else 'incident analytics'})",
+        f"  level:    {rule.level}    severity: {rule.severity.value}",
+    ]
+    if rule.aliases:
+        lines.append(f"  formerly: {', '.join(rule.aliases)}")
+    lines += ["", "Why it matters:", f"  {rule.rationale.strip()}"]
+    if rule.guide:
+        lines.append(f"  ({rule.guide.name}: {rule.guide.url})")
+    if rule.params:
+        lines += ["", "Parameters (override in pd-audit.toml under [thresholds." + rule.id + "]):"]
+        for name, param in rule.params.items():
+            lines.append(f"  {name} = {param.default!r}  ({sources[param.source]}): {param.description}")
+    lines += ["", "How to fix it in PagerDuty:", f"  {rule.fix.strip()}"]
+    click.echo("\n".join(lines))

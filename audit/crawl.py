@@ -144,6 +144,10 @@ class Crawler:
         self._lock = threading.Lock()
         self._collected = _Collected()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pd-audit-request")
+        # Collection and partition threads fetch first pages outside the pool: this caps the
+        # units under way (fetched, not yet journalled) at `workers` wherever they run, so
+        # --workers bounds concurrent requests and what a crash can lose.
+        self._unit_slots = threading.BoundedSemaphore(workers)
         self._shortfalls: dict[str, tuple[ListSpec, int]] = {}
         for name in COLLECTIONS:
             self._collected.seen[name] = {
@@ -272,21 +276,22 @@ class Crawler:
         with self._lock:
             if unit in self.writer.done_units:
                 return self.writer.state.get(unit, {})
-        body = fetch()
-        objects = extract(body)
-        memo = remember(body)
-        with self._lock:
-            fresh = []
-            if collection is not None:
-                seen = self._collected.seen[collection]
-                for obj in objects:
-                    key = _identity(collection, obj)
-                    if key not in seen:
-                        seen.add(key)
-                        fresh.append(obj)
-            self.writer.write_unit(unit, collection, fresh, state={unit: memo} if memo else None)
-            if collection is not None:
-                self.progress.update(collection, len(self._collected.seen[collection]))
+        with self._unit_slots:
+            body = fetch()
+            objects = extract(body)
+            memo = remember(body)
+            with self._lock:
+                fresh = []
+                if collection is not None:
+                    seen = self._collected.seen[collection]
+                    for obj in objects:
+                        key = _identity(collection, obj)
+                        if key not in seen:
+                            seen.add(key)
+                            fresh.append(obj)
+                self.writer.write_unit(unit, collection, fresh, state={unit: memo} if memo else None)
+                if collection is not None:
+                    self.progress.update(collection, len(self._collected.seen[collection]))
         return memo
 
     def _map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
@@ -518,7 +523,9 @@ class Crawler:
 
     def _crawl_schedules(self) -> None:
         ids = self._schedule_ids()
-        params = {"since": iso(self.window.since), "until": iso(self.window.until), "time_zone": "UTC"}
+        # No time_zone: asked for one, the API renders in it and reports it as the
+        # schedule's own, and hand-off hours are judged in the schedule's real zone.
+        params = {"since": iso(self.window.since), "until": iso(self.window.until)}
 
         def detail(schedule_id: str) -> None:
             self._detail("schedules", f"schedules:detail:{schedule_id}", "/schedules/{id}", schedule_id,
@@ -579,7 +586,7 @@ class Crawler:
             more = memo["more"] and bool(memo["ids"])
             offset += V3_PAGE
         params = {"since": iso(self.window.since), "until": iso(self.window.until),
-                  "time_zone": "UTC", "include[]": "final_schedule"}
+                  "include[]": "final_schedule"}
 
         def detail(schedule_id: str) -> None:
             self._detail("schedules_v3", f"schedules_v3:detail:{schedule_id}", "/v3/schedules/{id}",

@@ -1,0 +1,67 @@
+"""The assessment as plain data: what every machine-readable format starts from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit.assess import Assessment
+from audit.scoring import NO_TEAM, GroupScore, ServiceScore
+
+
+def _group(group: GroupScore, names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": group.id,
+        "name": names.get(group.id, "(no team)" if group.id == NO_TEAM else group.id),
+        "service_ids": list(group.service_ids),
+        "level_distribution": {str(level): count for level, count in group.level_distribution.items()},
+        "score": _round(group.score),
+        "rules": {
+            rule_id: {"pass_rate": _round(tally.pass_rate), "counts": {s.value: n for s, n in tally.counts.items()}}
+            for rule_id, tally in group.rules.items()
+        },
+    }
+
+
+def _service(service: ServiceScore) -> dict[str, Any]:
+    return {
+        "id": service.service.id,
+        "name": service.service.name,
+        "team_ids": list(service.service.team_ids),
+        "level": service.level,
+        "score": _round(service.score),
+        "next_level_blockers": sorted({f.rule_id for f in service.next_level_blockers}),
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def team_names(assessment: Assessment) -> dict[str, str]:
+    teams = assessment.facts.tables.get("team")
+    if teams is None or teams.empty:
+        return {}
+    return {str(i): str(n) for i, n in zip(teams["id"], teams["name"])}
+
+
+def summarize(assessment: Assessment) -> dict[str, Any]:
+    """Findings, services, teams and the org, as JSON-ready data (sorted, stable)."""
+    names = team_names(assessment)
+    manifest = assessment.snapshot.manifest
+    return {
+        "snapshot": {
+            "path": str(assessment.snapshot.path),
+            "api_base": manifest.get("api_base"),
+            "crawl_finished_at": manifest.get("crawl_finished_at"),
+            "window": manifest.get("window"),
+        },
+        "findings": [f.to_json() for f in sorted(assessment.findings, key=lambda f: f.fingerprint)],
+        "services": [_service(s) for _, s in sorted(assessment.scores.services.items())],
+        "teams": [_group(g, names) for _, g in sorted(assessment.scores.teams.items())],
+        "org": _group(assessment.scores.org, names),
+        "not_run": dict(sorted(assessment.evaluation.not_run.items())),
+        "waivers": {
+            "expired": [w.to_json() for w in assessment.waivers.expired],
+            "unused": [w.to_json() for w in assessment.waivers.unused],
+        },
+    }
