@@ -315,11 +315,18 @@ def demo(out: Path, quiet: bool) -> None:
     """Audit the bundled example account through the in-process emulator (no token, no network)."""
     from audit.demo import run_demo
 
-    snapshot_path = run_demo(out, progress=StderrProgress(quiet))
-    from audit.snapshot import load
+    from audit.assess import assess
+    from audit.demo import DEMO_SINCE, bundled_config_path
+    from audit.outputs import text_table
 
-    click.echo(format_manifest(load(snapshot_path).manifest))
-    click.echo(f"\nsnapshot written to {snapshot_path}")
+    snapshot_path = run_demo(out, progress=StderrProgress(quiet))
+    # Waivers are judged as of the window's start, so the demo reads the same every day.
+    assessment = assess(snapshot_path, config_path=bundled_config_path(), today=DEMO_SINCE.date())
+    (out / "score.txt").write_text(text_table.render(assessment), encoding="utf-8")
+    org = assessment.scores.org
+    click.echo(f"snapshot:  {snapshot_path}")
+    click.echo(f"scores:    {out / 'score.txt'}  (org score "
+               f"{'-' if org.score is None else f'{org.score:.1f}'}, {len(assessment.failing())} failing findings)")
 
 
 # ---------------------------------------------------------------- facts, score, rules

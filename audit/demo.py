@@ -28,6 +28,12 @@ def bundled_account_path() -> Path:
     return Path(str(importlib.resources.files("audit.example_account") / "account.json"))
 
 
+def bundled_config_path() -> Path | None:
+    """The example account's pd-audit.toml (tiers and waivers), shipped beside it."""
+    path = Path(str(importlib.resources.files("audit.example_account") / "pd-audit.toml"))
+    return path if path.is_file() else None
+
+
 def in_process_client(account_path: Path, *, now: datetime = DEMO_SINCE, **app_options: Any) -> ApiClient:
     """An ApiClient wired to the emulator app in this process."""
     from audit.emulator.account import load_account
@@ -39,7 +45,10 @@ def in_process_client(account_path: Path, *, now: datetime = DEMO_SINCE, **app_o
 
 
 def run_demo(out: Path, progress: Progress | None = None) -> Path:
-    """Crawl the example account into ``out/snapshot`` (replacing an earlier demo's)."""
+    """Crawl the example account into ``out/snapshot`` (replacing an earlier demo's).
+
+    Returns the snapshot's path; the CLI scores and renders it.
+    """
     out.mkdir(parents=True, exist_ok=True)
     client = in_process_client(bundled_account_path())
     try:

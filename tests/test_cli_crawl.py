@@ -118,5 +118,6 @@ def test_snapshot_info_on_garbage_is_exit_2(tmp_path):
 def test_demo_writes_a_snapshot_of_the_example_account(tmp_path):
     result = run("demo", "--out", str(tmp_path / "demo"), "--quiet")
     assert result.exit_code == 0, result.output
-    assert f"snapshot written to {tmp_path / 'demo' / 'snapshot'}" in result.stdout
+    assert f"snapshot:  {tmp_path / 'demo' / 'snapshot'}" in result.stdout
+    assert (tmp_path / "demo" / "score.txt").is_file()
     assert (tmp_path / "demo" / "snapshot" / "manifest.json").is_file()
