@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2
 
 bench: $(STAMP)
-	$(BIN)/python tests/benchmarks/run_all.py
+	$(BIN)/python -m tests.benchmarks.bench_crawl
 
 clean:
 	rm -rf $(VENV) pd-audit-demo .pytest_cache
