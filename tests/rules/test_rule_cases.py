@@ -1,0 +1,86 @@
+"""Every built-in rule judged over the fact rows of its cases file (tests/rules/cases/<ID>.yaml).
+
+A case file names its rule, says why the cases matter and lists cases: the fact columns that
+differ from a realistic base row (``base_rows``), optional parameter overrides, the expected
+status (fail, pass or not_applicable) and, for failures, text the message must contain. All
+cases of all files are collected into one parametrized test, sqlfluff-style.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from audit.facts.columns import SCHEMA, column_names, frame
+from audit.findings import Finding, Mode, Status
+from audit.rules import EvaluationContext, RulePack, evaluate, load_packs
+from tests.rules.base_rows import BASE_ROWS
+
+CASES_DIR = Path(__file__).parent / "cases"
+EXPECTATIONS = {"fail": Status.FAIL, "pass": Status.PASS, "not_applicable": Status.NOT_APPLICABLE}
+
+
+@functools.cache  # the packs are read-only data; loading them once keeps 140 cases fast
+def builtin_pack() -> RulePack:
+    return load_packs([], column_names())
+
+
+def case_files() -> list[Path]:
+    return sorted(CASES_DIR.glob("*.yaml"))
+
+
+def load_cases() -> list[Any]:
+    params = []
+    for path in case_files():
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert document["rule"] == path.stem, f"{path.name} names rule {document['rule']}"
+        assert document.get("why"), f"{path.name}: say why these cases matter"
+        for number, case in enumerate(document["cases"], 1):
+            params.append(pytest.param(document["rule"], case, id=f"{path.stem}-{number}-{case['expect']}"))
+    return params
+
+
+def judge(rule_id: str, facts: dict[str, Any], params: dict[str, Any] | None = None) -> Finding:
+    """The rule's finding on one object: the base row with ``facts`` laid over it."""
+    rule = builtin_pack().resolve(rule_id)
+    assert rule is not None, f"{rule_id} is not in the built-in pack"
+    rule = rule.configured(params=params or {})
+    row = {**BASE_ROWS[rule.facts_table], **facts}
+    table = frame(rule.facts_table, [row])
+    evaluation = evaluate(RulePack(rules=(rule,)), {rule.facts_table: table}, EvaluationContext(modes=frozenset(Mode)))
+    (finding,) = evaluation.findings
+    return finding
+
+
+@pytest.mark.parametrize(("rule_id", "case"), load_cases())
+def test_rule_case(rule_id: str, case: dict[str, Any]) -> None:
+    finding = judge(rule_id, case.get("facts", {}), case.get("params"))
+    assert finding.status is EXPECTATIONS[case["expect"]], f"{case['why']}: got {finding.status.value}: {finding.message}"
+    for text in case.get("message", []):
+        assert text in finding.message, f"{case['why']}: {text!r} not in {finding.message!r}"
+
+
+def test_every_builtin_rule_has_a_failing_and_a_passing_case() -> None:
+    covered: dict[str, set[str]] = {}
+    for param in load_cases():
+        rule_id, case = param.values
+        covered.setdefault(rule_id, set()).add(case["expect"])
+    for rule in builtin_pack():
+        assert {"fail", "pass"} <= covered.get(rule.id, set()), f"{rule.id}: needs a failing and a passing case"
+
+
+def test_failure_messages_name_their_numbers() -> None:
+    """Every failing case checks some text of its message, so a message is never left unexplained."""
+    for param in load_cases():
+        rule_id, case = param.values
+        if case["expect"] == "fail":
+            assert case.get("message"), f"{rule_id}: failing case {case['why']!r} checks no message text"
+
+
+@pytest.mark.parametrize("entity", sorted(BASE_ROWS))
+def test_base_rows_give_every_documented_column(entity: str) -> None:
+    assert set(BASE_ROWS[entity]) == set(SCHEMA[entity])
