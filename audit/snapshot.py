@@ -25,9 +25,11 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from audit import __version__
 from audit.errors import SnapshotError, UserError
@@ -99,19 +101,18 @@ class SnapshotWriter:
         if self.out.exists() and not force:
             raise UserError(f"{self.out} already exists; choose another --output or pass --force")
         if self.partial.exists() and not resume:
+            if _locked(self.partial / LOCK):  # not interrupted: running
+                raise UserError(f"another crawl is writing {self.partial}")
             raise UserError(
                 f"{self.partial} holds an interrupted crawl; pass --resume to continue it "
                 "or delete it to start over"
             )
         if resume and not self.partial.exists():
             raise UserError(f"nothing to resume: {self.partial} does not exist")
-        (self.partial / "collections").mkdir(parents=True, exist_ok=True)
-        self._lock_file = open(self.partial / LOCK, "w")
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.close()
-            raise UserError(f"another crawl is writing {self.partial}") from None
+        if resume:
+            self._lock_file = _lock(self.partial)
+        else:
+            self._lock_file = _create_locked(self.partial)
         self.done_units: set[str] = set()
         self.state: dict[str, Any] = {}
         self._files: dict[str, Any] = {}
@@ -218,11 +219,13 @@ class SnapshotWriter:
             os.fsync(fh.fileno())
         os.replace(tmp, self.partial / MANIFEST)
         self._journal.close()
-        (self.partial / JOURNAL).unlink()
         if self.out.exists():  # only reachable with force=True
             shutil.rmtree(self.out)
         os.rename(self.partial, self.out)
         _fsync_dir(self.out.parent)
+        # The journal goes only once the snapshot is published: a crawl killed before the
+        # rename resumes with every unit done, instead of starting over with nothing.
+        (self.out / JOURNAL).unlink()
         (self.out / LOCK).unlink(missing_ok=True)
         self._lock_file.close()
         return self.out
@@ -235,6 +238,50 @@ class SnapshotWriter:
         if not self._journal.closed:
             self._journal.close()
         self._lock_file.close()
+
+
+def _lock(partial: Path) -> IO[str]:
+    """Hold the crawl lock of an existing partial snapshot, or say who holds it."""
+    lock_file = open(partial / LOCK, "w")
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock_file.close()
+        raise UserError(f"another crawl is writing {partial}") from None
+    return lock_file
+
+
+def _create_locked(partial: Path) -> IO[str]:
+    """Create ``partial`` already locked, so no other crawl ever sees it unlocked.
+
+    It is built under a hidden name and renamed into place: of two crawls started to one
+    output at once, exactly one rename succeeds (the other finds a non-empty directory).
+    """
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{partial.name}-", dir=partial.parent))
+    (staging / "collections").mkdir()
+    lock_file = _lock(staging)
+    try:
+        os.rename(staging, partial)
+    except OSError:
+        lock_file.close()
+        shutil.rmtree(staging, ignore_errors=True)
+        raise UserError(f"another crawl is writing {partial}") from None
+    return lock_file
+
+
+def _locked(lock_path: Path) -> bool:
+    """Whether a live process holds the crawl lock (a crashed one's lock is released)."""
+    try:
+        with open(lock_path, "a") as probe:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(probe, fcntl.LOCK_UN)
+            return False
+    except OSError:
+        return False
 
 
 def _sha256(path: Path) -> str:
@@ -314,6 +361,10 @@ def load(path: str | os.PathLike[str], *, verify: bool = True) -> Snapshot:
         raise SnapshotError(f"{root}: no {MANIFEST}; not a pd-audit snapshot") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SnapshotError(f"{manifest_path}: not valid JSON ({exc.__class__.__name__})") from None
+    except RecursionError:
+        raise SnapshotError(f"{manifest_path}: not a pd-audit snapshot manifest (nested too deeply)") from None
+    except OSError as exc:  # a directory, or unreadable
+        raise SnapshotError(f"{manifest_path}: cannot be read ({exc.strerror or exc.__class__.__name__})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise SnapshotError(f"{manifest_path}: not a pd-audit snapshot manifest")
     version = manifest.get("format_version")
@@ -328,17 +379,50 @@ def load(path: str | os.PathLike[str], *, verify: bool = True) -> Snapshot:
     for key in ("window", "collections"):
         if not isinstance(manifest.get(key), dict):
             raise SnapshotError(f"{manifest_path}: missing or invalid {key!r}")
+    _check_fields(manifest, manifest_path)
     for name, info in manifest["collections"].items():
         if not isinstance(info, dict) or info.get("status") not in ("complete", "unavailable"):
             raise SnapshotError(f"{manifest_path}: collection {name!r} has no valid status")
         if info["status"] != "complete":
             continue
+        if not _is_count(info.get("count")):
+            raise SnapshotError(f"{manifest_path}: collection {name!r} has no valid count")
         file = root / str(info.get("file", ""))
         if not file.is_file() or file.resolve().parent != (root / "collections").resolve():
             raise SnapshotError(f"{root}: collection file for {name!r} is missing")
         if verify and _sha256(file) != info.get("sha256"):
             raise SnapshotError(f"{file}: checksum mismatch (the snapshot was modified or is corrupt)")
     return Snapshot(root, manifest)
+
+
+def _check_fields(manifest: dict[str, Any], manifest_path: Path) -> None:
+    """The window and request figures have the shape readers rely on, so a damaged or
+    hand-edited manifest is refused here rather than failing later in a report."""
+    window = manifest["window"]
+    if not (_is_instant(window.get("since")) and _is_instant(window.get("until"))
+            and _is_count(window.get("days"))):
+        raise SnapshotError(f"{manifest_path}: invalid 'window' (needs since, until and days)")
+    requests = manifest.get("requests")
+    if requests is None:
+        return
+    if not (isinstance(requests, dict)
+            and all(_is_count(requests.get(key)) for key in ("total", "throttled", "retries"))
+            and isinstance(requests.get("by_endpoint"), dict)
+            and all(_is_count(count) for count in requests["by_endpoint"].values())
+            and isinstance(requests.get("lower_bound"), dict)
+            and _is_count(requests["lower_bound"].get("total"))):
+        raise SnapshotError(f"{manifest_path}: invalid 'requests' figures")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_instant(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and datetime.fromisoformat(value) is not None
+    except ValueError:
+        return False
 
 
 def _upgrade(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -84,7 +84,7 @@ def test_resume_drops_a_torn_unit_and_keeps_finished_ones(tmp_path):
 def test_two_writers_cannot_share_an_output(tmp_path):
     out = tmp_path / "snap"
     first = SnapshotWriter(out)
-    with pytest.raises(UserError, match="interrupted crawl"):
+    with pytest.raises(UserError, match="another crawl"):  # running, not interrupted
         SnapshotWriter(out)
     with pytest.raises(UserError, match="another crawl"):
         SnapshotWriter(out, resume=True)

@@ -5,6 +5,7 @@ Entry points: ``app.create_app`` (the WSGI app, in-process via ``httpx2.WSGITran
 ``account`` (load, validate, index), ``present`` (wire shapes, references, include[]),
 ``directory`` and ``schedule_endpoints`` (the endpoints), ``render_v2`` / ``render_v3`` /
 ``oncalls`` (schedule maths on ``intervals`` and ``timeutil``), ``protocol`` (errors,
-pagination), ``ratelimit``, ``cache``, ``rendering``, ``tls``. Nothing is imported here, so
+pagination), ``ratelimit``, ``faults`` (injected errors, drops, truncated bodies, timeouts,
+429 storms), ``cache``, ``rendering``, ``tls``. Nothing is imported here, so
 importing the package has no side effects.
 """

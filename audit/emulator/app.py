@@ -2,7 +2,9 @@
 
 ``create_app(account, ...)`` gives a WSGI callable serving an account (an ``Account`` or the
 path of an account file) as PagerDuty's REST API v2 (GET only). Every request, in order:
-is counted in ``app.stats`` by endpoint; sleeps ``latency_seconds``; is authenticated when
+is counted in ``app.stats`` by endpoint; sleeps ``latency_seconds``; may be answered with an
+injected fault (``faults``, a ``faults.FaultPolicy``: errors, dropped connections, truncated
+bodies, timeouts, 429 storms; counted in ``app.faults.injected``); is authenticated when
 ``tokens`` is given (``Authorization: Token token=...``, else 401); is counted against the
 token's rate limit when ``rate_limit_per_minute`` is set (headers on every answer, 429 past
 it); is routed (404 otherwise); is refused with 402 when the account lacks the endpoint's
@@ -30,6 +32,7 @@ from werkzeug.wrappers import Request, Response
 
 from audit.emulator.account import Account, load_account
 from audit.emulator.directory import DirectoryEndpoints
+from audit.emulator.faults import FaultInjector, FaultPolicy
 from audit.emulator.present import DEFAULT_API_URL, Presenter
 from audit.emulator.protocol import (
     ApiFailure,
@@ -110,12 +113,13 @@ class EmulatorApp:
 
     def __init__(self, account: Account, *, tokens=None, rate_limit_per_minute: int | None = None,
                  latency_seconds: float = 0.0, clock: Callable[[], datetime] | None = None,
-                 api_url: str = DEFAULT_API_URL):
+                 api_url: str = DEFAULT_API_URL, faults: FaultPolicy | None = None):
         self.account = account
         self.tokens = frozenset(tokens) if tokens is not None else None
         self.latency_seconds = latency_seconds
         self.clock = clock or (lambda: datetime.now(UTC))
         self.stats = RequestStats()
+        self.faults = FaultInjector(faults)
         self.limiter = (RateLimiter(rate_limit_per_minute, lambda: self.clock().timestamp())
                         if rate_limit_per_minute else None)
         presenter = Presenter(account, api_url)
@@ -143,9 +147,19 @@ class EmulatorApp:
             handler_name, params, routing_error = None, {}, exc
         else:
             routing_error = None
-        self.stats.count(TEMPLATE_BY_HANDLER.get(handler_name, UNROUTED))
+        template = TEMPLATE_BY_HANDLER.get(handler_name, UNROUTED)
+        self.stats.count(template)
         if self.latency_seconds:
             time.sleep(self.latency_seconds)
+        fault = self.faults.choose(template, request.path)
+        if fault is not None:
+            return self.faults.answer(fault, request.environ,
+                                      lambda: self._answer(request, handler_name, params, routing_error))
+        return self._answer(request, handler_name, params, routing_error)
+
+    def _answer(self, request: Request, handler_name: str | None, params: dict,
+                routing_error: NotFound | MethodNotAllowed | None) -> Response:
+        """The true answer: authentication, rate limit, routing, plan abilities, the endpoint."""
         headers: dict[str, str] = {}
         try:
             credential = self._authenticate(request)
@@ -182,9 +196,9 @@ class EmulatorApp:
 
 def create_app(account: Account | str | Path, *, tokens=None, rate_limit_per_minute: int | None = None,
                latency_seconds: float = 0.0, clock: Callable[[], datetime] | None = None,
-               api_url: str = DEFAULT_API_URL) -> EmulatorApp:
+               api_url: str = DEFAULT_API_URL, faults: FaultPolicy | None = None) -> EmulatorApp:
     """The emulator app for an ``Account`` or an account file path (see the module docstring)."""
     if not isinstance(account, Account):
         account = load_account(account)
     return EmulatorApp(account, tokens=tokens, rate_limit_per_minute=rate_limit_per_minute,
-                       latency_seconds=latency_seconds, clock=clock, api_url=api_url)
+                       latency_seconds=latency_seconds, clock=clock, api_url=api_url, faults=faults)

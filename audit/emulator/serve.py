@@ -5,6 +5,8 @@
 same in the foreground until interrupted or until its ``stop`` event is set, reporting
 ``ready(url, ca_path)`` first. Only
 loopback addresses are accepted: the emulator is a test double, never a network service.
+``faults`` (a ``faults.FaultPolicy``) makes the served app fail on purpose; its dropped
+connections are closed unanswered by the request handler here.
 """
 
 from __future__ import annotations
@@ -20,15 +22,23 @@ from typing import Self
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from audit.emulator.app import EmulatorApp, create_app
+from audit.emulator.faults import FaultPolicy
 from audit.emulator.tls import ensure_certificates
 from audit.errors import UserError
 
 
 class QuietRequestHandler(WSGIRequestHandler):
-    """No access log line per request: a benchmark makes thousands (errors are still logged)."""
+    """No access log line per request: a benchmark makes thousands (errors are still logged).
+
+    A connection the app gives up on (an injected ``drop``, raised as a ``ConnectionError``) or
+    the client dropped is closed here: nothing more is read from or written to it.
+    """
 
     def log_request(self, code="-", size="-") -> None:
         pass
+
+    def connection_dropped(self, error: BaseException, environ=None) -> None:
+        self.close_connection = True
 
 
 @dataclass
@@ -69,9 +79,11 @@ def _check_loopback(host: str) -> None:
 
 
 def _bind(account_path: str | Path, host: str, port: int, state_dir: str | Path, *,
-          rate_limit_per_minute: int | None, latency_seconds: float, tokens: Iterable[str] | None) -> EmulatorServer:
+          rate_limit_per_minute: int | None, latency_seconds: float, tokens: Iterable[str] | None,
+          faults: FaultPolicy | None) -> EmulatorServer:
     _check_loopback(host)
-    app = create_app(account_path, tokens=tokens, rate_limit_per_minute=rate_limit_per_minute, latency_seconds=latency_seconds)
+    app = create_app(account_path, tokens=tokens, rate_limit_per_minute=rate_limit_per_minute,
+                     latency_seconds=latency_seconds, faults=faults)
     certificates = ensure_certificates(state_dir)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -87,10 +99,10 @@ def _bind(account_path: str | Path, host: str, port: int, state_dir: str | Path,
 
 def start_server(account_path: str | Path, *, host: str = "127.0.0.1", port: int = 0, state_dir: str | Path,
                  rate_limit_per_minute: int | None = None, latency_seconds: float = 0.0,
-                 tokens: Iterable[str] | None = None) -> EmulatorServer:
+                 tokens: Iterable[str] | None = None, faults: FaultPolicy | None = None) -> EmulatorServer:
     """Serve in a background thread; the caller must ``shutdown()`` the returned server."""
     emulator = _bind(account_path, host, port, state_dir, rate_limit_per_minute=rate_limit_per_minute,
-                     latency_seconds=latency_seconds, tokens=tokens)
+                     latency_seconds=latency_seconds, tokens=tokens, faults=faults)
     emulator._thread = threading.Thread(target=emulator._server.serve_forever, name="pd-audit-emulator", daemon=True)
     emulator._thread.start()
     return emulator
@@ -98,13 +110,14 @@ def start_server(account_path: str | Path, *, host: str = "127.0.0.1", port: int
 
 def serve(account_path: str | Path, host: str = "127.0.0.1", port: int = 0, *, state_dir: str | Path,
           rate_limit_per_minute: int | None = None, latency_seconds: float = 0.0, tokens: Iterable[str] | None = None,
-          ready: Callable[[str, Path], None] | None = None, stop: threading.Event | None = None) -> None:
+          ready: Callable[[str, Path], None] | None = None, stop: threading.Event | None = None,
+          faults: FaultPolicy | None = None) -> None:
     """Serve in the foreground until interrupted (Ctrl-C) or until ``stop`` is set.
 
     ``ready(url, ca_path)`` is called once the port is bound, before the first request is served.
     """
     emulator = _bind(account_path, host, port, state_dir, rate_limit_per_minute=rate_limit_per_minute,
-                     latency_seconds=latency_seconds, tokens=tokens)
+                     latency_seconds=latency_seconds, tokens=tokens, faults=faults)
     if stop is not None:
         def stop_when_set() -> None:
             stop.wait()

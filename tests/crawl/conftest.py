@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import random
 import threading
-from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,44 +22,6 @@ ACME = ROOT / "examples" / "acme" / "account.json"
 TOKEN = "y_NbAkKc66ryYTWUXYEu"  # a made-up key of PagerDuty's shape
 SINCE = datetime.fromisoformat("2027-01-04T00:00:00+00:00")
 BASE_URL = "https://api.pagerduty.com"  # answered in-process by the transport, never resolved
-
-
-class FaultPlan:
-    """WSGI middleware that fails chosen requests, to drive the client's fault paths.
-
-    ``rules`` are (predicate(path, query), action) pairs; an action is an HTTP
-    status to answer with, or "drop" to fail the connection.
-    """
-
-    def __init__(self, app, rules=(), seed=0, rate=0.0, statuses=(500, 502, 503, "drop")):
-        self.app = app
-        self.rules = list(rules)
-        self.rng = random.Random(seed)
-        self.rate = rate
-        self.statuses = statuses
-        self.injected = Counter()
-        self.lock = threading.Lock()
-
-    def __call__(self, environ, start_response):
-        path, query = environ["PATH_INFO"], environ.get("QUERY_STRING", "")
-        action = None
-        for predicate, rule_action in self.rules:
-            if predicate(path, query):
-                action = rule_action
-                break
-        if action is None and self.rate:
-            with self.lock:
-                if self.rng.random() < self.rate:
-                    action = self.rng.choice(self.statuses)
-        if action is None:
-            return self.app(environ, start_response)
-        with self.lock:
-            self.injected[action] += 1
-        if action == "drop":
-            raise httpx2.RemoteProtocolError("Server disconnected without sending a response.")
-        body = json.dumps({"error": {"message": "Internal Server Error", "code": 2000}}).encode()
-        start_response(f"{action} Error", [("Content-Type", "application/json")])
-        return [body]
 
 
 def make_client(app, **kw) -> ApiClient:

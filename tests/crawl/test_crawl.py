@@ -8,9 +8,8 @@ from collections import Counter
 import pytest
 
 from audit.errors import CrawlError
-from audit.snapshot import partial_path
 
-from .conftest import SINCE, FaultPlan, SharedClock, crawl, emulator_app, ids
+from .conftest import SINCE, SharedClock, crawl, emulator_app, ids
 
 
 def canonical(snapshot) -> dict[str, list[str]]:
@@ -74,47 +73,6 @@ def test_missing_ability_marks_the_collection_unavailable(acme_account, tmp_path
     scores = snap.manifest["collections"]["standards_scores"]
     assert scores["status"] == "unavailable" and "standards" in scores["reason"]
     assert sorted(ids(snap.iter("services"))) == sorted(ids(acme_account["services"]))
-
-
-def test_random_faults_are_survived_with_identical_content(acme_account, tmp_path):
-    clean, _ = crawl(emulator_app(acme_account, tmp_path), tmp_path / "clean")
-    faulty = FaultPlan(emulator_app(acme_account, tmp_path), seed=11, rate=0.05)
-    snap, fields = crawl(faulty, tmp_path / "faulty")
-    assert sum(faulty.injected.values()) >= 5
-    assert canonical(snap) == canonical(clean)
-    assert snap.manifest["requests"]["retries"] >= sum(faulty.injected.values())
-
-
-def test_endpoint_that_always_fails_exits_then_resume_completes(acme_account, tmp_path):
-    target = acme_account["schedules"][0]["id"]
-    broken = [(lambda path, query: path == f"/schedules/{target}", 503)]
-    app = FaultPlan(emulator_app(acme_account, tmp_path), rules=broken)
-    out = tmp_path / "snap"
-    with pytest.raises(CrawlError, match=rf"GET /schedules/\{{id\}} \(/schedules/{target}\): gave up"):
-        crawl(app, out, client_options={"max_attempts": 3})
-    assert not out.exists() and partial_path(out).exists()
-    # Lift the fault and resume: only what was missing is fetched again.
-    healed = FaultPlan(emulator_app(acme_account, tmp_path))
-    counting = RequestCounter(healed)
-    snap, _ = crawl(counting, out, resume=True)
-    assert counting.paths[f"/schedules/{target}"] == 1
-    assert counting.total < 10, "a resume re-fetches only the unfinished units"
-    clean, _ = crawl(emulator_app(acme_account, tmp_path), tmp_path / "clean")
-    assert canonical(snap) == canonical(clean)
-
-
-class RequestCounter:
-    def __init__(self, app):
-        self.app = app
-        self.paths = Counter()
-
-    @property
-    def total(self) -> int:
-        return sum(self.paths.values())
-
-    def __call__(self, environ, start_response):
-        self.paths[environ["PATH_INFO"]] += 1
-        return self.app(environ, start_response)
 
 
 def test_scope_to_teams(acme_account, tmp_path):

@@ -1,0 +1,266 @@
+"""The reliability command: faults survived, kills resumed, bad snapshots refused, no token written.
+
+Run: ``.venv/bin/python -m tests.reliability.run [--fault-crawls 6] [--fault-rate 0.05] [--seed 7]
+[--kills 5] [--latency 0.05] [--workers 4] [--bad-inputs all|N] [--workdir DIR]``.
+
+Four checks against the example account, each printing its figures:
+
+* faults: crawls in-process under ``--fault-rate`` random faults of every kind (one seed each,
+  from ``--seed``), one over TLS against the served emulator, and one against an endpoint
+  that always fails, then resumed once the fault is lifted; each must equal a clean crawl.
+* kills: ``pd-audit crawl`` SIGKILLed at seeded points of its request sequence, then resumed;
+  one killed inside its publishing rename; two crawls started to one output at once.
+* bad inputs: a corpus of broken snapshots (``bad_inputs.BAD_INPUTS``); ``pd-audit snapshot
+  info`` must refuse each with exit 2 and one line.
+* token: every byte the crawls and ``snapshot info`` wrote (files under the work directory,
+  stdout and stderr) is searched for the token; it must occur nowhere.
+
+Exit 0 when every check passed, 1 otherwise. ``tests/reliability/test_run.py`` runs a small one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audit.emulator.faults import FAULT_KINDS, FaultPolicy
+from audit.emulator.serve import start_server
+from audit.snapshot import load
+from tests.crawl.conftest import ACME, TOKEN
+from tests.reliability.bad_inputs import BAD_INPUTS, make_corpus, refusal
+from tests.reliability.fault_runs import (
+    SERVED_SLOW,
+    broken_endpoint,
+    clean_digests,
+    random_faults,
+    served_faults,
+)
+from tests.reliability.harness import PD_AUDIT, CliRun, content_digests, crawl_argv, example_account, run_cli
+from tests.reliability.kills import clean_crawl, kill_at_publish, kill_then_resume, race
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    fault_crawls: int = 6
+    fault_rate: float = 0.05
+    seed: int = 7
+    kills: int = 5
+    latency: float = 0.05  # seconds per request of the served emulator the kills run against
+    workers: int = 4
+    bad_inputs: int | None = None  # how many of the corpus to try (None: all)
+
+
+@dataclass
+class Figures:
+    """What the run found; ``failures`` is empty when every check passed."""
+
+    injected: Counter[str] = field(default_factory=Counter)
+    survived: Counter[str] = field(default_factory=Counter)
+    fault_crawls: int = 0
+    fault_crawls_whole: int = 0
+    kills: int = 0
+    resumes_whole: int = 0
+    most_refetched: int = 0
+    bad_tried: int = 0
+    bad_refused: int = 0
+    token_occurrences: int = 0
+    bytes_scanned: int = 0
+    outputs: list[CliRun] = field(default_factory=list)  # every CLI run, for the token scan
+    failures: list[str] = field(default_factory=list)
+
+
+class ReliabilityRun:
+    """One run of the four checks in a work directory."""
+
+    def __init__(self, options: RunOptions, work: Path, log=lambda line: None):
+        self.options = options
+        self.work = work
+        self.log = log
+        self.figures = Figures()
+
+    def run(self) -> Figures:
+        self.check_faults()
+        good = self.check_kills()
+        self.check_bad_inputs(good)
+        self.check_token()
+        return self.figures
+
+    def _cli(self, argv: list[str]) -> CliRun:
+        run = run_cli(argv)
+        self.figures.outputs.append(run)
+        return run
+
+    # ---------------------------------------------------------------- faults
+
+    def check_faults(self) -> None:
+        options, figures = self.options, self.figures
+        clean = clean_digests(self.work / "faults")
+        runs = [random_faults(self.work / "faults" / f"seed-{options.seed + n}",
+                              FaultPolicy(rate=options.fault_rate, seed=options.seed + n), clean)
+                for n in range(options.fault_crawls)]
+        served_policy = FaultPolicy(rate=options.fault_rate, seed=options.seed, slow_seconds=SERVED_SLOW)
+        runs.append(served_faults(self.work / "faults" / "emulator", self.work / "faults" / "served",
+                                  served_policy, clean))
+        for run in runs:
+            self.log(f"faults: {run.label}: {dict(run.injected)} {'whole' if run.survived else 'FAILED'}")
+            figures.fault_crawls += 1
+            figures.injected.update(run.injected)
+            if run.survived:
+                figures.fault_crawls_whole += 1
+                figures.survived.update(run.injected)
+            else:
+                figures.failures.append(f"faults: {run.label}: {run.error or 'content differs from a clean crawl'}")
+        target = example_account()["schedules"][0]["id"]
+        broken = broken_endpoint(self.work / "faults" / "broken", f"/schedules/{target}", "503", clean)
+        if not (broken.error and "GET /schedules/{id}" in broken.error and broken.partial_left
+                and broken.same_content and broken.resume_requests == {"/schedules/{id}": 1}):
+            figures.failures.append(f"faults: an always failing endpoint: {broken}")
+
+    # ---------------------------------------------------------------- kills
+
+    def check_kills(self) -> Path:
+        """Kill and resume; returns the clean snapshot (for the bad-input corpus)."""
+        options, figures = self.options, self.figures
+        kills = self.work / "kills"
+        with start_server(ACME, state_dir=kills / "emulator", tokens=[TOKEN],
+                          latency_seconds=options.latency) as server:
+            clean = clean_crawl(server, kills / "clean")
+            rng = random.Random(options.seed)
+            for n in range(options.kills):
+                kill_after = rng.randrange(1, clean.requests)
+                outcome = kill_then_resume(server, kills / f"killed-{n}", kill_after, clean, options.workers)
+                figures.outputs.append(outcome.resume)
+                figures.kills += 1
+                problems = outcome.problems()
+                figures.resumes_whole += not problems
+                figures.most_refetched = max(figures.most_refetched, outcome.refetched)
+                self.log(f"kills: at request {kill_after}: {outcome.refetched} made again; "
+                         f"{'; '.join(problems) or 'whole'}")
+                figures.failures += [f"kills: at request {kill_after}: {p}" for p in problems]
+            self._kill_at_publish(server, clean.digests, kills / "publish")
+            self._race(server, clean.digests, kills / "race")
+        return kills / "clean"
+
+    def _kill_at_publish(self, server, clean: dict[str, str], out: Path) -> None:
+        killed = kill_at_publish(server, out)
+        self.figures.outputs.append(killed)
+        self.figures.kills += 1
+        server.app.stats.reset()
+        resumed = self._cli(crawl_argv(server, out, "--resume"))
+        if resumed.exit_code == 0 and server.app.stats.total == 0 and content_digests_of(out) == clean:
+            self.figures.resumes_whole += 1
+        else:
+            self.figures.failures.append(f"kills: in the publishing rename: resume exit {resumed.exit_code}, "
+                                         f"{server.app.stats.total} requests asked again")
+
+    def _race(self, server, clean: dict[str, str], out: Path) -> None:
+        runs = sorted(race(server, out), key=lambda run: run.exit_code)
+        self.figures.outputs += runs
+        codes = [run.exit_code for run in runs]
+        if codes != [0, 2] or not runs[1].refused_cleanly(2) or content_digests_of(out) != clean:
+            self.figures.failures.append(f"kills: two crawls to one output: exit codes {codes}, "
+                                         f"{runs[1].stderr.strip()!r}")
+
+    # ---------------------------------------------------------------- bad inputs
+
+    def check_bad_inputs(self, good: Path) -> None:
+        names = list(BAD_INPUTS)[: self.options.bad_inputs]
+        for name, path in make_corpus(good, self.work / "bad-inputs", names).items():
+            run = refusal(path)
+            self.figures.outputs.append(run)
+            self.figures.bad_tried += 1
+            if run.refused_cleanly(2):
+                self.figures.bad_refused += 1
+            else:
+                self.figures.failures.append(f"bad input {name}: exit {run.exit_code}: {run.stderr.strip()[:200]}")
+        # The token scan reads what snapshot info prints of every snapshot the run made.
+        for snapshot in (good, *sorted((self.work / "kills").glob("killed-*"))):
+            self._cli([str(PD_AUDIT), "snapshot", "info", str(snapshot)])
+
+    # ---------------------------------------------------------------- token
+
+    def check_token(self) -> None:
+        figures = self.figures
+        printed = [text for run in figures.outputs for text in (run.stdout, run.stderr)]
+        figures.token_occurrences, figures.bytes_scanned = token_occurrences(TOKEN, self.work, printed)
+        if figures.token_occurrences:
+            figures.failures.append(f"token: found {figures.token_occurrences} times in what was written")
+
+
+def token_occurrences(token: str, root: Path, printed: list[str]) -> tuple[int, int]:
+    """How often ``token`` occurs in the files under ``root`` and in ``printed``; bytes searched."""
+    needle = token.encode("utf-8")
+    found = searched = 0
+    blobs = (path.read_bytes() for path in root.rglob("*") if path.is_file() and not path.is_symlink())
+    for data in (*blobs, *(text.encode("utf-8") for text in printed)):
+        found += data.count(needle)
+        searched += len(data)
+    return found, searched
+
+
+def content_digests_of(path: Path) -> dict[str, str] | None:
+    return content_digests(load(path)) if path.is_dir() else None
+
+
+def format_report(options: RunOptions, figures: Figures) -> str:
+    width = max(len(kind) for kind in FAULT_KINDS)
+    lines = [
+        f"reliability of the crawl (example account, seed {options.seed})",
+        f"faults: {figures.fault_crawls_whole} of {figures.fault_crawls} crawls under {options.fault_rate:g} "
+        "faults came out whole",
+        f"  {'kind':<{width}}  injected  survived",
+    ]
+    for kind in FAULT_KINDS:
+        lines.append(f"  {kind:<{width}}  {figures.injected[kind]:>8}  {figures.survived[kind]:>8}")
+    lines += [
+        f"kills: {figures.kills} (SIGKILL), resumed whole: {figures.resumes_whole}; most requests made again "
+        f"after a kill: {figures.most_refetched} (bound: {options.workers} workers)",
+        f"bad inputs: {figures.bad_tried} tried, {figures.bad_refused} refused cleanly (exit 2, one line)",
+        f"token occurrences found: {figures.token_occurrences} (in {figures.bytes_scanned:,} bytes written)",
+    ]
+    if figures.failures:
+        lines.append(f"FAILED ({len(figures.failures)}):")
+        lines += [f"  {failure}" for failure in figures.failures]
+    else:
+        lines.append("PASS")
+    return "\n".join(lines)
+
+
+def parse_options(argv: list[str] | None) -> tuple[RunOptions, Path | None, bool]:
+    parser = argparse.ArgumentParser(prog="python -m tests.reliability.run", description=__doc__.split("\n")[0])
+    defaults = RunOptions()
+    parser.add_argument("--fault-crawls", type=int, default=defaults.fault_crawls)
+    parser.add_argument("--fault-rate", type=float, default=defaults.fault_rate)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--kills", type=int, default=defaults.kills)
+    parser.add_argument("--latency", type=float, default=defaults.latency)
+    parser.add_argument("--workers", type=int, default=defaults.workers)
+    parser.add_argument("--bad-inputs", default="all", help="how many of the corpus to try, or 'all'")
+    parser.add_argument("--workdir", type=Path, help="keep everything written here (default: a temporary directory)")
+    parser.add_argument("--verbose", action="store_true", help="a line per crawl and kill")
+    args = parser.parse_args(argv)
+    options = RunOptions(args.fault_crawls, args.fault_rate, args.seed, args.kills, args.latency, args.workers,
+                         None if args.bad_inputs == "all" else int(args.bad_inputs))
+    return options, args.workdir, args.verbose
+
+
+def main(argv: list[str] | None = None) -> int:
+    options, workdir, verbose = parse_options(argv)
+    log = (lambda line: print(line, file=sys.stderr)) if verbose else (lambda line: None)
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        figures = ReliabilityRun(options, workdir, log).run()
+    else:
+        with tempfile.TemporaryDirectory(prefix="pd-audit-reliability-") as scratch:
+            figures = ReliabilityRun(options, Path(scratch), log).run()
+    print(format_report(options, figures))
+    return 1 if figures.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
