@@ -201,14 +201,7 @@ def _api_client(opts: dict[str, Any], token: str, transport: Any = None) -> Any:
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Snapshot directory to write.")
 def crawl(output: Path, **opts: Any) -> None:
     """Crawl a PagerDuty account into a snapshot."""
-    token = read_token(opts["token_file"])
-    client = _api_client(opts, token)
-    del token
-    try:
-        path = _run_crawl(client, output, opts)
-    finally:
-        client.close()
-    click.echo(str(path))
+    click.echo(str(crawl_live(output, opts)))
 
 
 # ---------------------------------------------------------------- snapshot
@@ -323,10 +316,14 @@ def demo(out: Path, quiet: bool) -> None:
     # Waivers are judged as of the window's start, so the demo reads the same every day.
     assessment = assess(snapshot_path, config_path=bundled_config_path(), today=DEMO_SINCE.date())
     (out / "score.txt").write_text(text_table.render(assessment), encoding="utf-8")
+    from audit.reports import write_reports
+
+    written = write_reports(assessment, out / "report")
     org = assessment.scores.org
     click.echo(f"snapshot:  {snapshot_path}")
     click.echo(f"scores:    {out / 'score.txt'}  (org score "
                f"{'-' if org.score is None else f'{org.score:.1f}'}, {len(assessment.failing())} failing findings)")
+    click.echo(f"reports:   {out / 'report' / 'index.html'}  ({len(written)} files: org and team HTML and PDF)")
 
 
 # ---------------------------------------------------------------- facts, score, rules
@@ -433,3 +430,257 @@ def rules_explain(pack: Any, rule_id: str) -> None:
             lines.append(f"  {name} = {param.default!r}  ({sources[param.source]}): {param.description}")
     lines += ["", "How to fix it in PagerDuty:", f"  {rule.fix.strip()}"]
     click.echo("\n".join(lines))
+
+
+# ---------------------------------------------------------------- CI: baseline, check, diff, history
+
+
+def static_by_default(fn: Any) -> Any:
+    """Make ``rules_options``' --mode default to static for the gate's commands.
+
+    A calendar change (a holiday override, a new month) must not break a build, and
+    a baseline must be recorded with the modes the check runs. Applied under
+    ``@rules_options``, it changes only this command's own copy of the option.
+    """
+    for param in getattr(fn, "__click_params__", []):
+        if param.name == "mode":
+            param.default = "static"
+    return fn
+
+
+def _write_output(path: str, text: str) -> None:
+    """Write one output file ('-' is stdout); a directory is created if needed."""
+    if path == "-":
+        click.echo(text, nl=False)
+        return
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{target}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+
+
+def crawl_live(output: Path, opts: dict[str, Any]) -> Path:
+    """Crawl with the token and ``crawl_options`` into ``output`` (crawl, check --live, audit)."""
+    token = read_token(opts["token_file"])
+    client = _api_client(opts, token)
+    del token  # the client holds it; nothing else should
+    try:
+        return _run_crawl(client, output, opts)
+    finally:
+        client.close()
+
+
+@main.group("baseline")
+def baseline_group() -> None:
+    """Record the violations a CI check accepts as known debt."""
+
+
+@baseline_group.command("create")
+@click.argument("snapshot_path", metavar="SNAPSHOT", type=click.Path(path_type=Path))
+@static_by_default
+@rules_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("pd-audit-baseline.json"), show_default=True, help="Baseline file to write.")
+@click.option("--force", is_flag=True, help="Replace an existing baseline (prefer `baseline update`).")
+def baseline_create(snapshot_path: Path, output: Path, force: bool, **opts: Any) -> None:
+    """Record every failing finding of SNAPSHOT in a new baseline file."""
+    from audit.baseline import create_baseline, snapshot_source, write_baseline
+
+    if output.exists() and not force:
+        raise UserError(f"{output} exists; `pd-audit baseline update` merges into it (or pass --force to replace it)")
+    assessment = _assess(snapshot_path, opts)
+    baseline = create_baseline(assessment.findings, assessment.today, snapshot_source(assessment.snapshot.manifest))
+    write_baseline(baseline, output)
+    click.echo(f"{output}: {len(baseline)} failing findings recorded")
+
+
+@baseline_group.command("update")
+@click.argument("snapshot_path", metavar="SNAPSHOT", type=click.Path(path_type=Path))
+@static_by_default
+@rules_options
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("pd-audit-baseline.json"), show_default=True, help="Baseline file to update in place.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the updated baseline here instead of in place.")
+def baseline_update(snapshot_path: Path, baseline_path: Path, output: Path | None, **opts: Any) -> None:
+    """Accept SNAPSHOT's new failing findings and drop the fixed ones."""
+    from audit.baseline import (
+        load_baseline,
+        snapshot_source,
+        update_baseline,
+        write_baseline,
+    )
+    from audit.gate import Judged
+    from audit.outputs.text_table import printable
+
+    old = load_baseline(baseline_path)
+    assessment = _assess(snapshot_path, opts)
+    judged = Judged.of(assessment)
+    change = update_baseline(judged.canonical_baseline(old), assessment.findings, judged, assessment.today,
+                             snapshot_source(assessment.snapshot.manifest))
+    target = write_baseline(change.baseline, output or baseline_path)
+    for label, entries in (("added", change.added), ("dropped (fixed)", change.dropped)):
+        for entry in entries:
+            click.echo(f"  {label:<16} {entry.rule_id:<7} {entry.entity_type} {printable(entry.entity_name)} "
+                       f"({printable(entry.entity_id)})")
+    click.echo(f"{target}: {len(change.added)} added, {len(change.dropped)} dropped, {len(change.kept)} kept")
+
+
+@main.command()
+@click.argument("snapshot_path", metavar="SNAPSHOT", type=click.Path(path_type=Path))
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), required=True,
+              help="Baseline file of accepted violations (from `pd-audit baseline create`).")
+@click.option("--fail-on", type=click.Choice(["low", "medium", "high", "critical"]), default="low",
+              show_default=True, help="Fail on new violations of this severity or above.")
+@click.option("--team", "team_id", help="Judge only this team's services and findings.")
+@click.option("--sarif", "sarif_path", metavar="FILE", help="Write SARIF 2.1.0 here ('-' for stdout).")
+@click.option("--junit", "junit_path", metavar="FILE", help="Write JUnit XML here.")
+@click.option("--markdown", "markdown_path", metavar="FILE",
+              help="Write a Markdown summary here (for a PR comment or $GITHUB_STEP_SUMMARY).")
+@click.option("--json", "json_path", metavar="FILE", help="Write the result as JSON here.")
+@click.option("--live", is_flag=True, help="Crawl into SNAPSHOT first (takes the crawl options).")
+@static_by_default
+@rules_options
+@crawl_options
+def check(snapshot_path: Path, baseline_path: str, fail_on: str, team_id: str | None, live: bool,
+          sarif_path: str | None, junit_path: str | None, markdown_path: str | None, json_path: str | None,
+          **opts: Any) -> None:
+    """Exit 1 if SNAPSHOT has failing findings the baseline does not accept.
+
+    Exit codes: 0 no new violation at or above --fail-on; 1 new violations; 2 bad
+    input; 3 crawl error (with --live). Static rules only unless --mode all.
+    """
+    from audit.baseline import load_baseline
+    from audit.findings import Severity
+    from audit.gate import run_gate
+    from audit.outputs.ci import CHECK_FORMATS
+
+    baseline = load_baseline(baseline_path)  # before a --live crawl: a typo should not cost a crawl
+    if live:
+        snapshot_path = crawl_live(snapshot_path, opts)
+    assessment = _assess(snapshot_path, opts)
+    recorded, crawled = baseline.snapshot.get("subdomain"), assessment.snapshot.manifest.get("subdomain")
+    if recorded and crawled and recorded != crawled:
+        click.echo(f"{PROG}: warning: the baseline was recorded on account {_one_line(recorded)!r}, the snapshot is "
+                   f"of {_one_line(crawled)!r}: every finding will look new", err=True)
+    result = run_gate(assessment, baseline, fail_on=Severity(fail_on), team_id=team_id, baseline_name=baseline_path)
+    outputs = {"sarif": sarif_path, "junit": junit_path, "markdown": markdown_path, "json": json_path}
+    for fmt, path in outputs.items():
+        if path:
+            _write_output(path, CHECK_FORMATS[fmt](result))
+    # The verdict goes to stderr when an output took stdout, so that output stays parseable.
+    click.echo(CHECK_FORMATS["text"](result), nl=False, err="-" in outputs.values())
+    click.get_current_context().exit(int(result.exit_code))
+
+
+@main.command("diff")
+@click.argument("old_path", metavar="OLD", type=click.Path(path_type=Path))
+@click.argument("new_path", metavar="NEW", type=click.Path(path_type=Path))
+@rules_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+              show_default=True)
+@click.option("--team", "team_id", help="Only this team's services and findings.")
+def diff_command(old_path: Path, new_path: Path, fmt: str, team_id: str | None, **opts: Any) -> None:
+    """What changed from snapshot OLD to NEW: findings new, fixed and unchanged; levels and scores.
+
+    Both are judged with today's rules and config, so only the account's changes show.
+    """
+    from audit.diff import diff_assessments
+    from audit.outputs.ci import DIFF_FORMATS
+
+    old, new = _assess(old_path, opts), _assess(new_path, opts)
+    if team_id is not None:
+        if team_id not in old.scores.teams and team_id not in new.scores.teams:
+            raise UserError(f"--team {team_id}: no service of either snapshot belongs to that team")
+        old, new = old.for_team(team_id), new.for_team(team_id)
+    click.echo(DIFF_FORMATS[fmt](diff_assessments(old, new)), nl=False)
+
+
+@main.command()
+@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+@rules_options
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--team", "team_id", help="Only this team (and the org).")
+def history(folder: Path, fmt: str, team_id: str | None, **opts: Any) -> None:
+    """Re-score every snapshot in DIR with today's rules: the org's and each team's trend.
+
+    Waivers are judged as of each snapshot's crawl date (or --as-of).
+    """
+    from audit.history import build_history
+    from audit.outputs.ci import HISTORY_FORMATS
+
+    def assess_snapshot(snapshot: Any, crawled_on: Any) -> Any:
+        as_of = opts["as_of"] or datetime.combine(crawled_on, datetime.min.time())
+        return _assess(snapshot, {**opts, "as_of": as_of})
+
+    click.echo(HISTORY_FORMATS[fmt](build_history(folder, assess_snapshot, team_id=team_id)), nl=False)
+
+
+# ---------------------------------------------------------------- reports and the quarterly run
+
+
+def report_options(fn: Any) -> Any:
+    """Where and how the scorecards are written (report, audit)."""
+    options = [
+        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                     default=Path("pd-audit-report"), show_default=True, help="Folder for the reports."),
+        click.option("--format", "formats", default="html,pdf", show_default=True,
+                     help="Comma-separated: html, pdf."),
+        click.option("--team", "team_id", help="Only this team's scorecard (and the org report)."),
+        click.option("--workers", type=click.IntRange(1, 64), help="Processes printing PDFs (default: the cores)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _write_reports(assessment: Any, previous: Any, opts: dict[str, Any]) -> list[Path]:
+    from audit.reports import write_reports
+
+    formats = [f.strip() for f in opts["formats"].split(",") if f.strip()]
+    return write_reports(assessment, opts["out_dir"], formats=formats, previous=previous,
+                         team_id=opts["team_id"], workers=opts["workers"])
+
+
+def _echo_written(paths: list[Path]) -> None:
+    index = next((p for p in paths if p.name == "index.html"), None)
+    click.echo(f"{len(paths)} files written to {paths[0].parent if paths else '-'}")
+    if index is not None:
+        click.echo(f"org report: {index}")
+
+
+@main.command()
+@click.argument("snapshot_path", metavar="SNAPSHOT", type=click.Path(path_type=Path))
+@click.option("--previous", "previous_path", type=click.Path(path_type=Path),
+              help="An earlier snapshot: adds the trend, new and fixed findings.")
+@rules_options
+@report_options
+def report(snapshot_path: Path, previous_path: Path | None, **opts: Any) -> None:
+    """Write the org report and one scorecard per team, in HTML and PDF."""
+    # Both snapshots are judged with today's rules, config and date: the trend compares like with like.
+    opts = {**opts, "as_of": opts["as_of"] or datetime.now()}
+    assessment = _assess(snapshot_path, opts)
+    previous = _assess(previous_path, opts) if previous_path else None
+    _echo_written(_write_reports(assessment, previous, opts))
+
+
+@main.command("audit")
+@crawl_options
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Snapshot directory to write.")
+@click.option("--previous", "previous_path", type=click.Path(path_type=Path),
+              help="Last quarter's snapshot, for the trend.")
+@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="A folder of extra rule packs (*.yaml); repeatable.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Config file (default: ./pd-audit.toml if present).")
+@report_options
+def audit_command(output: Path, previous_path: Path | None, **opts: Any) -> None:
+    """The quarterly run: crawl, score and write the reports in one go."""
+    snapshot_path = crawl_live(output, opts)
+    judging = {**opts, "mode": "all", "as_of": None}
+    assessment = _assess(snapshot_path, judging)
+    previous = _assess(previous_path, judging) if previous_path else None
+    click.echo(f"snapshot: {snapshot_path}")
+    _echo_written(_write_reports(assessment, previous, opts))

@@ -102,6 +102,15 @@ class _Waiver(BaseModel):
     expires: dt.date
     sub_key: str | None = None
 
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _not_a_number(cls, value: Any) -> Any:
+        # pydantic would read a number as a Unix timestamp: expires = 0 would be 1970-01-01.
+        # (ValueError, not TypeError: pydantic turns only ValueError into a validation error.)
+        if isinstance(value, (int, float)):
+            raise ValueError(f"Input should be a valid date like 2026-09-30, not the number {value!r}")  # noqa: TRY004
+        return value
+
 
 class _Layer(BaseModel):
     """One source's settings, before they are checked against the rules and merged."""
@@ -206,6 +215,8 @@ def _read_toml(file: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{file}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{file}: config is not UTF-8 text (TOML must be UTF-8)") from None
     except OSError as exc:
         raise UserError(f"{file}: cannot read config ({exc.strerror})") from None
 

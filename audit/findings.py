@@ -107,6 +107,9 @@ class Finding:
     # FAIL once it has expired (see ``waiver_expired``).
     waiver: Waiver | None = None
     original_status: Status | None = None  # the status before a waiver changed it
+    # A failure of the rule's warning threshold only (the rule's ``warn_when``): shown as a
+    # failure with the rule's warning severity, but it does not hold the services' level back.
+    warning: bool = False
 
     @property
     def fingerprint(self) -> str:
@@ -118,8 +121,8 @@ class Finding:
 
     @property
     def blocks_level(self) -> bool:
-        """Whether this finding keeps its services below its rule's level."""
-        return self.status is Status.FAIL and self.level is not None
+        """Whether this finding keeps its services below its rule's level (warnings never do)."""
+        return self.status is Status.FAIL and self.level is not None and not self.warning
 
     def to_json(self) -> dict[str, Any]:
         return {

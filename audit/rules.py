@@ -9,7 +9,10 @@ expressions. A problem is one ``UserError`` line naming the file, the rule and
 the field.
 
 Conditions are pandas expressions that are TRUE when the rule PASSES for a row
-(``applies_when``, when given, is TRUE for the rows the rule judges). Before an
+(``applies_when``, when given, is TRUE for the rows the rule judges; ``warn_when``,
+when given, is TRUE for the failing rows that only miss the rule's warning
+threshold: they stay failures, with ``warn_severity`` and a "warning: " message,
+and do not block the maturity level). Before an
 expression reaches ``DataFrame.eval`` (python engine, no globals) its syntax tree
 is checked against an allow-list: names must be declared columns, ``@name`` must
 be a declared parameter, calls are limited to a few Series/string methods, and
@@ -46,6 +49,7 @@ from pydantic import (
 )
 
 from audit.errors import UserError
+from audit.facts.collector import collector_paused
 from audit.findings import EntityType, Finding, Mode, RollUp, Severity, Status
 from audit.snapshot import COLLECTIONS
 
@@ -87,6 +91,17 @@ class Param(BaseModel):
     source: Literal["G", "I", "P", "T"]
     description: str = Field(min_length=1)
 
+    @field_validator("default", mode="before")
+    @classmethod
+    def _plain_value(cls, value: Any) -> Any:
+        # Checked here so a mapping or a list of numbers is named as such: pydantic would
+        # report only the union's first member ("default.bool: Input should be a valid boolean").
+        if isinstance(value, (bool, int, float, str)) or (
+            isinstance(value, list) and all(isinstance(item, str) for item in value)
+        ):
+            return value
+        raise ValueError(f"must be true or false, a number, a string or a list of strings, got {value!r}")
+
     def check_value(self, value: Any) -> ParamValue:
         """``value`` if it has the default's type (an int is fine for a float), else ValueError."""
         expected = type(self.default)
@@ -122,6 +137,10 @@ class Rule(BaseModel):
     object_column: str = ID_COLUMN
     condition: str = Field(min_length=1)  # TRUE when the rule passes
     applies_when: str | None = None  # FALSE -> not_applicable
+    # TRUE for a failing row that fails only the rule's warning threshold: it is reported
+    # with warn_severity, its message says "warning", and it does not block the level.
+    warn_when: str | None = None
+    warn_severity: Severity = Severity.LOW
     requires: tuple[str, ...] = ()  # snapshot collections or fact columns; absent -> excluded
     params: dict[str, Param] = {}
     severity: Severity
@@ -517,6 +536,9 @@ class _FieldError(Exception):
         self.problem = problem
 
 
+EXPRESSION_FIELDS = ("condition", "applies_when", "warn_when")
+
+
 def _check_rule_names(rule: Rule, columns: Mapping[str, Collection[str]]) -> None:
     """Every column, parameter and requirement the rule names must exist."""
     table = rule.facts_table
@@ -527,7 +549,7 @@ def _check_rule_names(rule: Rule, columns: Mapping[str, Collection[str]]) -> Non
     for name in rule.params:
         if name in declared:
             raise _FieldError(f"params.{name}", f"has the name of a {table} column; rename the parameter")
-    for field in ("condition", "applies_when"):
+    for field in EXPRESSION_FIELDS:
         text = getattr(rule, field)
         if text is None:
             continue
@@ -568,6 +590,8 @@ def _expression_problem(exc: Exception) -> str:
 
 # ---------------------------------------------------------------------- evaluation
 
+WARNING_PREFIX = "warning: "
+
 
 @dataclasses.dataclass(frozen=True)
 class EvaluationContext:
@@ -594,19 +618,42 @@ def evaluate(pack: RulePack, facts: Mapping[str, pd.DataFrame], context: Evaluat
     """Judge every row of every rule's entity table. Nothing here reads files or the network."""
     findings: list[Finding] = []
     not_run: dict[str, str] = {}
-    for rule in pack:
-        if rule.mode not in context.modes:
-            not_run[rule.id] = f"mode {rule.mode.value} was not selected"
-            continue
-        frame = facts.get(rule.facts_table)
-        missing = _missing_requirements(rule, () if frame is None else frame.columns, context.unavailable)
-        if frame is None:  # no table at all, e.g. the teams collection was unavailable
-            not_run[rule.id] = missing or f"no {rule.facts_table} facts"
-            continue
-        if missing:
-            not_run[rule.id] = missing
-        findings.extend(_judge(rule, frame, missing, context.rollup))
-    return Evaluation(findings=tuple(sorted(findings, key=lambda f: f.fingerprint)), not_run=not_run)
+    reach = _Reach(context.rollup)
+    subjects: dict[tuple[str, str, str | None], list[_Subject]] = {}  # shared by the rules on one table
+    with collector_paused():  # hundreds of thousands of findings, none of them garbage
+        for rule in pack:
+            if rule.mode not in context.modes:
+                not_run[rule.id] = f"mode {rule.mode.value} was not selected"
+                continue
+            frame = facts.get(rule.facts_table)
+            missing = _missing_requirements(rule, () if frame is None else frame.columns, context.unavailable)
+            if frame is None:  # no table at all, e.g. the teams collection was unavailable
+                not_run[rule.id] = missing or f"no {rule.facts_table} facts"
+                continue
+            if missing:
+                not_run[rule.id] = missing
+            findings.extend(_judge(rule, frame, missing, reach, subjects))
+        ordered = tuple(sorted(findings, key=lambda f: f.fingerprint))
+    return Evaluation(findings=ordered, not_run=not_run)
+
+
+class _Reach:
+    """The services and teams a finding on an object counts for, worked out once per object.
+
+    Every rule on an entity type asks about the same objects; on a large account that is
+    hundreds of thousands of identical roll-up look-ups.
+    """
+
+    def __init__(self, rollup: RollUp) -> None:
+        self.rollup = rollup
+        self.known: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def of(self, entity_type: str, entity_id: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        key = (entity_type, entity_id)
+        if key not in self.known:
+            services = self.rollup.services_of(entity_type, entity_id)
+            self.known[key] = (services, self.rollup.teams_of(entity_type, entity_id, services))
+        return self.known[key]
 
 
 def _missing_requirements(rule: Rule, columns: Collection[str], unavailable: Mapping[str, str]) -> str | None:
@@ -621,7 +668,41 @@ def _missing_requirements(rule: Rule, columns: Collection[str], unavailable: Map
     return "needs " + "; ".join(reasons) if reasons else None
 
 
-def _judge(rule: Rule, frame: pd.DataFrame, excluded_because: str | None, rollup: RollUp) -> list[Finding]:
+@dataclasses.dataclass(frozen=True)
+class _Subject:
+    """What a finding says about the object a row judges (read from the row's columns)."""
+
+    entity_id: str
+    name: str
+    sub_key: str | None
+    html_url: str | None
+
+
+def _subjects(rule: Rule, frame: pd.DataFrame) -> list[_Subject]:
+    """One subject per row, read column by column (turning every row into a dict is the slow part)."""
+    ids = [str(value) for value in frame[rule.object_column].tolist()]
+    absent = [None] * len(frame)
+    names = frame[NAME_COLUMN].tolist() if NAME_COLUMN in frame.columns else absent
+    urls = frame[URL_COLUMN].tolist() if URL_COLUMN in frame.columns else absent
+    sub_keys = frame[rule.sub_key].tolist() if rule.sub_key else absent
+    return [
+        _Subject(
+            entity_id=entity_id,
+            name=str(name or entity_id),
+            sub_key=None if _is_missing(sub_key) else _key_text(sub_key),
+            html_url=None if _is_missing(url) else str(url),
+        )
+        for entity_id, name, sub_key, url in zip(ids, names, sub_keys, urls, strict=True)
+    ]
+
+
+def _judge(
+    rule: Rule,
+    frame: pd.DataFrame,
+    excluded_because: str | None,
+    reach: _Reach,
+    known_subjects: dict[tuple[str, str, str | None], list[_Subject]],
+) -> list[Finding]:
     keys = [rule.object_column] + ([rule.sub_key] if rule.sub_key else [])
     absent = [column for column in keys if column not in frame.columns]
     if absent:
@@ -631,22 +712,56 @@ def _judge(rule: Rule, frame: pd.DataFrame, excluded_because: str | None, rollup
             f"the {rule.facts_table} facts have duplicate rows for {keys}; {rule.id} cannot fingerprint them"
         )
     frame = frame.reset_index(drop=True)
-    rows = frame.to_dict("records")
+    subject_key = (rule.facts_table, rule.object_column, rule.sub_key)
+    if subject_key not in known_subjects:
+        known_subjects[subject_key] = _subjects(rule, frame)
+    subjects = known_subjects[subject_key]
     if excluded_because:
-        return [_finding(rule, row, Status.EXCLUDED, excluded_because, rollup) for row in rows]
+        return [_finding(rule, subject, Status.EXCLUDED, excluded_because, reach) for subject in subjects]
     applies = _mask(rule, "applies_when", frame) if rule.applies_when else pd.Series(True, index=frame.index)
     judged = frame[applies]
     passes = _mask(rule, "condition", judged) if len(judged) else pd.Series(dtype=bool)
+    failing = judged[~passes] if len(judged) else judged
+    warns = (
+        _mask(rule, "warn_when", failing) if rule.warn_when and len(failing) else pd.Series(False, index=failing.index)
+    )
+    messages = _messages(rule, failing)
+    verdicts = {position: Status.PASS for position in judged.index.tolist()}
+    verdicts.update({position: Status.FAIL for position in failing.index.tolist()})
+    warnings = set(failing.index[warns.to_numpy(bool)].tolist()) if len(failing) else set()
     findings = []
-    for position, row in zip(frame.index, rows):
-        if not applies[position]:
-            findings.append(_finding(rule, row, Status.NOT_APPLICABLE, rule.title, rollup))
-        elif passes[position]:
-            findings.append(_finding(rule, row, Status.PASS, rule.title, rollup))
+    for position, subject in enumerate(subjects):
+        status = verdicts.get(position, Status.NOT_APPLICABLE)
+        if status is not Status.FAIL:
+            findings.append(_finding(rule, subject, status, rule.title, reach))
+        elif position in warnings:
+            findings.append(_finding(rule, subject, status, WARNING_PREFIX + messages[position], reach, warning=True))
         else:
-            message = _FORMATTER.vformat(rule.message, (), {**rule.param_values, **row})
-            findings.append(_finding(rule, row, Status.FAIL, message, rollup))
+            findings.append(_finding(rule, subject, status, messages[position], reach))
     return findings
+
+
+def _messages(rule: Rule, failing: pd.DataFrame) -> dict[int, str]:
+    """The failure message of each failing row, by position (only the template's columns are read).
+
+    The template is parsed once per rule rather than once per row: the same ``str.format``
+    result (fields are plain names, so nothing nests), without its per-call parsing.
+    """
+    pieces = list(_FORMATTER.parse(rule.message))
+    columns = sorted(_template_fields(rule.message) & set(failing.columns))
+    params = rule.param_values
+    rows = failing[columns].to_dict("records") if columns else [{} for _ in range(len(failing))]
+    messages = {}
+    for position, row in zip(failing.index.tolist(), rows, strict=True):
+        values = {**params, **row}
+        parts = []
+        for literal, field, spec, conversion in pieces:
+            parts.append(literal)
+            if field is not None:
+                value = _FORMATTER.convert_field(values[field], conversion)
+                parts.append(_FORMATTER.format_field(value, spec or ""))
+        messages[position] = "".join(parts)
+    return messages
 
 
 def _mask(rule: Rule, field: str, frame: pd.DataFrame) -> pd.Series:
@@ -672,25 +787,25 @@ def _mask(rule: Rule, field: str, frame: pd.DataFrame) -> pd.Series:
     raise UserError(f"{rule.source}: {rule.id}: {field}: must be true or false for each row, got {kind}")
 
 
-def _finding(rule: Rule, row: Mapping[str, Any], status: Status, message: str, rollup: RollUp) -> Finding:
-    entity_id = str(row[rule.object_column])
-    services = rollup.services_of(rule.entity, entity_id)
-    sub_key = row.get(rule.sub_key) if rule.sub_key else None
-    url = row.get(URL_COLUMN)
+def _finding(
+    rule: Rule, subject: _Subject, status: Status, message: str, reach: _Reach, *, warning: bool = False
+) -> Finding:
+    services, teams = reach.of(rule.entity, subject.entity_id)
     return Finding(
         rule_id=rule.id,
         entity_type=rule.entity,
-        entity_id=entity_id,
-        entity_name=str(row.get(NAME_COLUMN) or entity_id),
+        entity_id=subject.entity_id,
+        entity_name=subject.name,
         status=status,
-        severity=rule.severity,
+        severity=rule.warn_severity if warning else rule.severity,
         level=rule.maturity_level,
         mode=rule.mode,
         message=message,
-        sub_key=None if _is_missing(sub_key) else _key_text(sub_key),
+        sub_key=subject.sub_key,
         service_ids=services,
-        team_ids=rollup.teams_of(rule.entity, entity_id, services),
-        html_url=None if _is_missing(url) else str(url),
+        team_ids=teams,
+        html_url=subject.html_url,
+        warning=warning,
     )
 
 

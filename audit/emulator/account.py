@@ -2,7 +2,8 @@
 
 An account file holds PagerDuty objects in API shape (format in ``examples/README.md``).
 Loading checks what the emulator relies on (ids unique per collection, every reference
-resolvable, times and time zones readable, recurrences parseable) and fails with one
+resolvable but escalation targets, which may name a deleted object or an unknown type as on
+PagerDuty, times and time zones readable, recurrences parseable) and fails with one
 ``UserError`` naming the file, the object and the problem. The ``Account`` it returns is
 read-only and indexed (by id, by team, by reference) so every endpoint answers without
 scanning a collection; lists are kept in PagerDuty's default order (by name).
@@ -60,6 +61,14 @@ class Account:
     dependencies_by_service: Mapping[str, list[dict]]
     scores_by_service: Mapping[str, dict]
     ids_by_team: Mapping[str, Mapping[str, list[str]]] = field(repr=False)  # collection -> team -> ids
+    # Policy id -> escalation_rules as the file (and PagerDuty) has them, for policies with a
+    # target the emulator cannot resolve: a deleted user or schedule, or a target type it does
+    # not know. PagerDuty still lists such targets but pages nobody through them, so the
+    # policies in ``objects`` keep only resolvable targets (on-calls are computed from those).
+    served_rules_by_policy: Mapping[str, list[dict]] = field(default_factory=dict, repr=False)
+
+    def escalation_rules_as_served(self, policy: dict) -> list[dict]:
+        return self.served_rules_by_policy.get(policy["id"], policy.get("escalation_rules", []))
 
     def get(self, collection: str, object_id: str) -> dict | None:
         return self.objects[collection].get(object_id)
@@ -124,6 +133,7 @@ class _Builder:
         self.objects = objects
         self.check_references(objects, plain)
         self.check_times(objects)
+        served_rules_by_policy = self.drop_dangling_targets(objects["escalation_policies"])
 
         memberships_by_team: dict[str, list[dict]] = defaultdict(list)
         team_ids_by_user: dict[str, list[str]] = defaultdict(list)
@@ -160,6 +170,7 @@ class _Builder:
             dependencies_by_service=dict(dependencies_by_service),
             scores_by_service={score["resource_id"]: score for score in plain["standards_scores"]},
             ids_by_team={},  # filled below: team membership of services goes through account lookups
+            served_rules_by_policy=served_rules_by_policy,
         )
         ids_by_team: dict[str, dict[str, list[str]]] = {}
         for collection in TEAM_SCOPED:
@@ -169,6 +180,21 @@ class _Builder:
                     by_team[team_id].append(obj["id"])
             ids_by_team[collection] = dict(by_team)
         return replace(account, ids_by_team=ids_by_team)
+
+    def drop_dangling_targets(self, policies: dict[str, dict]) -> dict[str, list[dict]]:
+        """Keep only resolvable targets in ``policies`` (in place); return the full rules of those changed."""
+        served: dict[str, list[dict]] = {}
+        for policy_id, policy in policies.items():
+            rules = policy["escalation_rules"]
+            resolvable = [{**rule, "targets": [t for t in rule.get("targets", []) if self.resolvable(t)]} for rule in rules]
+            if resolvable != rules:
+                served[policy_id] = rules
+                policies[policy_id] = {**policy, "escalation_rules": resolvable}
+        return served
+
+    def resolvable(self, target: dict) -> bool:
+        kind = ESCALATION_TARGET_KINDS.get(target["type"])
+        return kind is not None and target["id"] in self.objects[kind]
 
     def items(self, name: str) -> list:
         value = self.data.get(name, [])
@@ -226,10 +252,9 @@ class _Builder:
                 raise self.fail(where, "needs a list of escalation_rules")
             for level, rule in enumerate(rules, start=1):
                 for target in rule.get("targets", []):
-                    kind = ESCALATION_TARGET_KINDS.get(target.get("type"))
-                    if kind is None:
-                        raise self.fail(f"{where} level {level}", f"unknown target type {target.get('type')!r}")
-                    self.ref(f"{where} level {level}", target, kind)
+                    # A target may name a deleted object or an unknown type (PagerDuty serves both).
+                    if not isinstance(target, dict) or not all(isinstance(target.get(k), str) for k in ("id", "type")):
+                        raise self.fail(f"{where} level {level}", f"expected a target with an 'id' and a 'type', found {target!r}")
         for collection in ("schedules", "schedules_v3"):
             for schedule in objects[collection].values():
                 for team in schedule.get("teams") or []:

@@ -74,8 +74,17 @@ class Presenter:
         return [self.ref(collection, object_id) for object_id in ids]
 
     def target_ref(self, target: dict) -> dict:
-        collection = ESCALATION_TARGET_KINDS[target["type"]]
+        collection = ESCALATION_TARGET_KINDS.get(target["type"])
+        if collection is None:  # a target type the emulator does not know: served as the file has it
+            return {"summary": target["id"], "self": None, "html_url": None, **target}
         return self.ref(collection, target["id"])
+
+    def target_full(self, target: dict) -> dict:
+        """The full target object, or its reference when the account lacks it (deleted or unknown)."""
+        collection = ESCALATION_TARGET_KINDS.get(target["type"])
+        if collection is None or self.account.get(collection, target["id"]) is None:
+            return self.target_ref(target)
+        return self.full(collection, target["id"])
 
     # -- full objects ------------------------------------------------------------------------
     def full(self, collection: str, object_id: str) -> dict:
@@ -120,7 +129,7 @@ class Presenter:
         body["teams"] = self._team_refs("escalation_policies", policy)
         body["escalation_rules"] = [
             {**rule, "targets": [self.target_ref(t) for t in rule.get("targets", [])]}
-            for rule in policy.get("escalation_rules", [])
+            for rule in self.account.escalation_rules_as_served(policy)
         ]
         return body
 
@@ -241,8 +250,8 @@ class Presenter:
                 body["teams"] = [self.full("teams", r["id"]) for r in body["teams"]]
             if "targets" in includes:
                 body["escalation_rules"] = [
-                    {**rule, "targets": [self.full(ESCALATION_TARGET_KINDS[t["type"]], t["id"]) for t in raw.get("targets", [])]}
-                    for rule, raw in zip(body["escalation_rules"], obj.get("escalation_rules", []))
+                    {**rule, "targets": [self.target_full(t) for t in raw.get("targets", [])]}
+                    for rule, raw in zip(body["escalation_rules"], self.account.escalation_rules_as_served(obj))
                 ]
         return body
 

@@ -71,6 +71,9 @@ SERVICE = _columns(
                                            "1 minute ignored; 100 when nothing is promised (OC-01)")),
     ("l1_promise_gaps", "object", "level-1 gaps in the promised time, [[start, end], ...] UTC (OC-01)"),
     ("l1_promise_gap_hours", "float64", "hours of those gaps"),
+    ("l1_promise_gap_summary", "str", ("those gaps for people: the daily pattern, count, total, longest and share, "
+                                      "in the support hours' zone, else the policy's first schedule's, else UTC; "
+                                      "'no gaps' when none")),
     ("l2_promise_coverage_pct", "float64", ("level-2 coverage of the promised time level 1 covers; 0 with one "
                                            "level, 100 when level 1 covers nothing (OC-02)")),
     ("l2_promise_gaps", "object", "time level 1 covers and level 2 does not, [[start, end], ...] UTC"),
@@ -93,6 +96,8 @@ ESCALATION_POLICY = _columns(
     ("service_ids", "object", "services using the policy (list)"),
     ("service_count", "int64", "services using the policy (ESC-09)"),
     ("service_team_ids", "object", "teams owning those services (list)"),
+    ("tier", "float64", ("highest tier (lowest number) of the non-disabled services using the policy; NaN "
+                         "when none has a tier (ESC-02, ESC-07)")),
     ("level_count", "int64", "escalation levels"),
     ("distinct_target_levels", "int64", ("levels whose live targets differ: two levels on the same schedule or "
                                         "users count once, levels with no live target not at all (ESC-01)")),
@@ -119,9 +124,10 @@ ESCALATION_POLICY = _columns(
     ("l2_gaps_under_l1", "object", "time level 1 covers and level 2 does not, [[start, end], ...] UTC"),
     ("adjacent_same_person_pct", "float64", ("largest share of the window one person holds two adjacent levels "
                                             "at once; NaN with one level (ESC-04)")),
-    ("backup_is_previous_primary_pct", "float64", ("share of the time levels 1 and 2 are both covered that level 2 "
-                                                  "is held by the previous level-1 turn's person; NaN when not "
-                                                  "measurable (ESC-05)")),
+    ("backup_is_previous_primary_pct", "float64", ("share of the time level 1 is on call that level 2 includes "
+                                                  "who held level 1 before the current holder took over (a gap "
+                                                  "is no hand-off); time before the first hand-off in the window "
+                                                  "is left out; NaN with one level or no hand-off (ESC-05)")),
 )
 
 POLICY_LEVEL = _columns(
@@ -154,6 +160,7 @@ SCHEDULE = _columns(
     ("covered_hours", "float64", "hours someone is on call"),
     ("gap_hours", "float64", "hours nobody is on call"),
     ("gaps", "object", "uncovered stretches, [[start, end], ...] UTC"),
+    ("gap_summary", "str", "those gaps for people, in the schedule's zone (see coverage.gap_summary); 'no gaps'"),
     ("layer_count", "int64", "active layers (v2) or rotations with active events (v3)"),
     ("empty_layers", "int64", "active layers or rotations with nobody on them (OC-11)"),
     ("ended", "bool", "no layer or rotation is still running: the schedule puts nobody on call any more (OC-11)"),
@@ -163,11 +170,18 @@ SCHEDULE = _columns(
     ("turn_hours_min", "float64", "shortest configured turn in hours (v3: occurrence x shifts per member) (OC-04)"),
     ("turn_hours_max", "float64", "longest configured turn in hours (OC-04)"),
     ("shift_hours_max", "float64", "longest stretch one person holds the schedule in the window, in hours"),
-    ("handoff_count", "int64", "hand-offs in the window (one person off, another on at the same instant)"),
+    ("handoff_count", "int64", ("hand-offs of the final schedule in the window (one person off, another on "
+                                "at the same instant); a multi-layer schedule changes hands at every layer's edge")),
     ("handoff_weekdays", "object", "ISO weekday (1 = Monday) of each hand-off in the schedule's zone (list)"),
     ("handoff_hours", "object", "local hour of each hand-off, 09:30 = 9.5 (list)"),
-    ("weekend_handoffs", "int64", "hand-offs on a Saturday or Sunday, local time (OC-05)"),
-    ("off_hours_handoffs", "int64", "weekday hand-offs outside 09:00-17:00 local time (OC-05)"),
+    ("weekend_handoffs", "int64", "hand-offs of the final schedule on a Saturday or Sunday, local time"),
+    ("off_hours_handoffs", "int64", "weekday hand-offs outside 09:00-17:00 local time"),
+    ("rotation_handoff_times", "object", ("distinct local times the layers (v2) or rotation events (v3) hand "
+                                         "off at, e.g. 'Mon 09:00', in the schedule's zone (list)")),
+    ("rotation_weekend_handoffs", "int64", ("the layers' own hand-offs on a Saturday or Sunday: v2 "
+                                           "rotation_virtual_start + k turns in the window, v3 each event's "
+                                           "start (OC-05)")),
+    ("rotation_off_hours_handoffs", "int64", "the layers' own weekday hand-offs outside 09:00-17:00 local (OC-05)"),
     ("hours_by_person", "object", "on-call hours per user id in the window (dict)"),
     ("mean_hours_per_person", "float64", "mean of hours_by_person; NaN when nobody is on call"),
     ("max_hours_ratio", "float64", "busiest person's hours / mean hours (OC-06); NaN when nobody is on call"),
@@ -207,7 +221,8 @@ USER = _columns(
     ("may_respond", "bool", "the role may acknowledge incidents (not observer or a read-only stakeholder) (RCH-06)"),
     ("invitation_pending", "bool", "the user has not accepted their invitation yet (RCH-06)"),
     ("team_ids", "object", "teams the user belongs to (list)"),
-    ("contact_method_types", "object", "contact method kinds present: phone, sms, push, email, whatsapp (list)"),
+    ("contact_method_types", "object", ("contact method kinds present: phone, sms, push, email, whatsapp, or a "
+                                        "newer type's own name such as slack_dm (list)")),
     ("has_phone", "bool", "has a phone contact method (RCH-01)"),
     ("has_sms", "bool", "has an SMS contact method"),
     ("has_push", "bool", "has a push contact method (RCH-01)"),
@@ -255,8 +270,10 @@ def frame(entity: str, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """A builder's rows as the entity's table: schema columns, order and dtypes, indexed by id."""
     schema = SCHEMA[entity]
     records = list(rows)
-    extra = set().union(*(row.keys() for row in records)) - schema.keys() if records else set()
-    missing = set().union(*(schema.keys() - row.keys() for row in records)) if records else set()
+    expected = schema.keys()
+    misshapen = [row for row in records if row.keys() != expected]  # one set comparison per row, in C
+    extra = set().union(*(row.keys() - expected for row in misshapen))
+    missing = set().union(*(expected - row.keys() for row in misshapen))
     if extra or missing:
         raise ValueError(f"{entity} rows do not match the schema: extra {sorted(extra)}, missing {sorted(missing)}")
     data = {

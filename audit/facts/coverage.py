@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import collections
 import enum
+import functools
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,6 +37,7 @@ from audit.facts.intervals import (
     from_epoch,
     intersection,
     measure,
+    measure_before,
     to_epoch,
     union_all,
 )
@@ -58,6 +60,25 @@ def parse_timestamp(text: Any, what: str = "timestamp") -> int:
     """Epoch seconds of an ISO-8601 timestamp with an offset, or a one-line SnapshotError."""
     if not isinstance(text, str):
         raise SnapshotError(f"{what}: expected an ISO-8601 timestamp, got {text!r}")
+    seconds = _epoch_of_text(text)
+    return _refuse_timestamp(text, what) if seconds is None else seconds
+
+
+@functools.lru_cache(maxsize=65536)
+def _epoch_of_text(text: str) -> int | None:
+    """Epoch seconds of a well-formed timestamp with an offset, else None (memoised: rendered
+    schedules repeat the same turn boundaries across thousands of entries and schedules)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.utcoffset() is None:
+        return None
+    return to_epoch(moment)
+
+
+def _refuse_timestamp(text: str, what: str) -> int:
+    """The one-line SnapshotError saying why ``text`` is not a usable timestamp."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -362,14 +383,31 @@ def level_covered(targets: Iterable[IntervalSet]) -> IntervalSet:
 
 
 def policy_coverage(
-    levels: Sequence[Iterable[IntervalSet]], window: Window, *, ignore_gaps_shorter_than: float = 0
+    levels: Sequence[Iterable[IntervalSet]],
+    window: Window,
+    *,
+    ignore_gaps_shorter_than: float = 0,
+    known: dict[IntervalSet, Coverage] | None = None,
 ) -> PolicyCoverage:
-    """Per-level, any-level and backup coverage of ``window`` (or a promised time set)."""
+    """Per-level, any-level and backup coverage of ``window`` (or a promised time set).
+
+    ``known`` remembers each level's coverage by its covered time, for callers that judge many
+    policies over the same window: policies sharing a schedule share its level coverage. It must
+    only ever be used with one window and one tolerance.
+    """
     promised = as_interval_set(window)
     level_sets = [clip(level_covered(targets), promised) for targets in levels]
     tolerance = {"ignore_gaps_shorter_than": ignore_gaps_shorter_than}
+    level_coverages = []
+    for level in level_sets:
+        if known is None:
+            level_coverages.append(coverage(level, promised, **tolerance))
+            continue
+        if level not in known:
+            known[level] = coverage(level, promised, **tolerance)
+        level_coverages.append(known[level])
     return PolicyCoverage(
-        levels=tuple(coverage(level, promised, **tolerance) for level in level_sets),
+        levels=tuple(level_coverages),
         any_level=coverage(union_all(level_sets), promised, **tolerance),
         backups=tuple(coverage(backup, primary, **tolerance) for primary, backup in itertools.pairwise(level_sets)),
     )
@@ -399,6 +437,18 @@ class Handoff:
     at: datetime
     from_users: tuple[str, ...]
     to_users: tuple[str, ...]
+
+
+def handoff_instants(by_user: Mapping[str, IntervalSet]) -> np.ndarray:
+    """Epoch seconds of every instant in :func:`handoffs`, without working out who is involved.
+
+    Each person's time is normalised (touching shifts merged), so an instant where some
+    shift ends and some shift starts always has two different people at it.
+    """
+    if not by_user:
+        return np.empty(0, np.int64)
+    sets = list(by_user.values())
+    return np.intersect1d(np.concatenate([s.starts for s in sets]), np.concatenate([s.ends for s in sets]))
 
 
 def handoffs(by_user: Mapping[str, IntervalSet]) -> list[Handoff]:
@@ -596,6 +646,22 @@ def describe_gaps(gaps: IntervalSet, time_zone: str, window: Window | None = Non
     return f"uncovered {summary}"
 
 
+def gap_summary(result: Coverage, time_zone: str, window: Window, promised: str = "") -> str:
+    """:func:`describe_gaps` of a coverage's gaps with the uncovered share, for findings' messages.
+
+    ``uncovered 16 h a day on weekdays, all day at weekends; ...; 76.2% of the 28-day window``;
+    with ``promised`` (e.g. "the support hours") the share is of that: ``...; 20.0% of the support
+    hours in the 28-day window``. "no gaps" when there are none.
+    """
+    if not result.gaps:
+        return "no gaps"
+    window_set = as_interval_set(window)
+    days = f"{measure(window_set) / 86400:g}-day window"
+    share = 100.0 * result.gap_seconds / result.window_seconds
+    place = f"{promised} in the {days}" if promised else f"the {days}"
+    return f"{describe_gaps(result.gaps, time_zone, window_set)}; {share:.1f}% of {place}"
+
+
 # A pattern is stated only from enough whole days to be one, and only when it
 # holds on at least this share of them (DST days are an hour longer or shorter).
 _PATTERN_MIN_DAYS = {"weekdays": 3, "weekends": 2}
@@ -637,24 +703,38 @@ def _uncovered_per_local_day(gaps: IntervalSet, time_zone: str, window: Interval
     A day uncovered from midnight to midnight counts as a whole day whatever its
     length, so a 23-hour DST Sunday still reads as "all day".
     """
-    zone = time_zone_info(time_zone)
-    span = window.span
     per_kind: dict[str, list[int | str]] = {"weekdays": [], "weekends": []}
-    if span is None:
+    if not window:
         return per_kind
-    day: date = span.start.astimezone(zone).date()
-    last = span.end.astimezone(zone).date()
-    while day <= last:
-        next_day = day + timedelta(days=1)
-        day_set = IntervalSet.window(
-            datetime.combine(day, time(0), tzinfo=zone), datetime.combine(next_day, time(0), tzinfo=zone)
-        )
-        if measure(intersection(day_set, window)) == measure(day_set):
-            kind = "weekdays" if day.isoweekday() in WEEKDAYS else "weekends"
-            uncovered = measure(intersection(gaps, day_set))
-            per_kind[kind].append(_WHOLE_DAY if uncovered == measure(day_set) else uncovered)
-        day = next_day
+    midnights, weekdays = _local_midnights(time_zone, int(window.starts[0]), int(window.ends[-1]))
+    day_starts, day_ends = midnights[:-1], midnights[1:]
+    day_lengths = day_ends - day_starts
+    inside = measure_before(window, day_ends) - measure_before(window, day_starts) == day_lengths
+    uncovered = measure_before(gaps, day_ends) - measure_before(gaps, day_starts)
+    for is_inside, weekday, seconds, length in zip(
+        inside.tolist(), weekdays, uncovered.tolist(), day_lengths.tolist(), strict=True
+    ):
+        if is_inside:
+            kind = "weekdays" if weekday in WEEKDAYS else "weekends"
+            per_kind[kind].append(_WHOLE_DAY if seconds == length else seconds)
     return per_kind
+
+
+@functools.lru_cache(maxsize=256)
+def _local_midnights(time_zone: str, start: int, end: int) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Epoch seconds of each local midnight from the day holding ``start`` to the day after the one
+    holding ``end``, and the ISO weekday of each day (one fewer than the midnights).
+
+    Cached: every service and schedule of an account is described over the same window in a
+    handful of zones.
+    """
+    zone = time_zone_info(time_zone)
+    first = from_epoch(start).astimezone(zone).date()
+    last = from_epoch(end).astimezone(zone).date()
+    days = [first + timedelta(days=offset) for offset in range((last - first).days + 2)]
+    midnights = np.array([to_epoch(datetime.combine(day, time(0), tzinfo=zone)) for day in days], np.int64)
+    midnights.setflags(write=False)
+    return midnights, tuple(day.isoweekday() for day in days[:-1])
 
 
 __all__ = [
@@ -673,6 +753,8 @@ __all__ = [
     "describe_gaps",
     "format_duration",
     "format_local_span",
+    "gap_summary",
+    "handoff_instants",
     "handoffs",
     "level_covered",
     "local_daily_intervals",

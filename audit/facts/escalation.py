@@ -95,6 +95,7 @@ def resolve_policies(
 ) -> dict[str, ResolvedPolicy]:
     """Every policy with its levels resolved (policies without rules have no levels)."""
     resolved = {}
+    window_coverage_of: dict[IntervalSet, Coverage] = {}  # level coverage by covered time, shared per schedule
     for policy in policies:
         policy_id = ref_id(policy)
         if policy_id is None:
@@ -111,7 +112,7 @@ def resolve_policies(
             team_ids=tuple(ref_ids(policy.get("teams"))),
             num_loops=loops if isinstance(loops, int) and not isinstance(loops, bool) and loops > 0 else 0,
             levels=levels,
-            window_coverage=_levels_coverage(levels, window) if levels else None,
+            window_coverage=_levels_coverage(levels, window, window_coverage_of) if levels else None,
         )
     return resolved
 
@@ -179,9 +180,11 @@ def _readable(kind: str, readable: frozenset[str]) -> bool:
 # --- coverage ----------------------------------------------------------------------
 
 
-def _levels_coverage(levels: Sequence[Level], promised: IntervalSet) -> PolicyCoverage:
+def _levels_coverage(
+    levels: Sequence[Level], promised: IntervalSet, known: dict[IntervalSet, Coverage] | None = None
+) -> PolicyCoverage:
     return policy_coverage(
-        [[level.covered] for level in levels], promised, ignore_gaps_shorter_than=GAP_TOLERANCE_SECONDS
+        [[level.covered] for level in levels], promised, ignore_gaps_shorter_than=GAP_TOLERANCE_SECONDS, known=known
     )
 
 
@@ -238,13 +241,20 @@ def policy_table(
     team_ids_by_service: Mapping[str, Sequence[str]],
     teams: Teams,
     window: IntervalSet,
+    tiers: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
-    """One row per escalation policy (see ``columns.ESCALATION_POLICY``)."""
+    """One row per escalation policy (see ``columns.ESCALATION_POLICY``).
+
+    ``tiers`` maps a policy id to its tier (the highest tier of the live services using it).
+    """
+    tiers = tiers or {}
     rows = []
     for policy in policies.values():
         services = list(service_ids_by_policy.get(policy.id, ()))
         service_teams = list(dict.fromkeys(t for s in services for t in team_ids_by_service.get(s, ())))
-        rows.append(_policy_row(policy, services, service_teams, teams, window))
+        row = _policy_row(policy, services, service_teams, teams, window)
+        row["tier"] = float(tiers[policy.id]) if policy.id in tiers else math.nan
+        rows.append(row)
     return frame("escalation_policy", rows)
 
 
@@ -309,34 +319,53 @@ def _lone_level_backup_pct(levels: Sequence[Level]) -> float:
 
 
 def _backup_is_previous_primary(levels: Sequence[Level]) -> float:
-    """ESC-05: of the time levels 1 and 2 are both covered, the share level 2 is held by the
-    person whose level-1 turn came just before the current one (context carries over)."""
+    """ESC-05: of the time level 1 is on call, the share level 2 includes someone who held level 1
+    before the current holder took over (context carries over).
+
+    Level 1 is read as a sequence of holders. A hand-off is a moment someone new comes on while
+    someone who held level 1 is gone; the previous holders are then the people who went. A gap does
+    not hand anything over (a business-hours holder keeps the pager overnight), nor does a second
+    person joining or leaving the current holder. Time before the first hand-off in the window is
+    left out: who held level 1 before it is unknown. NaN with one level or no hand-off in the window.
+    """
     if len(levels) < 2:
         return math.nan
     primary, backup = levels[0].people, levels[1].people
-    both = intersection(union_all(primary.values()), union_all(backup.values()))
-    if not both:
-        return math.nan
     users = sorted(primary)
-    owners = np.repeat(np.arange(len(users)), [len(primary[u]) for u in users])
-    starts = np.concatenate([primary[u].starts for u in users])
-    ends = np.concatenate([primary[u].ends for u in users])
-    order = np.argsort(starts, kind="stable")
-    # For each level-1 shift, the last different person on level 1 before it.
-    previous = np.full(len(order), -1)
-    last_owner, before = -1, -1
-    for position, index in enumerate(order.tolist()):
-        if owners[index] != last_owner:
-            before, last_owner = last_owner, owners[index]
-        previous[position] = before
-    matched = []
-    for owner in set(previous.tolist()) - {-1}:
-        person = users[owner]
-        if person not in backup:
-            continue
-        chosen = order[previous == owner]
-        matched.append(intersection(IntervalSet.from_epoch(starts[chosen], ends[chosen]), backup[person]))
-    return 100.0 * measure(intersection(union_all(matched), both)) / measure(both)
+    if not users:
+        return math.nan
+    boundaries = np.unique(np.concatenate([primary[u].starts for u in users] + [primary[u].ends for u in users]))
+    segment_starts, segment_ends = boundaries[:-1], boundaries[1:]
+    # holds[i, j]: user i holds level 1 during elementary segment j.
+    holds = np.zeros((len(users), len(segment_starts)), bool)
+    for row, user in enumerate(users):
+        held = primary[user]
+        candidate = np.searchsorted(held.starts, segment_starts, side="right") - 1
+        holds[row] = (candidate >= 0) & (held.ends[np.maximum(candidate, 0)] > segment_starts)
+    known: dict[frozenset[int], list[int]] = {}  # previous holders -> segments they precede
+    holders: frozenset[int] = frozenset()
+    previous: frozenset[int] = frozenset()
+    for segment in range(len(segment_starts)):
+        current = frozenset(np.flatnonzero(holds[:, segment]).tolist())
+        if not current:
+            continue  # a gap: whoever held level 1 last still counts as the holder
+        if current - holders and holders - current:
+            previous = holders - current
+        holders = current
+        if previous:
+            known.setdefault(previous, []).append(segment)
+    if not known:
+        return math.nan
+    known_seconds = 0
+    matched_seconds = 0
+    for previous_holders, segments in known.items():
+        chosen = np.array(segments)
+        stretch = IntervalSet.from_epoch(segment_starts[chosen], segment_ends[chosen])
+        known_seconds += measure(stretch)
+        backups = [backup[users[person]] for person in previous_holders if users[person] in backup]
+        if backups:
+            matched_seconds += measure(intersection(stretch, union_all(backups)))
+    return 100.0 * matched_seconds / known_seconds
 
 
 def level_table(policies: Mapping[str, ResolvedPolicy]) -> pd.DataFrame:

@@ -4,7 +4,7 @@ Owns who owns each service (its teams, its escalation policy's teams, whether
 that policy is shared across teams, whether level 1 pages the owners), what the
 service says about itself (description, links, name), what it promises (its
 urgency rule and support hours, held against level-1 and level-2 coverage over
-the window), its hygiene (integrations, add-ons, timeouts, status) and its
+the window, with the gaps summarised for people in a zone they read), its hygiene (integrations, add-ons, timeouts, status) and its
 place in the dependency map (including cycles); and, per team, its staffing,
 services, time-zone spread and night load.
 """
@@ -23,11 +23,11 @@ import pandas as pd
 
 from audit.errors import SnapshotError
 from audit.facts.columns import frame
-from audit.facts.coverage import Promise, promise_window, time_zone_spread_hours
+from audit.facts.coverage import Promise, gap_summary, promise_window, time_zone_spread_hours
 from audit.facts.escalation import ResolvedPolicy, Teams, promise_coverage
 from audit.facts.intervals import IntervalSet
 from audit.facts.raw import as_list, as_minutes, as_text, base_type, ref_id, ref_ids
-from audit.facts.schedules import HOUR, ScheduleRendering
+from audit.facts.schedules import HOUR, ScheduleRendering, zone_or_utc
 
 URL_PATTERN = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
 ACRONYM_PATTERN = re.compile(r"^(?=.*[A-Z])[A-Z0-9]{2,6}$")
@@ -80,6 +80,7 @@ def service_table(
     graph = _dependency_graph(account.dependencies)
     cycles = _cycle_members(graph.depends_on)
     promise_cache: dict[tuple[str | None, str], tuple[Any, Any]] = {}
+    summary_cache: dict[tuple[tuple[str | None, str], str], str] = {}
     rows = []
     for service_id, service in services.items():
         team_ids = team_ids_by_service[service_id]
@@ -89,10 +90,14 @@ def service_table(
         urgency, support_hours = _urgency_promise(service)
         promise = _coverage_promise(urgency, tier)
         key = (policy_id, promise if promise != Promise.SUPPORT_HOURS else json.dumps(support_hours, sort_keys=True))
+        zone = _gap_zone(support_hours, policy, account.schedules)
         if key not in promise_cache:
             promised = _promised_time(account.window, promise, support_hours, service_id)
             promise_cache[key] = promise_coverage(policy, promised, account.window)
         l1, l2 = promise_cache[key]
+        if (key, zone) not in summary_cache:
+            of = "the support hours" if promise == Promise.SUPPORT_HOURS else ""
+            summary_cache[(key, zone)] = gap_summary(l1, zone, account.window, of)
         other_team_services = [
             other for other in services_by_policy.get(policy_id or "", ())
             if set(team_ids_by_service[other]) != set(team_ids)
@@ -136,6 +141,7 @@ def service_table(
             "l1_promise_coverage_pct": l1.pct,
             "l1_promise_gaps": l1.gaps_iso(),
             "l1_promise_gap_hours": l1.gap_seconds / HOUR,
+            "l1_promise_gap_summary": summary_cache[(key, zone)],
             "l2_promise_coverage_pct": l2.pct,
             "l2_promise_gaps": l2.gaps_iso(),
             "integration_count": len(as_list(service.get("integrations"))),
@@ -221,6 +227,19 @@ def _promised_time(
         return promise_window(window, promise, support_hours)
     except SnapshotError as error:
         raise SnapshotError(f"service {service_id}: {error}") from None
+
+
+def _gap_zone(
+    support_hours: Mapping[str, Any] | None, policy: ResolvedPolicy | None, schedules: Mapping[str, ScheduleRendering]
+) -> str:
+    """The zone a service's gaps are told in: its support hours', else its policy's first schedule's, else UTC."""
+    if support_hours and isinstance(support_hours.get("time_zone"), str):
+        return zone_or_utc(support_hours["time_zone"])
+    for level in policy.levels if policy else ():
+        for schedule_id in level.schedule_ids:
+            if schedule_id in schedules:
+                return schedules[schedule_id].time_zone
+    return "UTC"
 
 
 def _describe_support_hours(support_hours: Mapping[str, Any] | None) -> str | None:

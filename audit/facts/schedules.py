@@ -4,9 +4,10 @@ Owns reading a schedule into a :class:`ScheduleRendering` (the rendered final
 schedule per person, the time overrides hold, the members and turn lengths its
 layers or rotations are configured with) and the ``schedule`` fact table built
 from those renderings: coverage and gaps (OC-01's raw material), rotation size
-(OC-03), turn and shift lengths (OC-04), hand-off times in the schedule's own
-time zone (OC-05), hours per person (OC-06), back-to-back turns (OC-07),
-override share (OC-10) and health: empty layers, ended, used by a policy (OC-11).
+(OC-03), turn and shift lengths (OC-04), each layer's own hand-off times on the
+schedule's wall clock (OC-05; the final schedule's hand-offs are kept as facts
+too), hours per person (OC-06), back-to-back turns (OC-07), override share
+(OC-10) and health: empty layers, ended, used by a policy (OC-11).
 
 Coverage comes from what PagerDuty rendered, never from re-rendering layers: a
 v2 ``final_schedule.rendered_schedule_entries`` entry with no user is a gap, as
@@ -15,6 +16,7 @@ is a v3 ``empty_member`` assignment. The interval maths is ``coverage``'s.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +33,8 @@ from audit.facts.coverage import (
     BACK_TO_BACK_SLACK,
     OVERRIDE_SOURCES,
     coverage,
-    handoffs,
+    gap_summary,
+    handoff_instants,
     parse_timestamp,
     schedule_intervals,
 )
@@ -44,6 +47,9 @@ V3 = "v3"
 # OC-05's working hours and weekend, as the precomputed hand-off counts judge them.
 WORKING_HOURS = (9, 17)
 WEEKEND = frozenset({6, 7})
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DAY = 86400
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,30 @@ class ScheduleRendering:
     layer_count: int
     empty_layers: int
     ended: bool
+    # Each active layer's (v2) or rotation event's (v3) own hand-offs, as local wall-clock
+    # times in the schedule's zone (OC-05): see ``layer_handoffs`` and ``event_handoffs``.
+    rotation_handoffs: tuple[LocalTime, ...] = ()
+
+
+@dataclass(frozen=True, order=True)
+class LocalTime:
+    """A moment on the schedule's wall clock: ISO weekday (1 = Monday) and hour (09:30 is 9.5)."""
+
+    weekday: int
+    hour: float
+
+    def __str__(self) -> str:
+        minutes = round(self.hour * 60)
+        return f"{DAY_NAMES[self.weekday - 1]} {minutes // 60:02d}:{minutes % 60:02d}"
+
+    @property
+    def on_weekend(self) -> bool:
+        return self.weekday in WEEKEND
+
+    @property
+    def off_hours(self) -> bool:
+        """A weekday moment outside working hours (09:00 is inside, 17:00 is not)."""
+        return not self.on_weekend and not WORKING_HOURS[0] <= self.hour < WORKING_HOURS[1]
 
 
 def zone_or_utc(name: Any) -> str:
@@ -114,6 +144,10 @@ def _read_v2(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> Sche
     layers = [layer for layer in as_list(schedule.get("schedule_layers")) if isinstance(layer, Mapping)]
     active = [layer for layer in layers if _still_running(layer.get("end"), now, f"schedule {schedule['id']} layer end")]
     turns = [layer.get("rotation_turn_length_seconds") for layer in active]
+    zone = ZoneInfo(zone_or_utc(schedule.get("time_zone")))
+    handoffs_of_layers = [
+        moment for layer in active for moment in layer_handoffs(layer, zone, window, f"schedule {schedule['id']} layer")
+    ]
     return _reading(
         schedule,
         V2,
@@ -123,12 +157,15 @@ def _read_v2(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> Sche
         [ref_ids([member.get("user") for member in as_list(layer.get("users")) if isinstance(member, Mapping)])
          for layer in active],
         [int(t) for t in turns if isinstance(t, int) and not isinstance(t, bool) and t > 0],
+        handoffs_of_layers,
     )
 
 
 def _read_v3(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> ScheduleRendering:
     members_per_rotation: list[list[str]] = []
     turns: list[int] = []
+    handoffs_of_events: list[LocalTime] = []
+    zone = ZoneInfo(zone_or_utc(schedule.get("time_zone")))
     for rotation in as_list(schedule.get("rotations")):
         if not isinstance(rotation, Mapping):
             continue
@@ -153,6 +190,9 @@ def _read_v3(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> Sche
             turn = _v3_turn_seconds(event, strategy)
             if turn:
                 turns.append(turn)
+            handoff = event_handoff(event, strategy, zone)
+            if handoff is not None:
+                handoffs_of_events.append(handoff)
         members_per_rotation.append(rotation_members)
     final = schedule.get("final_schedule")
     return _reading(
@@ -162,6 +202,7 @@ def _read_v3(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> Sche
         _rendered(final, window, OVERRIDE_SOURCES)[1],
         members_per_rotation,
         turns,
+        handoffs_of_events,
     )
 
 
@@ -172,6 +213,7 @@ def _reading(
     override_held: IntervalSet,
     members_per_layer: Sequence[Sequence[str]],
     turns: Sequence[int],
+    rotation_handoffs: Sequence[LocalTime],
 ) -> ScheduleRendering:
     """A rendering from what both kinds share: rendered time, and people and turns per active layer."""
     by_user, covered, is_rendered = rendered
@@ -189,7 +231,87 @@ def _reading(
         layer_count=len(members_per_layer),
         empty_layers=sum(1 for members in members_per_layer if not members),
         ended=not members_per_layer,
+        rotation_handoffs=tuple(rotation_handoffs),
     )
+
+
+# --- each layer's own hand-offs (OC-05) -------------------------------------------------
+
+
+def layer_handoffs(layer: Mapping[str, Any], zone: ZoneInfo, window: IntervalSet, what: str) -> list[LocalTime]:
+    """A v2 layer's hand-offs in the window: ``rotation_virtual_start`` plus whole turns, on the wall clock.
+
+    Turns are added on the schedule's wall clock, as PagerDuty does for day and week turns: a
+    Monday 09:00 hand-off stays Monday 09:00 across a DST change. The layer's own start is not a
+    hand-off (nobody hands over to the first turn), and a layer of fewer than two people never
+    hands over to anyone else.
+    """
+    turn = layer.get("rotation_turn_length_seconds")
+    members = [m for m in as_list(layer.get("users")) if isinstance(m, Mapping)]
+    if not isinstance(turn, int) or isinstance(turn, bool) or turn <= 0 or len(members) < 2 or not window:
+        return []
+    if layer.get("rotation_virtual_start") is None:
+        return []
+    origin = _wall_clock_of(layer["rotation_virtual_start"], zone, f"{what} rotation_virtual_start")
+    layer_start = _wall_clock_of(layer["start"], zone, f"{what} start") if layer.get("start") is not None else None
+    low = _wall_clock(int(window.starts[0]), zone)
+    high = _wall_clock(int(window.ends[-1]), zone)
+    if layer_start is not None:
+        low = max(low, layer_start)
+    if layer.get("end") is not None:
+        high = min(high, _wall_clock_of(layer["end"], zone, f"{what} end"))
+    if high <= low:
+        return []
+    first, last = -(-(low - origin) // turn), -(-(high - origin) // turn) - 1  # ceil divisions
+    moments = origin + np.arange(first, last + 1, dtype=np.int64) * turn
+    if layer_start is not None:
+        moments = moments[moments != layer_start]
+    return _local_times(moments)
+
+
+def event_handoff(event: Mapping[str, Any], strategy: Mapping[str, Any], zone: ZoneInfo) -> LocalTime | None:
+    """A v3 rotation event's hand-off: the start of its shifts, on the schedule's wall clock.
+
+    None when the event has fewer than two members (nobody else to hand over to) or no readable start.
+    """
+    members = [m for m in as_list(strategy.get("members")) if isinstance(m, Mapping)]
+    start = event.get("start_time")
+    if len(members) < 2 or not isinstance(start, Mapping):
+        return None
+    try:
+        moment = parse_timestamp(start.get("date_time"))
+    except SnapshotError:
+        return None  # an event without a readable start has no hand-off to judge
+    return _local_times(np.array([_wall_clock(moment, zone)]))[0]
+
+
+@functools.lru_cache(maxsize=65536)
+def _wall_clock(epoch: int, zone: ZoneInfo) -> int:
+    """Seconds since 1970-01-01 00:00 on the zone's wall clock at the instant ``epoch``.
+
+    Memoised: schedules of an account hand off at the same few instants in the same few zones.
+    """
+    local = datetime.fromtimestamp(epoch, zone).replace(tzinfo=None)
+    return int((local - _NAIVE_EPOCH).total_seconds())
+
+
+def _wall_clock_of(text: Any, zone: ZoneInfo, what: str) -> int:
+    """A layer's timestamp on the zone's wall clock; one without an offset is already wall-clock time."""
+    if isinstance(text, str):
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is None:
+            return int((moment - _NAIVE_EPOCH).total_seconds())
+    return _wall_clock(parse_timestamp(text, what), zone)
+
+
+def _local_times(wall_clock_seconds: np.ndarray) -> list[LocalTime]:
+    days = np.floor_divide(wall_clock_seconds, DAY)
+    weekdays = (days + 3) % 7 + 1  # 1970-01-01 was a Thursday (ISO weekday 4)
+    hours = (wall_clock_seconds - days * DAY) / HOUR
+    return [LocalTime(day, hour) for day, hour in zip(weekdays.tolist(), hours.tolist(), strict=True)]
 
 
 def _v3_turn_seconds(event: Mapping[str, Any], strategy: Mapping[str, Any]) -> int | None:
@@ -257,6 +379,7 @@ def _schedule_row(
         "covered_hours": covered_seconds / HOUR,
         "gap_hours": covered.gap_seconds / HOUR,
         "gaps": covered.gaps_iso(),
+        "gap_summary": gap_summary(covered, rendering.time_zone, window),
         "layer_count": rendering.layer_count,
         "empty_layers": rendering.empty_layers,
         "ended": rendering.ended,
@@ -274,6 +397,9 @@ def _schedule_row(
             1 for day, hour in zip(weekdays, local_hours, strict=True)
             if day not in WEEKEND and not WORKING_HOURS[0] <= hour < WORKING_HOURS[1]
         ),
+        "rotation_handoff_times": [str(moment) for moment in sorted(set(rendering.rotation_handoffs))],
+        "rotation_weekend_handoffs": sum(1 for moment in rendering.rotation_handoffs if moment.on_weekend),
+        "rotation_off_hours_handoffs": sum(1 for moment in rendering.rotation_handoffs if moment.off_hours),
         "hours_by_person": hours,
         "mean_hours_per_person": mean_hours,
         "max_hours_ratio": max(hours.values()) / mean_hours if hours and mean_hours > 0 else math.nan,
@@ -312,9 +438,9 @@ def _back_to_back_turns(rendering: ScheduleRendering, turn_seconds: int) -> int:
 def _handoff_local_times(rendering: ScheduleRendering) -> tuple[list[int], list[float]]:
     """ISO weekday and local hour (09:30 is 9.5) of each hand-off, in the schedule's time zone."""
     zone = ZoneInfo(rendering.time_zone)
-    weekdays, hours = [], []
-    for handoff in handoffs(rendering.by_user):
-        local = handoff.at.astimezone(zone)
-        weekdays.append(local.isoweekday())
-        hours.append(local.hour + local.minute / 60)
-    return weekdays, hours
+    instants = handoff_instants(rendering.by_user).tolist()
+    local = np.array([_wall_clock(int(instant), zone) for instant in instants], np.int64)
+    days, seconds_of_day = np.divmod(local, DAY)
+    weekdays = (days + 3) % 7 + 1  # 1970-01-01 was a Thursday (ISO weekday 4)
+    hours, seconds_of_hour = np.divmod(seconds_of_day, 3600)
+    return weekdays.tolist(), [hour + minute / 60 for hour, minute in zip(hours.tolist(), (seconds_of_hour // 60).tolist())]

@@ -24,7 +24,9 @@ def safe_cell(value: object) -> str:
 
 def render(assessment: Assessment) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # The csv module's default \r\n terminator: it also makes csv quote a field that
+    # holds a bare carriage return (a hostile name), which "\n" would leave unquoted.
+    writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for finding in sorted(assessment.findings, key=lambda f: f.fingerprint):
         row = finding.to_json()

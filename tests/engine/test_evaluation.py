@@ -282,3 +282,64 @@ def test_rule_over_another_table_reports_on_its_entity(account):
     assert failing.entity_id == "PEP0003" and failing.entity_type == "escalation_policy"
     assert failing.service_ids == ("PSVC004", "PSVC005")
     assert failing.message == "Platform L1 pages PUSER04 directly"
+
+
+def _rotation_pack(tmp_path, account, **fields):
+    """The core pack's OC-03 with a warning threshold: under 2 people fails, under 4 warns."""
+    rule = {
+        "id": "OC-03", "title": "Rotation is big enough to rest people", "entity": "schedule",
+        "condition": "distinct_people >= @recommended_people", "warn_when": "distinct_people >= @min_people",
+        "params": {"min_people": {"default": 2, "source": "I", "description": "people below which nobody rests"},
+                   "recommended_people": {"default": 4, "source": "T", "description": "our default - people"}},
+        "severity": "high", "level": 2, "mode": "S", "rationale": "People need rest.", "fix": "Add people.",
+        "message": "{name} rotates {distinct_people} person(s)", **fields,
+    }  # fmt: skip
+    pack_file = tmp_path / "rotation.yaml"
+    pack_file.write_text(yaml.safe_dump({"rules": [rule]}), encoding="utf-8")
+    return load_packs([pack_file], account.columns, include_builtin=False)
+
+
+def test_warn_when_reports_a_failure_at_the_warning_severity_that_does_not_block(account, tmp_path):
+    account.facts["schedule"]["distinct_people"] = [5, 3, 1, 4]  # PSCH001..PSCH004
+    findings = by_fingerprint(run(_rotation_pack(tmp_path, account), account))
+    warned, failed = findings["OC-03:schedule:PSCH002"], findings["OC-03:schedule:PSCH003"]
+    assert (warned.status, warned.severity, warned.warning) == (Status.FAIL, Severity.LOW, True)
+    assert warned.message == "warning: Checkout primary rotates 3 person(s)"
+    assert not warned.blocks_level
+    assert (failed.status, failed.severity, failed.warning) == (Status.FAIL, Severity.HIGH, False)
+    assert not failed.message.startswith("warning") and failed.blocks_level
+    assert findings["OC-03:schedule:PSCH001"].status is Status.PASS
+    assert findings["OC-03:schedule:PSCH004"].status is Status.PASS  # exactly the recommended 4
+    assert not findings["OC-03:schedule:PSCH001"].warning
+
+
+def test_warning_severity_and_thresholds_are_configurable(account, tmp_path):
+    account.facts["schedule"]["distinct_people"] = [5, 3, 1, 4]
+    pack = _rotation_pack(tmp_path, account, warn_severity="medium").configured(
+        params={"OC-03": {"min_people": 4}}, severity={"OC-03": Severity.CRITICAL}
+    )
+    findings = by_fingerprint(run(pack, account))
+    # With min_people 4 nothing under 4 is a mere warning any more.
+    assert findings["OC-03:schedule:PSCH002"].severity is Severity.CRITICAL
+    assert not findings["OC-03:schedule:PSCH002"].warning
+    pack = _rotation_pack(tmp_path, account, warn_severity="medium")
+    assert by_fingerprint(run(pack, account))["OC-03:schedule:PSCH002"].severity is Severity.MEDIUM
+
+
+def test_warnings_survive_waivers_and_keep_services_levels(account, tmp_path):
+    account.facts["schedule"]["distinct_people"] = [5, 3, 5, 5]  # Checkout primary warns, nothing else fails
+    findings = run(_rotation_pack(tmp_path, account), account).findings
+    waiver = Waiver("OC-03", "PSCH002", "hiring", "lead@acme.example", dt.date(2030, 1, 1))
+    outcome = apply_waivers(findings, [waiver], dt.date(2027, 1, 4))
+    (waived,) = [f for f in outcome.findings if f.entity_id == "PSCH002"]
+    assert waived.status is Status.WAIVED and waived.warning and waived.original_status is Status.FAIL
+    (open_warning,) = [f for f in findings if f.entity_id == "PSCH002"]
+    assert open_warning.service_ids and not open_warning.blocks_level
+
+
+def test_evaluation_leaves_the_garbage_collector_as_it_found_it(core_pack, account):
+    import gc
+
+    assert gc.isenabled()
+    run(core_pack, account)
+    assert gc.isenabled()

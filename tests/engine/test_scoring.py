@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -163,3 +164,19 @@ def test_org_roll_up(core_pack, account):
     # every schedule is tallied, including PSCH004 that no service uses
     assert report.org.rules["OC-03"].counts == {Status.PASS: 2, Status.FAIL: 2}
     assert report.org.rules["ESC-01"].pass_rate == pytest.approx(3 / 4)
+
+
+def test_a_warning_does_not_block_the_level_but_still_costs_its_weight(core_pack, account):
+    findings = evaluated(core_pack, account)
+    # Payments API (level 4) gets a failing level-2 finding: as an error it drops to 1, as a warning it stays.
+    failure = Finding(
+        rule_id="OC-03", entity_type="schedule", entity_id="PSCH001", entity_name="Payments primary",
+        status=Status.FAIL, severity=Severity.LOW, level=2, mode=Mode.STATIC,
+        message="warning: Payments primary rotates 3 person(s)", service_ids=("PSVC001",), team_ids=("PTEAM01",),
+    )  # fmt: skip
+    others = tuple(f for f in findings if not (f.rule_id == "OC-03" and f.entity_id == "PSCH001"))
+    as_error = score(others + (failure,), account.services).services["PSVC001"]
+    as_warning = score(others + (dataclasses.replace(failure, warning=True),), account.services).services["PSVC001"]
+    assert as_error.level == 1
+    assert as_warning.level == 4
+    assert as_warning.score == as_error.score < 100.0

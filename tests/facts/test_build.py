@@ -474,3 +474,24 @@ def test_the_rule_engine_loads_and_evaluates_rules_over_these_tables(acme_facts:
     assert {("OWN-01", "PSVC4"), ("OC-01", "PSVC4"), ("RCH-04", "PUFAY")} <= not_applicable
     checkout_finding = next(f for f in evaluation.findings if f.rule_id == "ESC-01" and f.entity_id == "PECHK")
     assert checkout_finding.service_ids == ("PSVC2",) and checkout_finding.team_ids == ("PTCHK",)
+
+
+def test_timings_name_every_step_and_the_collector_is_restored(tmp_path: Path) -> None:
+    import gc
+
+    timings: dict[str, float] = {}
+    path = write_snapshot(tmp_path / "snap", acme_account(), None)
+    assert gc.isenabled()
+    build_facts(load(path), timings=timings)
+    assert gc.isenabled()  # paused while building, running again afterwards
+    assert set(timings) == {
+        "read snapshot", "render schedules", "resolve policies", "user table", "service table",
+        "escalation_policy table", "policy_level table", "schedule table", "team table",
+    }  # fmt: skip
+    assert all(seconds >= 0 for seconds in timings.values())
+    gc.disable()
+    try:
+        build_facts(load(path))
+        assert not gc.isenabled()  # a caller's choice to run without the collector is kept
+    finally:
+        gc.enable()

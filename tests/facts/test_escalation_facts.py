@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from audit.facts.build import Facts
-from tests.facts.test_build import WINDOW_HOURS, build_acme
+from tests.facts.test_build import WINDOW_HOURS, build, build_acme
 
 PP = 0.01
 
@@ -78,11 +79,30 @@ def test_same_person_on_adjacent_levels(acme_facts: Facts) -> None:
 
 def test_backup_is_previous_primary(acme_facts: Facts) -> None:
     policies = acme_facts.tables["escalation_policy"]
-    # Level-1 turns: Ada, Bob (nested), Cy, Ada, Bob. Cy (the backup) is the previous primary only
-    # during Ada's second turn, 16 h of the 156 h both levels are covered.
-    assert policies.loc["PEPAY", "backup_is_previous_primary_pct"] == pytest.approx(100 * 16 / 156, abs=PP)
+    # Level 1: Ada Mon 00:00-Wed 09:00 (Bob joins Tue 10-12 and leaves: no hand-off), Cy Wed 09-17
+    # (Ada hands over), Ada Wed 17:00-Thu 09:00 (Cy hands back), gap, Bob Thu 21:00-Mon (Ada, the
+    # last holder, hands over across the gap). Before Wed 09:00 the previous holder is unknown: left
+    # out. Measured: 8 + 16 + 75 = 99 h; Cy (level 2 all week) is the previous holder only Wed 17-Thu 09.
+    assert policies.loc["PEPAY", "backup_is_previous_primary_pct"] == pytest.approx(100 * 16 / 99, abs=PP)
+    # Dee, gap, Eve: Dee handed over to Eve across the gap; level 2 is the same rota (Eve), never Dee.
     assert policies.loc["PECHK", "backup_is_previous_primary_pct"] == 0.0
     assert math.isnan(policies.loc["PEEMPTY", "backup_is_previous_primary_pct"])
+    # Cy is paged directly all week: level 1 never changes hands, so there is nothing to measure.
+    assert math.isnan(policies.loc["PEDIRECT", "backup_is_previous_primary_pct"])
+
+
+def test_policy_tier_is_the_highest_tier_of_its_live_services(acme_facts: Facts, tmp_path: Path) -> None:
+    policies = acme_facts.tables["escalation_policy"]
+    # PEPAY serves Payments API (tier 1), Ledger Worker (untiered) and the disabled CRM.
+    assert policies.loc["PEPAY", "tier"] == 1.0
+    assert policies.loc["PECHK", "tier"] == 2.0  # Checkout Web
+    assert math.isnan(policies.loc["PEDIRECT", "tier"])  # Datadog Alerts has no tier
+    assert math.isnan(policies.loc["PEEMPTY", "tier"])  # no service at all
+    # The disabled CRM pages nobody: its tier 1 does not count; Ledger Worker's tier 3 does.
+    retiered = build(tmp_path, tiers={"PSVC4": 1, "PSVC5": 3, "PSVC1": 2}).tables["escalation_policy"]
+    assert retiered.loc["PEPAY", "tier"] == 2.0
+    only_disabled = build(tmp_path / "again", tiers={"PSVC4": 1}).tables["escalation_policy"]
+    assert math.isnan(only_disabled.loc["PEPAY", "tier"])
 
 
 def test_services_and_teams_of_a_policy(acme_facts: Facts) -> None:

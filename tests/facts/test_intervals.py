@@ -20,6 +20,7 @@ from audit.facts.intervals import (
     held_by_at_least,
     intersection,
     measure,
+    measure_before,
     to_epoch,
     union,
 )
@@ -221,3 +222,26 @@ def test_union_is_idempotent_and_order_independent(pairs, random):
     # Normalised means sorted, disjoint and not touching.
     assert np.all(normalised.starts[1:] > normalised.ends[:-1])
     assert np.all(normalised.ends > normalised.starts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(minute_intervals, st.lists(st.integers(-10, GRID_MINUTES + 10), max_size=8))
+def test_measure_before_matches_the_minute_grid(pairs, minutes):
+    intervals = from_minutes(pairs)
+    moments = np.array([ORIGIN + minute * 60 for minute in minutes], np.int64)
+    expected = [60 * int(grid(pairs)[: max(minute, 0)].sum()) for minute in minutes]
+    assert measure_before(intervals, moments).tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(minute_intervals, max_size=6), st.integers(1, 4))
+def test_many_way_operations_match_the_minute_grid(many, count):
+    sets = [from_minutes(pairs) for pairs in many]
+    grids = [grid(pairs) for pairs in many]
+    held = np.sum(grids, axis=0) if grids else np.zeros(GRID_MINUTES, int)
+    assert np.array_equal(grid_of(union(*sets)), held >= 1)
+    assert np.array_equal(grid_of(held_by_at_least(sets, count)), held >= count)
+    for first, second in zip(sets, sets[1:]):
+        assert np.array_equal(grid_of(intersection(first, second)), grid_of(first) & grid_of(second))
+        assert np.array_equal(grid_of(difference(first, second)), grid_of(first) & ~grid_of(second))
+        assert np.array_equal(grid_of(clip(first, second)), grid_of(first) & grid_of(second))

@@ -111,3 +111,59 @@ def test_back_to_back_turns_agree_with_the_coverage_modules_person_load(tmp_path
             assert _back_to_back_turns(rendering, turn) == sum(load.back_to_back_turns for load in loads.values())
             checked += bool(loads)
     assert checked == 9  # three rendered schedules with people, three turn lengths each
+
+
+def test_each_layer_hands_off_on_its_own_turns_in_the_schedules_zone(acme_facts: Facts) -> None:
+    """OC-05 judges the layers' hand-offs, not the merged final schedule's."""
+    schedules = acme_facts.tables["schedule"]
+    primary, backup, checkout = schedules.loc["PSPAY1"], schedules.loc["PSPAY2"], schedules.loc["PSCHK"]
+    # Weekly turns from 2026-06-07 00:00Z, a Sunday at 01:00 London summer time: Sunday 01:00 on
+    # London's wall clock in January too, once in the week (the final schedule's Wed hand-offs are Cy's override).
+    assert primary["rotation_handoff_times"] == ["Sun 01:00"]
+    assert primary["rotation_weekend_handoffs"] == 1 and primary["rotation_off_hours_handoffs"] == 0
+    assert primary["handoff_weekdays"] == [3, 3]
+    # Daily turns: seven hand-offs at 01:00, two at the weekend, five on weekdays before 09:00.
+    assert len(backup["rotation_handoff_times"]) == 7
+    assert backup["rotation_weekend_handoffs"] == 2 and backup["rotation_off_hours_handoffs"] == 5
+    # v3: the event's start, Monday 09:00 New York.
+    assert checkout["rotation_handoff_times"] == ["Mon 09:00"]
+    assert checkout["rotation_weekend_handoffs"] == 0 and checkout["rotation_off_hours_handoffs"] == 0
+    # Layers with nobody (or one person) to hand over to have no hand-offs.
+    assert schedules.loc["PSSHADOW", "rotation_handoff_times"] == []
+
+
+def test_layer_handoffs_keep_the_wall_clock_across_dst_and_respect_the_layers_span() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from audit.facts.intervals import IntervalSet
+    from audit.facts.schedules import layer_handoffs
+
+    berlin = ZoneInfo("Europe/Berlin")
+    # Berlin moves to summer time on Sunday 2027-03-28; the window is the four weeks around it.
+    window = IntervalSet.window(datetime(2027, 3, 15, tzinfo=UTC), datetime(2027, 4, 12, tzinfo=UTC))
+    weekly = {"start": "2027-01-04T09:00:00+01:00", "end": None, "rotation_virtual_start": "2027-01-04T09:00:00+01:00",
+              "rotation_turn_length_seconds": 7 * 86400, "users": [{"user": {"id": "PU1"}}, {"user": {"id": "PU2"}}]}
+    moments = layer_handoffs(weekly, berlin, window, "layer")
+    assert [str(moment) for moment in moments] == ["Mon 09:00"] * 4  # 15, 22, 29 March and 5 April
+    # A layer starting inside the window: its start is no hand-off; one ending inside stops there.
+    late = {**weekly, "start": "2027-03-22T09:00:00+01:00", "end": "2027-04-05T09:00:00+02:00"}
+    assert [str(moment) for moment in layer_handoffs(late, berlin, window, "layer")] == ["Mon 09:00"]  # 29 March
+    # Eight-hour turns from 06:00: 06:00, 14:00 and 22:00 every day.
+    shifts = {**weekly, "rotation_virtual_start": "2027-01-04T06:00:00+01:00", "rotation_turn_length_seconds": 8 * 3600}
+    hours = {moment.hour for moment in layer_handoffs(shifts, berlin, window, "layer")}
+    assert hours == {6.0, 14.0, 22.0}
+    # Nobody to hand over to.
+    assert layer_handoffs({**weekly, "users": [{"user": {"id": "PU1"}}]}, berlin, window, "layer") == []
+    # A time without an offset (as some exports give it) is already the schedule's wall clock.
+    local = {**weekly, "start": "2027-01-04T10:00:00", "rotation_virtual_start": "2027-01-04T10:00:00"}
+    assert {str(moment) for moment in layer_handoffs(local, berlin, window, "layer")} == {"Mon 10:00"}
+
+
+def test_gap_summary_describes_the_gaps_in_the_schedules_zone(acme_facts: Facts) -> None:
+    schedules = acme_facts.tables["schedule"]
+    assert schedules.loc["PSPAY1", "gap_summary"] == (
+        "uncovered once, 12 h (Thu 2027-01-07 09:00 – 21:00 Europe/London); 7.1% of the 7-day window"
+    )
+    assert schedules.loc["PSCHK", "gap_summary"].startswith("uncovered once, 12 h (Thu 2027-01-07 07:00 – 19:00 America/New_York)")
+    assert schedules.loc["PSPAY2", "gap_summary"] == "no gaps"

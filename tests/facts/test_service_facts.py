@@ -100,3 +100,17 @@ def test_tier_one_forces_a_24_7_promise(tmp_path) -> None:
     checkout = facts.tables["service"].loc["PSVC2"]
     assert checkout["urgency_promise"] == "support_hours" and checkout["coverage_promise"] == "24/7"
     assert checkout["l1_promise_coverage_pct"] == pytest.approx(100 * 156 / WINDOW_HOURS, abs=PP)
+
+
+def test_promise_gaps_are_summarised_for_people(acme_facts: Facts) -> None:
+    services = acme_facts.tables["service"]
+    # 24/7: told in the policy's first schedule's zone (Payments primary, London).
+    assert services.loc["PSVC1", "l1_promise_gap_summary"] == (
+        "uncovered once, 12 h (Thu 2027-01-07 09:00 – 21:00 Europe/London); 7.1% of the 7-day window"
+    )
+    # Support hours: told in the support hours' zone, as a share of the support hours.
+    assert services.loc["PSVC2", "l1_promise_gap_summary"] == (
+        "uncovered once, 8 h (Thu 2027-01-07 09:00 – 17:00 America/New_York); "
+        "20.0% of the support hours in the 7-day window"
+    )
+    assert services.loc["PSVC3", "l1_promise_gap_summary"] == "no gaps"  # low urgency promises nothing

@@ -9,6 +9,7 @@ Info-only rules (OC-12) have no pass/fail and are left out of the comparison.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from pathlib import Path
 
@@ -25,22 +26,6 @@ CONFIG = ROOT / "examples" / "acme" / "pd-audit.toml"
 TODAY = dt.date(2027, 1, 4)
 
 Key = tuple[str, str, str]  # (rule, entity_type, entity_id)
-
-# Planted findings the pack cannot produce yet, and why. Each is a known gap reported to the
-# lead, asserted exactly here so the test fails (and this table must shrink) once it is fixed.
-NOT_YET_DETECTABLE: dict[Key, str] = {
-    ("ESC-02", "escalation_policy", "PEP0002"): "escalation_policy facts carry no tier; ESC-02 is not shipped",
-    ("ESC-07", "escalation_policy", "PEP0005"): "escalation_policy facts carry no tier; the tier-1 15-min limit waits",
-}
-# Findings the pack raises that PLANTED.md says are wrong, because a fact is computed differently
-# from PLANTED.md's reading (reported to the lead; the rule is right, the column is not).
-FACTS_FALSE_ALARMS: dict[Key, str] = {
-    ("ESC-05", "escalation_policy", "PEP0018"): (
-        "backup_is_previous_primary_pct counts the time before the first hand-off in the window as "
-        "'not the previous primary' (75%), PLANTED.md leaves it out (100%)"
-    ),
-}
-
 
 def planted_block() -> dict:
     text = PLANTED_MD.read_text(encoding="utf-8")
@@ -89,26 +74,39 @@ def test_every_rule_was_run(acme: Assessment) -> None:
 
 def test_findings_are_exactly_the_planted_ones_rule_by_rule(acme: Assessment) -> None:
     found = flagged(acme)
-    expected = planted() - NOT_YET_DETECTABLE.keys()
-    missing = expected - found.keys()
-    extra = found.keys() - expected - FACTS_FALSE_ALARMS.keys()
+    missing = planted() - found.keys()
+    extra = found.keys() - planted()
     assert not missing and not extra, (
         f"missing planted findings:\n{readable(missing)}\nfalse alarms:\n{readable(extra, found)}"
     )
 
 
-def test_known_gaps_are_still_exactly_these(acme: Assessment) -> None:
-    """When a gap closes, this fails: move the item back into the exact comparison above."""
+def test_errors_and_warnings_are_as_planted(acme: Assessment) -> None:
+    """Where a rule fails at one threshold and warns at another, the planted list says which."""
     found = flagged(acme)
-    assert NOT_YET_DETECTABLE.keys() <= planted()
-    assert not NOT_YET_DETECTABLE.keys() & found.keys(), "a known gap is now detected: remove it from the table"
-    assert FACTS_FALSE_ALARMS.keys() <= found.keys(), "a facts false alarm is gone: remove it from the table"
-    assert not FACTS_FALSE_ALARMS.keys() & planted()
+    graded = {
+        (item["rule"], item["entity_type"], item["entity_id"]): item["severity"]
+        for item in planted_block()["planted"]
+        if "severity" in item
+    }
+    assert set(graded.values()) == {"error", "warning"}
+    for key, severity in graded.items():
+        finding = found[key]
+        assert finding.warning is (severity == "warning"), f"{key}: {finding.message}"
+        assert finding.message.startswith("warning: ") is finding.warning, finding.message
+        assert finding.severity.value == ("low" if finding.warning else "high"), key
 
 
-@pytest.mark.xfail(strict=True, reason="ESC-02/ESC-07 need escalation_policy.tier; ESC-05 facts (see tables)")
-def test_findings_equal_the_planted_list_without_exceptions(acme: Assessment) -> None:
-    assert set(flagged(acme)) == planted()
+def test_warnings_do_not_hold_services_back(acme: Assessment) -> None:
+    """Search's policy (PEP0007) only warns on ESC-03 (a user at level 3): its services keep level 1 and up."""
+    (warning,) = [f for f in acme.findings if (f.rule_id, f.entity_id) == ("ESC-03", "PEP0007")]
+    assert warning.status is Status.FAIL and warning.warning and not warning.blocks_level
+    error = next(f for f in acme.findings if (f.rule_id, f.entity_id) == ("ESC-03", "PEP0013"))
+    assert error.blocks_level
+    for service_id in warning.service_ids:
+        assert acme.scores.services[service_id].level >= 1, service_id
+    for service_id in error.service_ids:
+        assert acme.scores.services[service_id].level == 0, service_id
 
 
 BOUNDARIES_THAT_PASS: list[Key] = [
@@ -175,6 +173,11 @@ def test_figures_match_planted_md(acme: Assessment) -> None:
     assert schedule.loc["PSCH026", "max_hours_ratio"] == pytest.approx(2.0, abs=0.01)
     # Search - relevance: level 2 is the same rota in the same phase, 71% overlap (5 of 7 days).
     assert policy.loc["PEP0008", "adjacent_same_person_pct"] == pytest.approx(100 * 5 / 7, abs=0.01)
+    # ESC-05 over level 1's time after its first hand-off: the healthy offset rota is 100%.
+    assert policy.loc["PEP0018", "backup_is_previous_primary_pct"] == pytest.approx(100.0, abs=0.01)
+    assert policy.loc["PEP0015", "backup_is_previous_primary_pct"] < 30  # weekday business hours only (~24%)
+    # A policy's tier is the highest tier of its services; an unused policy has none.
+    assert policy.loc["PEP0002", "tier"] == 1 and math.isnan(policy.loc["PEP0020", "tier"])
 
 
 def test_waivers_of_the_example_config(acme: Assessment) -> None:
@@ -190,5 +193,13 @@ def test_failure_messages_name_the_numbers(acme: Assessment) -> None:
     found = flagged(acme)
     assert "114.0 h" in found[("OC-01", "service", "PSVC035")].message
     assert "23.81%" in found[("OC-01", "service", "PSVC042")].message
+    assert found[("OC-01", "service", "PSVC042")].message.startswith(
+        "level 1 uncovered 16 h a day on weekdays, all day at weekends; 21 times, 512 h in all"
+    )
+    assert "76.2% of the 28-day window" in found[("OC-01", "service", "PSVC042")].message
+    assert "2 h a day on weekdays" in found[("OC-01", "service", "PSVC040")].message  # 08-09 and 17-18 Berlin
+    assert "on a tier 1 policy" in found[("ESC-07", "escalation_policy", "PEP0005")].message
+    assert "tier 1 policy with 2 level(s)" in found[("ESC-02", "escalation_policy", "PEP0002")].message
+    assert "Sat 09:00, Sun 09:00" in found[("OC-05", "schedule", "PSCH026")].message
     assert "after 75 min" in found[("ESC-08", "escalation_policy", "PEP0012")].message
     assert "28.6%" in found[("OC-10", "schedule", "PSCH011")].message

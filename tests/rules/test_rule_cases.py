@@ -2,7 +2,9 @@
 
 A case file names its rule, says why the cases matter and lists cases: the fact columns that
 differ from a realistic base row (``base_rows``), optional parameter overrides, the expected
-status (fail, pass or not_applicable) and, for failures, text the message must contain. All
+status (fail, pass or not_applicable), for failures text the message must contain and, for rules
+with a warning threshold, whether the failure is a warning (``warning: true``, with the severity
+it is reported at and no hold on the maturity level) or an error (``warning: false``). All
 cases of all files are collected into one parametrized test, sqlfluff-style.
 """
 
@@ -62,6 +64,12 @@ def test_rule_case(rule_id: str, case: dict[str, Any]) -> None:
     assert finding.status is EXPECTATIONS[case["expect"]], f"{case['why']}: got {finding.status.value}: {finding.message}"
     for text in case.get("message", []):
         assert text in finding.message, f"{case['why']}: {text!r} not in {finding.message!r}"
+    if "warning" in case:
+        assert finding.warning is case["warning"], f"{case['why']}: warning is {finding.warning}"
+        assert finding.blocks_level is not case["warning"], case["why"]
+        assert finding.message.startswith("warning: ") is case["warning"], finding.message
+    if "severity" in case:
+        assert finding.severity.value == case["severity"], f"{case['why']}: severity {finding.severity.value}"
 
 
 def test_every_builtin_rule_has_a_failing_and_a_passing_case() -> None:
@@ -71,6 +79,18 @@ def test_every_builtin_rule_has_a_failing_and_a_passing_case() -> None:
         covered.setdefault(rule_id, set()).add(case["expect"])
     for rule in builtin_pack():
         assert {"fail", "pass"} <= covered.get(rule.id, set()), f"{rule.id}: needs a failing and a passing case"
+
+
+def test_rules_with_a_warning_threshold_have_cases_on_both_sides_of_it() -> None:
+    sides: dict[str, set[bool]] = {}
+    for param in load_cases():
+        rule_id, case = param.values
+        if case["expect"] == "fail" and "warning" in case:
+            sides.setdefault(rule_id, set()).add(case["warning"])
+    warned = {rule.id for rule in builtin_pack() if rule.warn_when}
+    assert warned == {"ESC-03", "OC-03"}
+    for rule_id in warned:
+        assert sides.get(rule_id) == {True, False}, f"{rule_id}: needs an error case and a warning case"
 
 
 def test_failure_messages_name_their_numbers() -> None:

@@ -1,0 +1,137 @@
+"""History: every snapshot in a folder re-scored with today's rules, as a trend.
+
+Snapshots are immutable raw API data, so judging old ones with the packs and
+config in force today makes the points comparable: a rule added this quarter
+counts against last quarter's snapshot too, and a trend moves only when the
+account moved. Each point is one snapshot: the org's and each team's mean level,
+score and failing findings, plus what was new and fixed since the previous point
+(``audit.diff``).
+
+Waivers are judged as of each snapshot's own crawl date unless a fixed date is
+given: a waiver that was valid when the snapshot was taken covered its finding then.
+
+Snapshots are the folder's direct subdirectories holding a manifest
+(unfinished ``*.partial`` crawls are skipped), ordered by crawl time, then window.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from audit.assess import Assessment
+from audit.diff import diff_assessments, mean_level
+from audit.errors import UserError
+from audit.outputs.summary import team_names
+from audit.scoring import NO_TEAM, GroupScore
+from audit.snapshot import MANIFEST, Snapshot, load
+
+ORG = "org"
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupPoint:
+    """One team's (or the org's) state in one snapshot."""
+
+    id: str
+    name: str
+    services: int
+    mean_level: float | None
+    score: float | None
+    failing: int  # failing findings counting for the group's services (each once)
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryPoint:
+    snapshot: str  # the snapshot directory's name
+    crawled_at: str  # crawl_finished_at from the manifest (ISO 8601)
+    org: GroupPoint
+    teams: Mapping[str, GroupPoint]
+    new: int | None  # findings newly failing since the previous point (None for the first)
+    fixed: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class History:
+    points: tuple[HistoryPoint, ...]
+
+    @property
+    def team_ids(self) -> tuple[str, ...]:
+        """Every team seen in any snapshot, by name."""
+        names = {tid: group.name for point in self.points for tid, group in point.teams.items()}
+        return tuple(sorted(names, key=lambda tid: (names[tid].lower(), tid)))
+
+
+def find_snapshots(folder: str | Path) -> list[Snapshot]:
+    """The finished snapshots directly inside ``folder``, oldest crawl first."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise UserError(f"{root}: not a folder of snapshots")
+    candidates = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.endswith(".partial")
+                        and (p / MANIFEST).is_file())
+    if not candidates:
+        raise UserError(f"{root}: no snapshots in this folder (subfolders with a {MANIFEST})")
+    snapshots = [load(path) for path in candidates]
+    # Crawl time first; the window's start breaks ties between crawls finished in the same second.
+    return sorted(snapshots, key=lambda s: (str(s.manifest.get("crawl_finished_at") or ""),
+                                            str(s.manifest["window"]["since"]), s.path.name))
+
+
+def crawl_date(snapshot: Snapshot) -> dt.date:
+    """The day a snapshot was taken (its crawl end, else its window start)."""
+    stamp = snapshot.manifest.get("crawl_finished_at") or snapshot.manifest["window"]["since"]
+    return dt.datetime.fromisoformat(str(stamp)).date()  # 3.11 reads a trailing Z
+
+
+def _group_point(group: GroupScore, name: str, assessment: Assessment) -> GroupPoint:
+    services = set(group.service_ids)
+    failing = {f.fingerprint for f in assessment.failing()
+               if group.id == ORG or services.intersection(f.service_ids)
+               or (f.entity_type == "team" and f.entity_id == group.id)}
+    return GroupPoint(id=group.id, name=name, services=len(group.service_ids), mean_level=mean_level(group),
+                      score=group.score, failing=len(failing))
+
+
+def history_point(assessment: Assessment, previous: Assessment | None) -> HistoryPoint:
+    names = team_names(assessment)
+    teams = {
+        team_id: _group_point(group, names.get(team_id, "(no team)" if team_id == NO_TEAM else team_id), assessment)
+        for team_id, group in assessment.scores.teams.items()
+    }
+    change = diff_assessments(previous, assessment) if previous is not None else None
+    return HistoryPoint(
+        snapshot=assessment.snapshot.path.name,
+        crawled_at=str(assessment.snapshot.manifest.get("crawl_finished_at") or ""),
+        org=_group_point(assessment.scores.org, "Organisation", assessment),
+        teams=teams,
+        new=len(change.new) if change else None,
+        fixed=len(change.fixed) if change else None,
+    )
+
+
+def build_history(
+    folder: str | Path,
+    assess_snapshot: Callable[[Snapshot, dt.date], Assessment],
+    *,
+    team_id: str | None = None,
+) -> History:
+    """Assess every snapshot in ``folder`` (``assess_snapshot(snapshot, waiver_date)``) into a trend.
+
+    With ``team_id``, each point keeps that team only (it may be absent from
+    snapshots taken before the team existed).
+    """
+    points = []
+    previous: Assessment | None = None
+    for snapshot in find_snapshots(folder):
+        assessment = assess_snapshot(snapshot, crawl_date(snapshot))
+        point = history_point(assessment, previous)
+        if team_id is not None:
+            point = dataclasses.replace(point, teams={k: v for k, v in point.teams.items() if k == team_id})
+        points.append(point)
+        previous = assessment
+    if team_id is not None and not any(point.teams for point in points):
+        raise UserError(f"--team {team_id}: no service of any snapshot in {folder} belongs to that team")
+    return History(points=tuple(points))
+

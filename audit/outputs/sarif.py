@@ -1,0 +1,183 @@
+"""SARIF 2.1.0: the check's results for code-scanning tools (GitHub, GitLab, Azure DevOps).
+
+One run. ``tool.driver.rules`` holds every rule in force with its title,
+rationale, fix and guide link; ``results`` hold the new and unchanged failing
+findings, the waived ones (as ``suppressions`` with the waiver's reason, so they
+show as accepted rather than vanish) and the baseline entries that are now fixed
+(``kind: pass``, ``baselineState: absent``).
+
+Each result names its PagerDuty object in ``logicalLocations`` (kind
+``resource``; the object's web URL in the location's properties). Code scanning
+on GitHub also insists on a *physical* location inside the repository and
+rejects URLs there, so each result is anchored on the baseline file: that is the
+file a reviewer changes to accept the debt. ``partialFingerprints`` carries the
+finding's fingerprint so alerts stay matched across runs without GitHub hashing
+source lines.
+
+Strings from PagerDuty are stripped of control characters (JSON escaping makes
+them harmless to parsers, but not to the terminals and UIs that show them).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import urllib.parse
+from pathlib import PurePath
+from typing import Any
+
+from audit import __version__
+from audit.baseline import BaselineEntry
+from audit.findings import Finding, Severity, Status
+from audit.gate import BaselineState, GateResult
+from audit.outputs.text_table import printable
+from audit.rules import Rule
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT_KEY = "pdAuditFingerprint/v1"
+LEVELS = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+
+
+def _rule_descriptor(rule: Rule) -> dict[str, Any]:
+    help_text = f"{rule.rationale.strip()}\n\nHow to fix it in PagerDuty: {rule.fix.strip()}"
+    descriptor: dict[str, Any] = {
+        "id": rule.id,
+        "name": "".join(word.capitalize() for word in rule.title.split() if word.isalnum()) or rule.id,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.rationale.strip()},
+        "help": {"text": help_text, "markdown": f"{rule.rationale.strip()}\n\n**How to fix it in PagerDuty:** "
+                                                f"{rule.fix.strip()}"},
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "properties": {
+            "severity": rule.severity.value,
+            "maturity-level": rule.level,
+            "mode": rule.mode.value,
+            "entity": rule.entity,
+            "tags": ["pagerduty", "service-ownership", rule.entity],
+        },
+    }
+    if rule.aliases:
+        descriptor["deprecatedIds"] = list(rule.aliases)
+    if rule.guide:
+        descriptor["helpUri"] = rule.guide.url
+    return descriptor
+
+
+def _artifact(baseline_name: str) -> dict[str, str]:
+    """The baseline file as a SARIF artifact location (a URI: relative to the source root, or file://)."""
+    path = PurePath(baseline_name)
+    if path.is_absolute():
+        return {"uri": path.as_uri()}
+    uri = urllib.parse.quote(posixpath.normpath(path.as_posix()))
+    return {"uri": uri, "uriBaseId": "%SRCROOT%"}
+
+
+def _location(entity_type: str, entity_id: str, name: str, sub_key: str | None, url: str | None,
+              baseline_name: str) -> dict[str, Any]:
+    qualified = ":".join([entity_type, entity_id] + ([sub_key] if sub_key else []))
+    logical: dict[str, Any] = {
+        "name": printable(name or entity_id),
+        "fullyQualifiedName": printable(qualified),
+        "kind": "resource",
+        "properties": {"entityType": entity_type, "entityId": printable(entity_id)},
+    }
+    if url:
+        logical["properties"]["url"] = printable(url)
+    return {"physicalLocation": {"artifactLocation": _artifact(baseline_name)}, "logicalLocations": [logical]}
+
+
+def _message(entity_type: str, entity_id: str, name: str, text: str) -> dict[str, str]:
+    return {"text": printable(f"{entity_type.replace('_', ' ')} {name} ({entity_id}): {text}")}
+
+
+def _finding_result(result: GateResult, finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "ruleId": finding.rule_id,
+        "kind": "fail",
+        "level": LEVELS[finding.severity],
+        "message": _message(finding.entity_type, finding.entity_id, finding.entity_name, finding.message),
+        "locations": [_location(finding.entity_type, finding.entity_id, finding.entity_name, finding.sub_key,
+                                finding.html_url, result.baseline_name)],
+        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        "baselineState": result.state_of(finding).value,
+        "properties": {
+            "severity": finding.severity.value,
+            "fingerprint": finding.fingerprint,
+            "serviceIds": list(finding.service_ids),
+            "teamIds": list(finding.team_ids),
+            "blocking": result.is_blocking(finding),
+        },
+    }
+    if finding.rule_id in rule_index:
+        record["ruleIndex"] = rule_index[finding.rule_id]
+    if finding.waiver is not None and finding.status is Status.WAIVED:
+        waiver = finding.waiver
+        record["suppressions"] = [{
+            "kind": "external",
+            "status": "accepted",
+            "justification": printable(f"{waiver.reason} (approved by {waiver.approved_by}, until "
+                                       f"{waiver.expires.isoformat()})"),
+        }]
+    return record
+
+
+def _fixed_result(result: GateResult, entry: BaselineEntry, rule_index: dict[str, int]) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "ruleId": entry.rule_id,
+        "kind": "pass",
+        "level": "none",
+        "message": _message(entry.entity_type, entry.entity_id, entry.entity_name,
+                            f"fixed (in the baseline since {entry.since.isoformat()}: {entry.message})"),
+        "locations": [_location(entry.entity_type, entry.entity_id, entry.entity_name, entry.sub_key, None,
+                                result.baseline_name)],
+        "partialFingerprints": {FINGERPRINT_KEY: entry.fingerprint},
+        "baselineState": BaselineState.ABSENT.value,
+        "properties": {"severity": entry.severity.value, "fingerprint": entry.fingerprint},
+    }
+    if entry.rule_id in rule_index:
+        record["ruleIndex"] = rule_index[entry.rule_id]
+    return record
+
+
+def sarif_log(result: GateResult) -> dict[str, Any]:
+    """The SARIF log as data (``render`` serialises it)."""
+    rules = list(result.assessment.pack)
+    rule_index = {rule.id: index for index, rule in enumerate(rules)}
+    results = [_finding_result(result, f, rule_index) for f in result.new + result.unchanged + result.waived]
+    results += [_fixed_result(result, e, rule_index) for e in result.absent]
+    manifest = result.assessment.snapshot.manifest
+    category = "pd-audit" + (f"/team-{result.team_id}" if result.team_id else "")
+    return {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "pd-audit",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": [_rule_descriptor(rule) for rule in rules],
+            }},
+            "automationDetails": {"id": f"{category}/"},
+            "invocations": [{
+                "executionSuccessful": True,
+                "exitCode": int(result.exit_code),
+                "properties": {"failOn": result.fail_on.value, **result.counts()},
+            }],
+            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The repository holding the baseline"}}},
+            "results": results,
+            "properties": {
+                "snapshot": {key: manifest.get(key) for key in ("api_base", "subdomain", "crawl_finished_at")},
+                "baseline": {"updated": result.baseline.updated.isoformat(), "entries": len(result.baseline)},
+            },
+        }],
+    }
+
+
+def render(result: GateResult) -> str:
+    return json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n"

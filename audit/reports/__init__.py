@@ -1,0 +1,124 @@
+"""HTML and PDF reports: the org report and one scorecard per team, from an Assessment.
+
+``write_reports`` is the stage the ``report`` command calls. The pipeline inside:
+``model``/``org``/``team`` build the view-model (``diff`` supplies the trend when a
+previous assessment is given), ``html`` renders it with the templates in
+``report_templates/``, ``pdf`` prints the same pages through WeasyPrint.
+
+Files written to ``out_dir``: ``index.html`` and ``org.pdf`` (the org report; the PDF
+opens with the executive summary and gives each team a page), and per team
+``team-<ID>.html`` and ``team-<ID>.pdf``. With ``team_id`` only that team's files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from audit.assess import Assessment
+from audit.errors import UserError
+from audit.reports.html import HtmlRenderer
+from audit.reports.model import ReportIndex, meta, team_file_name
+from audit.reports.org import build_org_report
+from audit.reports.pdf import PdfJob, write_pdfs
+from audit.reports.team import ScorecardBuilder
+from audit.scoring import NO_TEAM
+
+FORMATS = ("html", "pdf")
+ORG_HTML = "index.html"
+ORG_PDF = "org.pdf"
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportPlan:
+    """Every report of a run, rendered to HTML but not yet written: pages to save and PDFs to print."""
+
+    html: tuple[tuple[Path, str], ...]  # (path, page) for the screen
+    pdf: tuple[PdfJob, ...]  # print HTML and the PDF's path; the org report first
+
+
+def plan_reports(
+    assessment: Assessment,
+    out_dir: str | os.PathLike[str],
+    *,
+    formats: Iterable[str] = FORMATS,
+    previous: Assessment | None = None,
+    team_id: str | None = None,
+) -> ReportPlan:
+    """Build the view-models and render every page (the fast part; printing is ``write_pdfs``)."""
+    formats = _check_formats(formats)
+    teams = assessment.scores.teams
+    if team_id is not None and (team_id == NO_TEAM or team_id not in teams):
+        known = ", ".join(sorted(t for t in teams if t != NO_TEAM)[:10]) or "none"
+        raise UserError(f"no team {team_id!r} owns services in this snapshot (teams: {known})")
+    out = Path(out_dir)
+    index = ReportIndex(assessment, previous)
+    report_meta = meta(assessment, previous)
+    team_ids = [team_id] if team_id else sorted(t for t in teams if t != NO_TEAM)
+
+    def team_href(tid: str) -> str:
+        return team_file_name(tid) + ".html"
+
+    cards = list(ScorecardBuilder(index, report_meta, team_href).build_all(team_ids))
+    org = None if team_id else build_org_report(index, report_meta, team_href)
+    renderer = HtmlRenderer()
+    html: list[tuple[Path, str]] = []
+    pdf: list[PdfJob] = []
+    if "html" in formats:
+        if org is not None:
+            html.append((out / ORG_HTML, renderer.org(org)))
+        html.extend((out / team_href(card.team.id), renderer.team(card)) for card in cards)
+    if "pdf" in formats:
+        if org is not None:
+            pdf.append(PdfJob(renderer.org(org, for_print=True, scorecards=cards), out / ORG_PDF))
+        pdf.extend(PdfJob(renderer.team(card, for_print=True), out / (team_file_name(card.team.id) + ".pdf"))
+                   for card in cards)
+    return ReportPlan(tuple(html), tuple(pdf))
+
+
+def write_reports(
+    assessment: Assessment,
+    out_dir: str | os.PathLike[str],
+    *,
+    formats: Iterable[str] = FORMATS,
+    previous: Assessment | None = None,
+    team_id: str | None = None,
+    workers: int | None = None,
+) -> list[Path]:
+    """Write the reports and return their paths: HTML (org first, then teams by id), then PDFs.
+
+    ``workers``: processes printing PDFs (default: the usable cores).
+    """
+    plan = plan_reports(assessment, out_dir, formats=formats, previous=previous, team_id=team_id)
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create the report directory {out}: {exc.strerror}") from None
+    written = [_write_text(path, page) for path, page in plan.html]
+    if plan.pdf:
+        written.extend(result.path for result in write_pdfs(plan.pdf, workers))
+    return written
+
+
+def _check_formats(formats: Iterable[str]) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(f.strip().lower() for f in formats))
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise UserError(f"unknown report format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}")
+    return chosen
+
+
+def _write_text(path: Path, text: str) -> Path:
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}") from None
+    return path
+
+
+__all__ = ["FORMATS", "ReportPlan", "plan_reports", "write_reports"]

@@ -1,0 +1,133 @@
+"""Render the report view-models to self-contained HTML with Jinja2 (templates in ``report_templates/``).
+
+Safety lives here: the environment autoescapes everything (``autoescape=True``) and
+fails on any undefined name (``StrictUndefined``); links are only emitted for
+``https://`` URLs (a PagerDuty ``html_url`` of ``javascript:...`` becomes plain text);
+each page carries a Content-Security-Policy that allows only its own inline
+stylesheets and script by hash, so nothing injected could run or fetch even if
+escaping were bypassed. Styles and the table script are inlined from the package:
+a page needs nothing but itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import importlib.resources
+import re
+from collections.abc import Sequence
+from functools import cached_property
+
+import jinja2
+from markupsafe import Markup
+
+from audit.reports import svg
+from audit.reports.org import OrgReport
+from audit.reports.team import TeamScorecard
+from audit.scoring import LEVEL_NAMES
+
+TEMPLATE_PACKAGE = "audit.report_templates"
+SAFE_URL = re.compile(r"^https://[^\s\"'<>\\`]+$")
+
+
+def safe_href(url: str | None) -> str | None:
+    """``url`` if it is a plain https URL, else None (the name is then shown without a link)."""
+    if url and SAFE_URL.match(url) and url.isprintable():
+        return url
+    return None
+
+
+def _pct(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value:.{digits}f}%"
+
+
+def _score(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def _signed(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:+.{digits}f}"
+
+
+def _hours(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f} h" if value >= 10 else f"{value:.1f} h"
+
+
+def _plural(count: int, word: str) -> str:
+    """``3 services``, ``1 service``: the count with the word in the right number."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _csp_hash(source: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+@dataclasses.dataclass(frozen=True)
+class Assets:
+    """The bundled stylesheets and script, and the CSP that admits exactly them."""
+
+    screen_css: str
+    print_css: str
+    script: str
+
+    @property
+    def csp(self) -> str:
+        styles = " ".join(_csp_hash(s) for s in (self.screen_css, self.print_css))
+        return (f"default-src 'none'; style-src {styles}; script-src {_csp_hash(self.script)}; "
+                "img-src 'none'; font-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'")
+
+
+class HtmlRenderer:
+    """One Jinja environment and the bundled assets, shared by every page of a run."""
+
+    def __init__(self) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.PackageLoader(TEMPLATE_PACKAGE, "."),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters.update(pct=_pct, score=_score, signed=_signed, hours=_hours, safe_href=safe_href,
+                                plural=_plural)
+        self.env.globals.update(
+            level_names=LEVEL_NAMES,
+            level_columns=svg.level_columns,
+            level_strip=svg.level_strip,
+            level_comparison=svg.level_comparison,
+            coverage_by_team=svg.coverage_by_team,
+            load_histogram=svg.load_histogram,
+            movers=svg.movers,
+            timeline=svg.timeline,
+        )
+
+    @cached_property
+    def assets(self) -> Assets:
+        files = importlib.resources.files(TEMPLATE_PACKAGE)
+        return Assets(
+            screen_css=(files / "report.css").read_text(encoding="utf-8"),
+            print_css=(files / "print.css").read_text(encoding="utf-8"),
+            script=(files / "tables.js").read_text(encoding="utf-8"),
+        )
+
+    def _context(self, for_print: bool) -> dict[str, object]:
+        assets = self.assets
+        return {
+            "for_print": for_print,
+            "screen_css": Markup(assets.screen_css),
+            "print_css": Markup(assets.print_css),
+            "script": Markup(assets.script),
+            "csp": assets.csp,
+        }
+
+    def org(self, report: OrgReport, *, for_print: bool = False, scorecards: Sequence[TeamScorecard] = ()) -> str:
+        """The org report; for print it opens with the executive summary and ends with a page per team."""
+        return self.env.get_template("org.html").render(
+            report=report, meta=report.meta, scorecards=scorecards, **self._context(for_print)
+        )
+
+    def team(self, card: TeamScorecard, *, for_print: bool = False, org_href: str = "index.html") -> str:
+        return self.env.get_template("team.html").render(
+            card=card, meta=card.meta, org_href=org_href, **self._context(for_print)
+        )

@@ -1,0 +1,491 @@
+"""The report view-model: plain records the templates render, and the indexes they are built from.
+
+Templates never reach into an ``Assessment``: ``org.py`` and ``team.py`` turn it into
+these records (names resolved, NaN turned into None, lists ordered the way a reader
+wants them). ``ReportIndex`` reads the assessment's tables and findings once, so that
+building 600 scorecards does not scan 100,000 findings 600 times.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as dt
+import math
+import re
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from audit.assess import Assessment
+from audit.diff import LevelChange, diff_assessments, mean_level
+from audit.findings import Finding, Severity, Status
+from audit.outputs.summary import team_names
+from audit.rules import Rule
+from audit.scoring import LEVEL_NAMES, MAX_LEVEL, NO_TEAM, GroupScore
+
+SEVERITY_RANK = {Severity.CRITICAL: 4, Severity.HIGH: 3, Severity.MEDIUM: 2, Severity.LOW: 1, Severity.INFO: 0}
+SAFE_FILE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def number(value: Any) -> float | None:
+    """A table cell as a float, or None for missing/NaN."""
+    if value is None:
+        return None
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(result) else result
+
+
+def text(value: Any) -> str | None:
+    """A table cell as a string, or None for missing/NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value)
+
+
+def team_file_name(team_id: str) -> str:
+    """The scorecard's file stem: the PagerDuty id, reduced to characters safe in any file system."""
+    return "team-" + (SAFE_FILE_NAME.sub("_", team_id) or "_")
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclasses.dataclass(frozen=True)
+class Meta:
+    account: str
+    audit_date: dt.date
+    window_start: dt.datetime
+    window_end: dt.datetime
+    rule_count: int
+    previous_date: dt.date | None = None
+
+    @property
+    def window_days(self) -> int:
+        return round((self.window_end - self.window_start).total_seconds() / 86400)
+
+
+@dataclasses.dataclass(frozen=True)
+class LevelCount:
+    level: int
+    name: str
+    count: int
+    share: float  # 0-1 of the group's services
+
+
+@dataclasses.dataclass(frozen=True)
+class Link:
+    """A PagerDuty object named in a report, with its web-app link when there is one."""
+
+    name: str
+    url: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TeamRow:
+    id: str
+    name: str
+    href: str  # the scorecard, relative to the org report
+    url: str | None
+    service_count: int
+    distribution: tuple[LevelCount, ...]
+    score: float | None
+    mean_level: float | None
+    open_findings: int
+    standards_pct: float | None  # PagerDuty's own standards pass rate over the team's services
+    change: LevelChange | None
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleInfo:
+    """What a reader needs to know about a rule to act on it."""
+
+    id: str
+    title: str
+    severity: str
+    level: int | None
+    rationale: str
+    fix: str
+    guide: Link | None
+    default_threshold: bool  # some parameter is our own default (source T), not the guides'
+
+    @classmethod
+    def of(cls, rule: Rule | None, rule_id: str) -> RuleInfo:
+        if rule is None:  # a finding from a rule no longer in the pack (an old assessment)
+            return cls(rule_id, rule_id, "info", None, "", "", None, False)
+        return cls(
+            id=rule.id,
+            title=rule.title,
+            severity=rule.severity.value,
+            level=rule.maturity_level,
+            rationale=rule.rationale,
+            fix=rule.fix,
+            guide=Link(rule.guide.name, rule.guide.url) if rule.guide else None,
+            default_threshold=any(p.source == "T" for p in rule.params.values()),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleRow:
+    """How often one rule fails across a group."""
+
+    rule: RuleInfo
+    failing: int
+    judged: int
+    services_affected: int
+
+    @property
+    def pass_rate(self) -> float | None:
+        return (self.judged - self.failing) / self.judged if self.judged else None
+
+
+@dataclasses.dataclass(frozen=True)
+class FindingRow:
+    rule_id: str
+    object: Link
+    entity_type: str
+    message: str
+    severity: str
+    services: tuple[str, ...]  # names of the group's services it holds back
+    is_new: bool = False
+    waiver_expired_on: dt.date | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleGroup:
+    """One failing rule and every object it fails on, in the order to fix them."""
+
+    rule: RuleInfo
+    findings: tuple[FindingRow, ...]
+    services_affected: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceRow:
+    id: str
+    name: str
+    url: str | None
+    description: str
+    teams: tuple[str, ...]
+    level: int
+    score: float | None
+    open_findings: int
+    blockers: tuple[str, ...]  # rule ids keeping it from the next level
+    standards: str | None  # PagerDuty's own standards, "passing/total"
+    change: LevelChange | None
+
+    @property
+    def level_name(self) -> str:
+        return LEVEL_NAMES[self.level]
+
+
+@dataclasses.dataclass(frozen=True)
+class OwnershipRow:
+    service: Link
+    kind: str  # "unowned" or "ambiguous"
+    teams: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class CoverageRow:
+    service: Link
+    teams: tuple[str, ...]
+    promise: str
+    coverage_pct: float
+    gap_hours: float
+
+
+@dataclasses.dataclass(frozen=True)
+class PersonLoad:
+    person: Link
+    teams: tuple[str, ...]
+    hours: float
+    night_hours: float
+    night_share_pct: float | None
+    services: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Gap:
+    start: dt.datetime
+    end: dt.datetime
+
+    @property
+    def hours(self) -> float:
+        return (self.end - self.start).total_seconds() / 3600
+
+
+@dataclasses.dataclass(frozen=True)
+class LevelCoverage:
+    level: int
+    coverage_pct: float | None
+    gaps: tuple[Gap, ...]
+    targets: tuple[str, ...]  # schedule and user names
+
+
+@dataclasses.dataclass(frozen=True)
+class PolicyCoverage:
+    policy: Link
+    services: tuple[str, ...]
+    levels: tuple[LevelCoverage, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class WaiverRow:
+    rule_id: str
+    object: Link
+    reason: str
+    approved_by: str
+    expires: dt.date
+    days_left: int  # negative once expired
+
+    @property
+    def state(self) -> str:
+        if self.days_left < 0:
+            return "expired"
+        return "expiring" if self.days_left <= 30 else "active"
+
+
+@dataclasses.dataclass(frozen=True)
+class NextStep:
+    """What one service needs to climb one level."""
+
+    service: Link
+    level: int
+    rules: tuple[RuleInfo, ...]
+
+    @property
+    def target_level(self) -> int:
+        return self.level + 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Trend:
+    """The org's or a team's movement since the previous assessment."""
+
+    org: LevelChange
+    old_distribution: tuple[LevelCount, ...]
+    teams: tuple[LevelChange, ...]  # every team present in both, best score change first
+    most_improved: tuple[LevelChange, ...]
+    worst_drops: tuple[LevelChange, ...]
+    new_findings: tuple[FindingRow, ...]
+    fixed_findings: tuple[FindingRow, ...]
+    new_count: int
+    fixed_count: int
+    waived_count: int
+
+
+# --------------------------------------------------------------------------- index
+
+
+def distribution(group: GroupScore | None) -> tuple[LevelCount, ...]:
+    counts = group.level_distribution if group else {}
+    total = sum(counts.values())
+    return tuple(
+        LevelCount(level, LEVEL_NAMES[level], counts.get(level, 0), counts.get(level, 0) / total if total else 0.0)
+        for level in range(MAX_LEVEL + 1)
+    )
+
+
+def fix_order(rule: RuleInfo, services_affected: int) -> tuple[Any, ...]:
+    """Lowest level first (it caps the level), then severity, then reach."""
+    return (rule.level or MAX_LEVEL + 1, -SEVERITY_RANK[Severity(rule.severity)], -services_affected, rule.id)
+
+
+class ReportIndex:
+    """Lookups over one assessment, each built once."""
+
+    def __init__(self, assessment: Assessment, previous: Assessment | None = None):
+        self.assessment = assessment
+        self.diff = diff_assessments(previous, assessment) if previous else None
+        self.previous_org = previous.scores.org if previous else None
+        tables = assessment.facts.tables
+        self.team_names = team_names(assessment)
+        self.services = tables["service"]
+        self.rules = {rule.id: RuleInfo.of(rule, rule.id) for rule in (*assessment.pack.rules, *assessment.pack.disabled)}
+        self.new_prints = {f.fingerprint for f in self.diff.new} if self.diff else set()
+        self.service_names = {str(i): str(n) for i, n in zip(self.services["id"], self.services["name"])}
+        self.service_urls = {str(i): text(u) for i, u in zip(self.services["id"], self.services["html_url"])}
+        self.descriptions = {
+            str(s.get("id")): str(s.get("description") or "") for s in assessment.snapshot.iter("services")
+        }
+        self.standards = _standards_scores(assessment)
+        self.team_urls = _urls(tables.get("team"))
+        self.user_names = _names(tables.get("user"))
+        self.schedule_names = _names(tables.get("schedule"))
+        self.team_findings = _team_findings(assessment)
+
+    def rule(self, rule_id: str) -> RuleInfo:
+        return self.rules.get(rule_id) or RuleInfo.of(None, rule_id)
+
+    def team_name(self, team_id: str) -> str:
+        return self.team_names.get(team_id, "(no team)" if team_id == NO_TEAM else team_id)
+
+    def service_link(self, service_id: str) -> Link:
+        return Link(self.service_names.get(service_id, service_id), self.service_urls.get(service_id))
+
+    def finding_row(self, finding: Finding, service_ids: Iterable[str] | None = None) -> FindingRow:
+        within = finding.service_ids if service_ids is None else sorted(set(service_ids) & set(finding.service_ids))
+        return FindingRow(
+            rule_id=finding.rule_id,
+            object=Link(finding.entity_name or finding.entity_id, finding.html_url),
+            entity_type=finding.entity_type.replace("_", " "),
+            message=finding.message,
+            severity=finding.severity.value,
+            services=tuple(self.service_names.get(s, s) for s in within),
+            is_new=finding.fingerprint in self.new_prints,
+            waiver_expired_on=finding.waiver.expires if finding.waiver_expired and finding.waiver else None,
+        )
+
+    def group_findings(self, service_ids: Sequence[str], team_id: str | None = None) -> list[Finding]:
+        """Every finding counting for these services (plus the team's own), each once."""
+        unique: dict[str, Finding] = {}
+        for service_id in service_ids:
+            for finding in self.assessment.scores.services[service_id].findings:
+                unique.setdefault(finding.fingerprint, finding)
+        for finding in self.team_findings.get(team_id or "", ()):
+            unique.setdefault(finding.fingerprint, finding)
+        return list(unique.values())
+
+    def rule_groups(self, findings: Iterable[Finding], service_ids: Iterable[str]) -> tuple[RuleGroup, ...]:
+        """The open findings grouped by rule, most urgent rule first."""
+        scope = set(service_ids)
+        by_rule: dict[str, list[Finding]] = collections.defaultdict(list)
+        for finding in findings:
+            if finding.status is Status.FAIL:
+                by_rule[finding.rule_id].append(finding)
+        groups = []
+        for rule_id, failing in by_rule.items():
+            affected = len(scope.intersection(s for f in failing for s in f.service_ids))
+            rows = sorted(
+                (self.finding_row(f, scope) for f in failing),
+                key=lambda row: (-len(row.services), row.object.name.casefold()),
+            )
+            groups.append(RuleGroup(self.rule(rule_id), tuple(rows), affected))
+        return tuple(sorted(groups, key=lambda g: fix_order(g.rule, g.services_affected)))
+
+    def team_row(self, team_id: str, group: GroupScore, href: str) -> TeamRow:
+        findings = self.group_findings(group.service_ids, team_id)
+        return TeamRow(
+            id=team_id,
+            name=self.team_name(team_id),
+            href=href,
+            url=self.team_urls.get(team_id),
+            service_count=len(group.service_ids),
+            distribution=distribution(group),
+            score=group.score,
+            mean_level=mean_level(group),
+            open_findings=sum(1 for f in findings if f.status is Status.FAIL),
+            standards_pct=self.standards_pct(group.service_ids),
+            change=self.diff.teams.get(team_id) if self.diff else None,
+        )
+
+    def standards_pct(self, service_ids: Iterable[str]) -> float | None:
+        passing = total = 0
+        for service_id in service_ids:
+            if service_id in self.standards:
+                passing += self.standards[service_id][0]
+                total += self.standards[service_id][1]
+        return 100 * passing / total if total else None
+
+    def service_row(self, service_id: str) -> ServiceRow:
+        scored = self.assessment.scores.services[service_id]
+        standards = self.standards.get(service_id)
+        return ServiceRow(
+            id=service_id,
+            name=scored.service.name,
+            url=self.service_urls.get(service_id),
+            description=self.descriptions.get(service_id, ""),
+            teams=tuple(self.team_name(t) for t in scored.service.team_ids),
+            level=scored.level,
+            score=scored.score,
+            open_findings=len({f.fingerprint for f in scored.findings if f.status is Status.FAIL}),
+            blockers=tuple(sorted({f.rule_id for f in scored.next_level_blockers})),
+            standards=f"{standards[0]}/{standards[1]}" if standards else None,
+            change=self.diff.services.get(service_id) if self.diff else None,
+        )
+
+    def waiver_rows(self, findings: Iterable[Finding]) -> tuple[WaiverRow, ...]:
+        today = self.assessment.today
+        rows = {
+            (f.fingerprint, f.waiver.expires): WaiverRow(
+                rule_id=f.rule_id,
+                object=Link(f.entity_name or f.entity_id, f.html_url),
+                reason=f.waiver.reason,
+                approved_by=f.waiver.approved_by,
+                expires=f.waiver.expires,
+                days_left=(f.waiver.expires - today).days,
+            )
+            for f in findings
+            if f.waiver is not None
+        }
+        return tuple(sorted(rows.values(), key=lambda w: (w.expires, w.rule_id, w.object.name)))
+
+    def people_load(self, users: Any) -> tuple[PersonLoad, ...]:
+        """``users``: rows of the user table (on call in the window), busiest first."""
+        rows = []
+        for user in users.itertuples(index=False):
+            hours = number(user.on_call_hours) or 0.0
+            night_share = number(user.night_share_pct)
+            rows.append(PersonLoad(
+                person=Link(str(user.name), text(user.html_url)),
+                teams=tuple(self.team_name(t) for t in user.team_ids),
+                hours=hours,
+                night_hours=hours * (night_share or 0.0) / 100,
+                night_share_pct=night_share,
+                services=len(user.service_ids),
+            ))
+        return tuple(sorted(rows, key=lambda p: (-p.hours, p.person.name)))
+
+
+def _names(table: Any) -> dict[str, str]:
+    if table is None or table.empty:
+        return {}
+    return {str(i): str(n) for i, n in zip(table["id"], table["name"])}
+
+
+def _urls(table: Any) -> dict[str, str | None]:
+    if table is None or table.empty:
+        return {}
+    return {str(i): text(u) for i, u in zip(table["id"], table["html_url"])}
+
+
+def _team_findings(assessment: Assessment) -> Mapping[str, list[Finding]]:
+    by_team: dict[str, list[Finding]] = collections.defaultdict(list)
+    for finding in assessment.findings:
+        if finding.entity_type == "team":
+            by_team[finding.entity_id].append(finding)
+    return by_team
+
+
+def _standards_scores(assessment: Assessment) -> dict[str, tuple[int, int]]:
+    """Service id -> (passing, total) of PagerDuty's own service standards, where crawled."""
+    scores = {}
+    for record in assessment.snapshot.iter("standards_scores"):
+        score = record.get("score") or {}
+        if record.get("resource_id") and isinstance(score.get("total"), int) and score["total"] > 0:
+            scores[str(record["resource_id"])] = (int(score.get("passing") or 0), int(score["total"]))
+    return scores
+
+
+def meta(assessment: Assessment, previous: Assessment | None = None) -> Meta:
+    manifest = assessment.snapshot.manifest
+    since, until = assessment.facts.window
+    finished = text(manifest.get("crawl_finished_at"))
+    try:
+        audit_date = dt.datetime.fromisoformat(finished).date() if finished else assessment.today
+    except ValueError:
+        audit_date = assessment.today
+    subdomain = text(manifest.get("subdomain"))
+    host = urllib.parse.urlsplit(text(manifest.get("api_base")) or "").hostname
+    return Meta(
+        account=f"{subdomain}.pagerduty.com" if subdomain else host or "PagerDuty account",
+        audit_date=audit_date,
+        window_start=since,
+        window_end=until,
+        rule_count=len(assessment.pack.rules),
+        previous_date=meta(previous).audit_date if previous else None,
+    )
