@@ -16,6 +16,7 @@ from typing import Any
 
 from audit.config import Config, load_config
 from audit.facts.build import Facts, build_facts
+from audit.facts.collector import collector_paused
 from audit.facts.columns import column_names
 from audit.findings import Finding, Mode, Status, WaiverOutcome, apply_waivers
 from audit.rules import Evaluation, EvaluationContext, RulePack, evaluate, load_packs
@@ -103,6 +104,12 @@ def assess(
 
     ``today`` decides which waivers have expired (default: the real date).
     """
+    with collector_paused():  # see audit.facts.collector: every stage builds long-lived objects
+        return _assess(snapshot, rules_dirs, config_path, cwd, modes, today, env, flags)
+
+
+def _assess(snapshot: Any, rules_dirs: Any, config_path: Any, cwd: Any, modes: frozenset[Mode],
+            today: dt.date | None, env: Any, flags: Any) -> Assessment:
     snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
     pack, config = load_pack_and_config(rules_dirs, config_path, cwd=cwd, env=env, flags=flags)
     facts = build_facts(snap, tiers=service_tiers(snap, config))

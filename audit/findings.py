@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, get_args
 
@@ -111,8 +112,11 @@ class Finding:
     # failure with the rule's warning severity, but it does not hold the services' level back.
     warning: bool = False
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
+        # Cached: scoring and roll-ups read it over a million times on a large account.
+        # (cached_property writes the instance __dict__ directly, so a frozen dataclass allows it;
+        # dataclasses.replace builds a new instance, which computes its own.)
         return fingerprint(self.rule_id, self.entity_type, self.entity_id, self.sub_key)
 
     @property

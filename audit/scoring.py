@@ -114,8 +114,14 @@ class ScoreReport:
 
 def service_level(findings: Iterable[Finding]) -> int:
     """The highest level L such that no finding of levels 1..L blocks."""
-    blocking = [f.level for f in findings if f.blocks_level]
-    return min(blocking) - 1 if blocking else MAX_LEVEL
+    # The same test as Finding.blocks_level, inlined: this loop runs over every finding
+    # of every service (about a million on a 10,000-service account).
+    lowest = MAX_LEVEL + 1
+    for finding in findings:
+        level = finding.level
+        if level is not None and level < lowest and finding.status is Status.FAIL and not finding.warning:
+            lowest = level
+    return lowest - 1
 
 
 def weighted_score(findings: Iterable[Finding], weights: Mapping[Severity, float]) -> float | None:
