@@ -374,22 +374,36 @@ class Crawler:
             offset += PAGE
         return total, not memos[-1]["more"], _ids(memos)
 
-    def _crawl_list(self, spec: ListSpec) -> None:
-        """Every object of a list endpoint, partitioned past the cap."""
+    def _crawl_list(self, spec: ListSpec, keep: bool = True) -> set[str]:
+        """Every object of a list endpoint, partitioned past the cap; returns their ids.
+
+        ``keep=False`` reads the list for its ids only (schedules: the details carry
+        everything); the objects are then not written to the snapshot.
+        """
+        seen = self._collected.seen[spec.collection] if keep else set()
+
+        def reached(ids: Iterable[str]) -> None:
+            # Kept objects are counted by _unit as they are written; ids-only sweeps return theirs.
+            if not keep:
+                seen.update(ids)
+
         if self.scope_team_ids and spec.by_team:
-            self._crawl_team_batches(spec, self.scope_team_ids)
-            return
-        total, complete, _ = self._sweep(spec, (), "all")
+            reached(self._crawl_team_batches(spec, self.scope_team_ids, keep))
+            return seen
+        total, complete, ids = self._sweep(spec, (), "all", keep=keep)
+        reached(ids)
         if complete:
-            return
-        seen = self._collected.seen[spec.collection]
+            return seen
         if spec.sortable and total is not None and total <= 2 * CAP:
             # Both ends of the name order: the first 10,000 ascending and the rest
             # descending cover the list in as many pages as it has, with no partition.
-            self._coordinate(lambda part: self._sweep(spec, part[0], part[1], reach=part[2]),
-                             [((), "all", CAP), ((("sort_by", "name:desc"),), "desc", total - CAP)])
+            for _, _, part_ids in self._coordinate(
+                lambda part: self._sweep(spec, part[0], part[1], keep=keep, reach=part[2]),
+                [((), "all", CAP), ((("sort_by", "name:desc"),), "desc", total - CAP)],
+            ):
+                reached(part_ids)
             if len(seen) >= total:
-                return
+                return seen
         if not spec.by_team:
             raise CrawlError(
                 f"{spec.path}: {total} objects, past the {CAP:,}-record pagination cap, "
@@ -401,7 +415,7 @@ class Crawler:
                 f"{spec.path}: {total} objects, past the {CAP:,}-record pagination cap, and teams "
                 "are unavailable to partition by"
             )
-        self._crawl_team_batches(spec, team_ids)
+        reached(self._crawl_team_batches(spec, team_ids, keep))
         if total is None:
             raise CrawlError(
                 f"{spec.path}: the list runs past the {CAP:,}-record pagination cap and the API gives "
@@ -413,19 +427,21 @@ class Crawler:
                 break
             if order and not spec.sortable:
                 break
-            self._sweep(spec, order, label, over_cap_pages=True, enough=lambda: len(seen) >= total)
+            reached(self._sweep(spec, order, label, keep=keep, over_cap_pages=True,
+                                enough=lambda: len(seen) >= total)[2])
         if len(seen) < total and spec.fill_by_reference:
             # Users cannot be sorted: those with no team past the cap are fetched by id
             # once every collection that names people is in (_fill_by_reference).
             with self._lock:
                 self._shortfalls[spec.collection] = (spec, total)
-            return
+            return seen
         if len(seen) < total:
             raise CrawlError(
                 f"{spec.path}: the API reports {total:,} objects but only {len(seen):,} could be reached "
                 f"({total - len(seen):,} have no team and lie past the {CAP:,}-record pagination cap); "
                 "crawl with --teams to scope it"
             )
+        return seen
 
     def _crawl_team_batches(self, spec: ListSpec, team_ids: list[str], keep: bool = True) -> list[str]:
         batches = [team_ids[i : i + TEAM_BATCH] for i in range(0, len(team_ids), TEAM_BATCH)]
@@ -535,25 +551,7 @@ class Crawler:
 
     def _schedule_ids(self) -> list[str]:
         """The v2 schedule ids (the list is only read for ids: details carry everything)."""
-        spec = SCHEDULE_LIST
-        if self.scope_team_ids:
-            return self._crawl_team_batches(spec, self.scope_team_ids, keep=False)
-        total, complete, ids = self._sweep(spec, (), "all", keep=False)
-        if complete:
-            return ids
-        team_ids = self._team_ids()
-        if team_ids is None:
-            raise CrawlError(f"/schedules: {total} schedules, past the cap, and no teams to partition by")
-        found = set(self._crawl_team_batches(spec, team_ids, keep=False))
-        if total is not None and len(found) < total:
-            _, _, more_ids = self._sweep(spec, (), "all", keep=False, over_cap_pages=True)
-            found.update(more_ids)
-        if total is not None and len(found) < total:
-            raise CrawlError(
-                f"/schedules: the API reports {total:,} schedules but only {len(found):,} could be reached "
-                f"past the {CAP:,}-record pagination cap"
-            )
-        return sorted(found)
+        return sorted(self._crawl_list(SCHEDULE_LIST, keep=False))
 
     def _detail(self, collection: str, unit: str, path: str, object_id: str,
                 params: dict[str, Any], key: str) -> None:
