@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, get_args
 
@@ -111,13 +110,14 @@ class Finding:
     # A failure of the rule's warning threshold only (the rule's ``warn_when``): shown as a
     # failure with the rule's warning severity, but it does not hold the services' level back.
     warning: bool = False
+    # Worked out once, when the finding is made: sorting, scoring and roll-ups read it over a
+    # million times on a large account. (Not a cached_property: on Python 3.11 its first read
+    # takes a lock, which cost a 10,000-service account most of a second.)
+    fingerprint: str = dataclasses.field(init=False, repr=False, compare=False)
 
-    @functools.cached_property
-    def fingerprint(self) -> str:
-        # Cached: scoring and roll-ups read it over a million times on a large account.
-        # (cached_property writes the instance __dict__ directly, so a frozen dataclass allows it;
-        # dataclasses.replace builds a new instance, which computes its own.)
-        return fingerprint(self.rule_id, self.entity_type, self.entity_id, self.sub_key)
+    def __post_init__(self) -> None:
+        # A frozen dataclass sets its own fields this way; dataclasses.replace runs this again.
+        object.__setattr__(self, "fingerprint", fingerprint(self.rule_id, self.entity_type, self.entity_id, self.sub_key))
 
     @property
     def waiver_expired(self) -> bool:

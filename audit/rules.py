@@ -619,7 +619,7 @@ def evaluate(pack: RulePack, facts: Mapping[str, pd.DataFrame], context: Evaluat
     findings: list[Finding] = []
     not_run: dict[str, str] = {}
     reach = _Reach(context.rollup)
-    subjects: dict[tuple[str, str, str | None], list[_Subject]] = {}  # shared by the rules on one table
+    subjects: dict[tuple[str, str, str, str | None], list[_Subject]] = {}  # shared by the rules on one table
     with collector_paused():  # hundreds of thousands of findings, none of them garbage
         for rule in pack:
             if rule.mode not in context.modes:
@@ -670,15 +670,18 @@ def _missing_requirements(rule: Rule, columns: Collection[str], unavailable: Map
 
 @dataclasses.dataclass(frozen=True)
 class _Subject:
-    """What a finding says about the object a row judges (read from the row's columns)."""
+    """What a finding says about the object a row judges (read from the row's columns),
+    and the services and teams its findings count for."""
 
     entity_id: str
     name: str
     sub_key: str | None
     html_url: str | None
+    service_ids: tuple[str, ...]
+    team_ids: tuple[str, ...]
 
 
-def _subjects(rule: Rule, frame: pd.DataFrame) -> list[_Subject]:
+def _subjects(rule: Rule, frame: pd.DataFrame, reach: _Reach) -> list[_Subject]:
     """One subject per row, read column by column (turning every row into a dict is the slow part)."""
     ids = [str(value) for value in frame[rule.object_column].tolist()]
     absent = [None] * len(frame)
@@ -691,8 +694,11 @@ def _subjects(rule: Rule, frame: pd.DataFrame) -> list[_Subject]:
             name=str(name or entity_id),
             sub_key=None if _is_missing(sub_key) else _key_text(sub_key),
             html_url=None if _is_missing(url) else str(url),
+            service_ids=services,
+            team_ids=teams,
         )
         for entity_id, name, sub_key, url in zip(ids, names, sub_keys, urls, strict=True)
+        for services, teams in (reach.of(rule.entity, entity_id),)
     ]
 
 
@@ -701,7 +707,7 @@ def _judge(
     frame: pd.DataFrame,
     excluded_because: str | None,
     reach: _Reach,
-    known_subjects: dict[tuple[str, str, str | None], list[_Subject]],
+    known_subjects: dict[tuple[str, str, str, str | None], list[_Subject]],
 ) -> list[Finding]:
     keys = [rule.object_column] + ([rule.sub_key] if rule.sub_key else [])
     absent = [column for column in keys if column not in frame.columns]
@@ -712,12 +718,12 @@ def _judge(
             f"the {rule.facts_table} facts have duplicate rows for {keys}; {rule.id} cannot fingerprint them"
         )
     frame = frame.reset_index(drop=True)
-    subject_key = (rule.facts_table, rule.object_column, rule.sub_key)
+    subject_key = (rule.entity, rule.facts_table, rule.object_column, rule.sub_key)
     if subject_key not in known_subjects:
-        known_subjects[subject_key] = _subjects(rule, frame)
+        known_subjects[subject_key] = _subjects(rule, frame, reach)
     subjects = known_subjects[subject_key]
     if excluded_because:
-        return [_finding(rule, subject, Status.EXCLUDED, excluded_because, reach) for subject in subjects]
+        return [_finding(rule, subject, Status.EXCLUDED, excluded_because) for subject in subjects]
     applies = _mask(rule, "applies_when", frame) if rule.applies_when else pd.Series(True, index=frame.index)
     judged = frame[applies]
     passes = _mask(rule, "condition", judged) if len(judged) else pd.Series(dtype=bool)
@@ -733,11 +739,11 @@ def _judge(
     for position, subject in enumerate(subjects):
         status = verdicts.get(position, Status.NOT_APPLICABLE)
         if status is not Status.FAIL:
-            findings.append(_finding(rule, subject, status, rule.title, reach))
+            findings.append(_finding(rule, subject, status, rule.title))
         elif position in warnings:
-            findings.append(_finding(rule, subject, status, WARNING_PREFIX + messages[position], reach, warning=True))
+            findings.append(_finding(rule, subject, status, WARNING_PREFIX + messages[position], warning=True))
         else:
-            findings.append(_finding(rule, subject, status, messages[position], reach))
+            findings.append(_finding(rule, subject, status, messages[position]))
     return findings
 
 
@@ -787,10 +793,7 @@ def _mask(rule: Rule, field: str, frame: pd.DataFrame) -> pd.Series:
     raise UserError(f"{rule.source}: {rule.id}: {field}: must be true or false for each row, got {kind}")
 
 
-def _finding(
-    rule: Rule, subject: _Subject, status: Status, message: str, reach: _Reach, *, warning: bool = False
-) -> Finding:
-    services, teams = reach.of(rule.entity, subject.entity_id)
+def _finding(rule: Rule, subject: _Subject, status: Status, message: str, *, warning: bool = False) -> Finding:
     return Finding(
         rule_id=rule.id,
         entity_type=rule.entity,
@@ -802,8 +805,8 @@ def _finding(
         mode=rule.mode,
         message=message,
         sub_key=subject.sub_key,
-        service_ids=services,
-        team_ids=teams,
+        service_ids=subject.service_ids,
+        team_ids=subject.team_ids,
         html_url=subject.html_url,
         warning=warning,
     )

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import operator
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from audit.findings import Finding, RollUp, Severity, Status
@@ -112,28 +114,6 @@ class ScoreReport:
     org: GroupScore
 
 
-def service_level(findings: Iterable[Finding]) -> int:
-    """The highest level L such that no finding of levels 1..L blocks."""
-    # The same test as Finding.blocks_level, inlined: this loop runs over every finding
-    # of every service (about a million on a 10,000-service account).
-    lowest = MAX_LEVEL + 1
-    for finding in findings:
-        level = finding.level
-        if level is not None and level < lowest and finding.status is Status.FAIL and not finding.warning:
-            lowest = level
-    return lowest - 1
-
-
-def weighted_score(findings: Iterable[Finding], weights: Mapping[Severity, float]) -> float | None:
-    earned = possible = 0.0
-    for finding in findings:
-        if finding.status in (Status.PASS, Status.FAIL):
-            weight = weights.get(finding.severity, 0)
-            possible += weight
-            earned += weight if finding.status is Status.PASS else 0
-    return 100 * earned / possible if possible else None
-
-
 def score(
     findings: Iterable[Finding],
     services: Sequence[ServiceRef],
@@ -141,45 +121,185 @@ def score(
 ) -> ScoreReport:
     """Levels and scores for every service, each team and the org."""
     findings = tuple(findings)
-    by_service: dict[str, list[Finding]] = collections.defaultdict(list)
-    for finding in findings:
-        for service_id in finding.service_ids:
-            by_service[service_id].append(finding)
+    services = tuple({service.id: service for service in services}.values())
+    columns = _FindingColumns.of(findings, weights)
+    counted = _Incidence.of(columns, services)
+    levels = counted.per_service_min(columns.blocked_at, MAX_LEVEL + 1) - 1
+    possible = counted.per_service_sum(columns.possible)
+    earned = counted.per_service_sum(columns.earned)
+    findings_of = counted.findings_by_service(findings)
     service_scores = {
         service.id: ServiceScore(
             service=service,
-            level=service_level(by_service[service.id]),
-            score=weighted_score(by_service[service.id], weights),
-            findings=tuple(by_service[service.id]),
+            level=int(levels[position]),
+            score=100 * float(earned[position]) / float(possible[position]) if possible[position] else None,
+            findings=findings_of[position],
         )
-        for service in services
+        for position, service in enumerate(services)
     }
-    members: dict[str, list[ServiceScore]] = collections.defaultdict(list)
-    for service_score in service_scores.values():
-        for team_id in service_score.service.team_ids or (NO_TEAM,):
-            members[team_id].append(service_score)
+    teams = _Teams.of(services)
+    finding, team = teams.pairs(counted)
+    team_tallies = columns.tallies(finding, team, len(teams.ids))
+    everything = np.arange(len(findings))
+    # The org's rule tallies include objects no service uses (an orphaned schedule still fails).
+    org_tallies = columns.tallies(everything, np.zeros_like(everything), 1)[0]
     return ScoreReport(
         services=service_scores,
-        teams={team_id: _group(team_id, members[team_id]) for team_id in sorted(members)},
-        # The org's rule tallies include objects no service uses (an orphaned schedule still fails).
-        org=_group("org", list(service_scores.values()), findings),
+        teams={
+            team_id: _group(team_id, [service_scores[services[p].id] for p in teams.members[code]], team_tallies[code])
+            for code, team_id in sorted(enumerate(teams.ids), key=lambda item: item[1])
+        },
+        org=_group("org", list(service_scores.values()), org_tallies),
     )
 
 
-def _group(group_id: str, members: Sequence[ServiceScore], tallied: Iterable[Finding] | None = None) -> GroupScore:
+_STATUSES = tuple(Status)
+_STATUS_CODE = {status: code for code, status in enumerate(_STATUSES)}
+_SCORED_FIELDS = operator.attrgetter("service_ids", "level", "status", "warning", "severity", "fingerprint", "rule_id")
+
+
+@dataclasses.dataclass(frozen=True)
+class _FindingColumns:
+    """What scoring reads of each finding, as one array per field.
+
+    A large account has hundreds of thousands of findings and a million (finding, service)
+    pairs: reading each finding's fields once and working on arrays keeps scoring to a
+    couple of passes in Python instead of one per service and one per team.
+    """
+
+    service_ids: tuple[tuple[str, ...], ...]
+    blocked_at: np.ndarray  # the level a finding blocks (see ``Finding.blocks_level``), else MAX_LEVEL + 1
+    possible: np.ndarray  # the weight a finding is judged on: its severity's, if it passed or failed
+    earned: np.ndarray  # that weight if it passed
+    fingerprint: np.ndarray  # codes: equal fingerprints, equal codes
+    rule: np.ndarray  # codes into ``rule_ids``
+    rule_ids: pd.Index
+    status: np.ndarray  # codes into ``_STATUSES``
+
+    @classmethod
+    def of(cls, findings: Sequence[Finding], weights: Mapping[Severity, float]) -> _FindingColumns:
+        rows = list(map(_SCORED_FIELDS, findings))
+        service_ids, levels, statuses, warnings, severities, fingerprints, rule_ids = (
+            zip(*rows, strict=True) if rows else ((),) * 7
+        )
+        count = len(rows)
+        status = np.fromiter(map(_STATUS_CODE.__getitem__, statuses), dtype=np.int64, count=count)
+        level = np.array(levels, dtype=np.float64)  # None (info-only rules) becomes NaN
+        blocks = (status == _STATUS_CODE[Status.FAIL]) & ~np.array(warnings, dtype=bool) & ~np.isnan(level)
+        weight = np.fromiter((weights.get(s, 0) for s in severities), dtype=np.float64, count=count)
+        judged = (status == _STATUS_CODE[Status.PASS]) | (status == _STATUS_CODE[Status.FAIL])
+        fingerprint, _ = pd.factorize(np.array(fingerprints, dtype=object))
+        rule, rule_index = pd.factorize(np.array(rule_ids, dtype=object))
+        return cls(
+            service_ids=service_ids,
+            blocked_at=np.where(blocks, np.nan_to_num(level), MAX_LEVEL + 1).astype(np.int64),
+            possible=np.where(judged, weight, 0.0),
+            earned=np.where(status == _STATUS_CODE[Status.PASS], weight, 0.0),
+            fingerprint=fingerprint,
+            rule=rule,
+            rule_ids=pd.Index(rule_index, dtype=object),
+            status=status,
+        )
+
+    def tallies(self, finding: np.ndarray, group: np.ndarray, group_count: int) -> list[dict[str, RuleTally]]:
+        """Per group, each rule's findings among the (finding, group) pairs, each fingerprint counted once.
+
+        A policy's finding reaches every service that uses it: it counts once for the team.
+        """
+        pairs = pd.DataFrame({"group": group, "fingerprint": self.fingerprint[finding], "finding": finding})
+        pairs = pairs.drop_duplicates(["group", "fingerprint"], keep="last")
+        chosen = pairs["finding"].to_numpy()
+        counts = (
+            pd.DataFrame({"group": pairs["group"].to_numpy(), "rule": self.rule[chosen], "status": self.status[chosen]})
+            .groupby(["group", "rule", "status"], sort=True)
+            .size()
+        )
+        per_group: list[dict[str, dict[Status, int]]] = [{} for _ in range(group_count)]
+        for (group_code, rule, status), count in counts.items():
+            per_group[group_code].setdefault(self.rule_ids[rule], {})[_STATUSES[status]] = int(count)
+        return [
+            {rule_id: RuleTally(rule_id, by_status) for rule_id, by_status in sorted(per_rule.items())}
+            for per_rule in per_group
+        ]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Incidence:
+    """Which finding counts for which service: one pair per (finding, service it names)."""
+
+    finding: np.ndarray  # position of the finding in the findings tuple
+    service: np.ndarray  # position of the service in the services tuple
+    service_count: int
+
+    @classmethod
+    def of(cls, columns: _FindingColumns, services: Sequence[ServiceRef]) -> _Incidence:
+        per_finding = np.fromiter(map(len, columns.service_ids), dtype=np.int64, count=len(columns.service_ids))
+        named = [service_id for service_ids in columns.service_ids for service_id in service_ids]
+        service = pd.Index([s.id for s in services], dtype=object).get_indexer(named)
+        finding = np.repeat(np.arange(len(per_finding)), per_finding)
+        scored = service >= 0  # a finding may name a service that is not being scored
+        return cls(finding=finding[scored], service=service[scored], service_count=len(services))
+
+    def per_service_min(self, values: np.ndarray, default: int) -> np.ndarray:
+        lowest = np.full(self.service_count, default, dtype=values.dtype)
+        np.minimum.at(lowest, self.service, values[self.finding])
+        return lowest
+
+    def per_service_sum(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.service, weights=values[self.finding], minlength=self.service_count)
+
+    def findings_by_service(self, findings: Sequence[Finding]) -> list[tuple[Finding, ...]]:
+        """Each service's findings, in the order of ``findings``."""
+        order = np.argsort(self.service, kind="stable")
+        everything = np.empty(len(findings), dtype=object)
+        everything[:] = findings
+        gathered = everything[self.finding[order]]
+        bounds = np.searchsorted(self.service[order], np.arange(self.service_count + 1))
+        return [tuple(gathered[bounds[p]:bounds[p + 1]]) for p in range(self.service_count)]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Teams:
+    """The teams that own the scored services (unowned services under ``NO_TEAM``)."""
+
+    ids: list[str]
+    members: list[list[int]]  # per team: positions of its services
+    of_service: list[list[int]]  # per service: its teams' positions in ``ids``
+
+    @classmethod
+    def of(cls, services: Sequence[ServiceRef]) -> _Teams:
+        code: dict[str, int] = {}
+        members: list[list[int]] = []
+        of_service = []
+        for position, service in enumerate(services):
+            owners = []
+            for team_id in dict.fromkeys(service.team_ids or (NO_TEAM,)):
+                if team_id not in code:
+                    code[team_id] = len(members)
+                    members.append([])
+                members[code[team_id]].append(position)
+                owners.append(code[team_id])
+            of_service.append(owners)
+        return cls(ids=list(code), members=members, of_service=of_service)
+
+    def pairs(self, counted: _Incidence) -> tuple[np.ndarray, np.ndarray]:
+        """(finding, team) pairs: each (finding, service) pair once per team of the service."""
+        owners_per_service = np.array([len(owners) for owners in self.of_service], dtype=np.int64)
+        first_owner = np.cumsum(owners_per_service) - owners_per_service
+        owner_codes = np.array([code for owners in self.of_service for code in owners], dtype=np.int64)
+        repeats = owners_per_service[counted.service]
+        finding = np.repeat(counted.finding, repeats)
+        nth_owner = np.arange(len(finding)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+        return finding, owner_codes[np.repeat(first_owner[counted.service], repeats) + nth_owner]
+
+
+def _group(group_id: str, members: Sequence[ServiceScore], rules: Mapping[str, RuleTally]) -> GroupScore:
     levels = collections.Counter(member.level for member in members)
     scores = [member.score for member in members if member.score is not None]
-    if tallied is None:
-        tallied = (f for member in members for f in member.findings)
-    # A policy finding reaches each of its services; count it once for the group.
-    unique = {f.fingerprint: f for f in tallied}
-    per_rule: dict[str, collections.Counter[Status]] = collections.defaultdict(collections.Counter)
-    for finding in unique.values():
-        per_rule[finding.rule_id][finding.status] += 1
     return GroupScore(
         id=group_id,
         service_ids=tuple(sorted(member.service.id for member in members)),
         level_distribution={level: levels.get(level, 0) for level in range(MAX_LEVEL + 1)},
         score=statistics.fmean(scores) if scores else None,
-        rules={rule_id: RuleTally(rule_id, dict(counts)) for rule_id, counts in sorted(per_rule.items())},
+        rules=rules,
     )

@@ -50,6 +50,18 @@ def test_round_trip_keeps_raw_objects_exactly(tmp_path):
     assert not (path / "journal.jsonl").exists()
 
 
+def test_strings_without_utf8_form_and_huge_numbers_round_trip(tmp_path):
+    # Legal in the API's JSON, though orjson (the fast reader) and UTF-8 files refuse them.
+    odd = {**SERVICE, "id": "PSVC002", "name": "Ledger \ud800 half a pair", "acknowledgement_timeout": 2**70}
+    writer = SnapshotWriter(tmp_path / "snap")
+    writer.write_unit("services:all:0", "services", [SERVICE, odd])
+    writer.write_unit("services:all:1", "services", [{**SERVICE, "id": "PSVC003", "name": "Search — 検索"}])
+    snap = load(writer.finish(json.loads(json.dumps(MANIFEST))))
+    assert [s["name"] for s in snap.collection("services")] == [
+        "Payments API", "Ledger \ud800 half a pair", "Search — 検索"]
+    assert snap.collection("services")[1]["acknowledgement_timeout"] == 2**70
+
+
 def test_unfinished_crawl_is_never_a_snapshot(tmp_path):
     out = tmp_path / "snap"
     writer = SnapshotWriter(out)

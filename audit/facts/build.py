@@ -196,9 +196,9 @@ def _team_roles(lines: Any) -> dict[str, dict[str, str]]:
     """team id -> {user id: team role} from the team_members collection."""
     roles: dict[str, dict[str, str]] = {}
     for line in lines:
-        if not isinstance(line, Mapping) or not isinstance(line.get("team_id"), str):
+        if not isinstance(line, dict) or not isinstance(line.get("team_id"), str):
             continue
-        member = line.get("member") if isinstance(line.get("member"), Mapping) else {}
+        member = line.get("member") if isinstance(line.get("member"), dict) else {}
         user_id = ref_id(member.get("user"))
         if user_id:
             roles.setdefault(line["team_id"], {})[user_id] = as_text(member.get("role")) or "responder"
@@ -214,7 +214,7 @@ def _team_ids_by_user(roles: Mapping[str, Mapping[str, str]]) -> dict[str, list[
 
 
 def _oncall_user_ids(oncalls: Any) -> set[str]:
-    return {user for user in (ref_id(o.get("user")) for o in oncalls if isinstance(o, Mapping)) if user}
+    return {user for user in (ref_id(o.get("user")) for o in oncalls if isinstance(o, dict)) if user}
 
 
 def _rollup(

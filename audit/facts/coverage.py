@@ -132,7 +132,7 @@ def schedule_intervals(
     starts: list[int] = []
     ends: list[int] = []
     for position, entry in enumerate(entries):
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, dict):
             raise SnapshotError(f"schedule entry {position}: expected an object, got {type(entry).__name__}")
         if "member" in entry or "start_time" in entry:
             user_id, start, end = _read_v3_assignment(entry, position, wanted_sources)
@@ -156,7 +156,7 @@ def schedule_intervals(
 
 
 def _entries_of(final_schedule: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Sequence[Any]:
-    if isinstance(final_schedule, Mapping):
+    if isinstance(final_schedule, dict):
         for key in ("rendered_schedule_entries", "computed_shift_assignments"):
             if key in final_schedule:
                 entries = final_schedule[key]
@@ -187,7 +187,7 @@ def _read_v2_entry(entry: Mapping[str, Any], position: int, open_end: np.int64 |
     user = entry.get("user")
     if user is None:
         return None, start, end
-    if not isinstance(user, Mapping) or not isinstance(user.get("id"), str):
+    if not isinstance(user, dict) or not isinstance(user.get("id"), str):
         raise SnapshotError(f"{where}: user must be a reference with an id, got {user!r}")
     return user["id"], start, end
 
@@ -200,10 +200,10 @@ def _read_v3_assignment(
     end = parse_timestamp(entry.get("end_time"), f"{where} end_time")
     if wanted_sources is not None:
         source = entry.get("source")
-        if not isinstance(source, Mapping) or source.get("type") not in wanted_sources:
+        if not isinstance(source, dict) or source.get("type") not in wanted_sources:
             return None, start, end
     member = entry.get("member")
-    member_type = member.get("type") if isinstance(member, Mapping) else None
+    member_type = member.get("type") if isinstance(member, dict) else None
     if member_type == "empty_member":
         return None, start, end
     if member_type == "user_member" and isinstance(member.get("user_id"), str):

@@ -100,7 +100,7 @@ def resolve_policies(
         policy_id = ref_id(policy)
         if policy_id is None:
             continue
-        rules = [rule for rule in as_list(policy.get("escalation_rules")) if isinstance(rule, Mapping)]
+        rules = [rule for rule in as_list(policy.get("escalation_rules")) if isinstance(rule, dict)]
         loops = policy.get("num_loops")
         levels = tuple(
             _resolve_level(policy_id, number, rule, targets, window) for number, rule in enumerate(rules, 1)
@@ -124,7 +124,7 @@ def _resolve_level(
     user_ids: list[str] = []
     deleted: list[str] = []
     unresolved: list[str] = []
-    raw_targets = [t for t in as_list(rule.get("targets")) if isinstance(t, Mapping)]
+    raw_targets = [t for t in as_list(rule.get("targets")) if isinstance(t, dict)]
     for target in raw_targets:
         kind, target_id = base_type(target.get("type")), ref_id(target)
         label = f"{kind or 'unknown'}:{target_id}"

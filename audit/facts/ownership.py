@@ -197,13 +197,13 @@ def _name_flags(name: str) -> dict[str, Any]:
 def _urgency_promise(service: Mapping[str, Any]) -> tuple[str, Mapping[str, Any] | None]:
     """high_always / support_hours / low_only, and the support hours when they matter."""
     rule = service.get("incident_urgency_rule")
-    if not isinstance(rule, Mapping):
+    if not isinstance(rule, dict):
         return HIGH_ALWAYS, None  # PagerDuty's default: every incident is high urgency
     if rule.get("type") != "use_support_hours":
         return (LOW_ONLY, None) if rule.get("urgency") == "low" else (HIGH_ALWAYS, None)
     during = _pages_high(rule.get("during_support_hours"))
     outside = _pages_high(rule.get("outside_support_hours"))
-    support_hours = service.get("support_hours") if isinstance(service.get("support_hours"), Mapping) else None
+    support_hours = service.get("support_hours") if isinstance(service.get("support_hours"), dict) else None
     if outside or (during and support_hours is None):
         return HIGH_ALWAYS, None
     return (SUPPORT_HOURS, support_hours) if during else (LOW_ONLY, None)
@@ -211,7 +211,7 @@ def _urgency_promise(service: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]
 
 def _pages_high(urgency: Any) -> bool:
     # "severity_based" can page at high urgency, so it promises an answer like "high".
-    return not isinstance(urgency, Mapping) or urgency.get("urgency") != "low"
+    return not isinstance(urgency, dict) or urgency.get("urgency") != "low"
 
 
 def _coverage_promise(urgency: str, tier: Any) -> Promise:
@@ -276,7 +276,7 @@ def _dependency_graph(relationships: Iterable[Mapping[str, Any]]) -> DependencyG
     business: dict[str, set[str]] = {}
     mentioned: set[str] = set()
     for relationship in relationships:
-        if not isinstance(relationship, Mapping):
+        if not isinstance(relationship, dict):
             continue
         supporting, dependent = relationship.get("supporting_service"), relationship.get("dependent_service")
         supporting_id, dependent_id = ref_id(supporting), ref_id(dependent)

@@ -43,7 +43,7 @@ def read_handoff_rules(lines: Iterable[Any]) -> dict[str, list[Any]]:
     """user id -> hand-off notification rules, from the ``handoff_rules`` collection's lines."""
     rules: dict[str, list[Any]] = {}
     for line in lines:
-        if isinstance(line, Mapping) and isinstance(line.get("user_id"), str):
+        if isinstance(line, dict) and isinstance(line.get("user_id"), str):
             rules.setdefault(line["user_id"], []).extend(as_list(line.get(HANDOFF_RULES_KEY)))
     return rules
 
@@ -74,10 +74,10 @@ def read_contacts(users: Iterable[Mapping[str, Any]]) -> dict[str, Contact]:
         user_id = ref_id(user)
         if user_id is None:
             continue
-        methods = {ref_id(m): _kind(m) for m in as_list(user.get("contact_methods")) if isinstance(m, Mapping)}
+        methods = {ref_id(m): _kind(m) for m in as_list(user.get("contact_methods")) if isinstance(m, dict)}
         high_urgency = []
         for rule in as_list(user.get("notification_rules")):
-            if not isinstance(rule, Mapping) or base_type(rule.get("type")) not in ("", "assignment_notification_rule"):
+            if not isinstance(rule, dict) or base_type(rule.get("type")) not in ("", "assignment_notification_rule"):
                 continue
             if (rule.get("urgency") or "high") != "high":
                 continue
@@ -97,7 +97,7 @@ def read_contacts(users: Iterable[Mapping[str, Any]]) -> dict[str, Contact]:
 
 
 def _kind(method: Any) -> str | None:
-    if not isinstance(method, Mapping):
+    if not isinstance(method, dict):
         return None
     name = base_type(method.get("type"))
     if name in CONTACT_KINDS:

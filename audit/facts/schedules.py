@@ -132,7 +132,7 @@ def render_schedules(
 
 
 def _rendered(final: Any, window: IntervalSet, sources: Iterable[str] | None = None) -> tuple[dict, IntervalSet, bool]:
-    if not isinstance(final, Mapping) or not any(
+    if not isinstance(final, dict) or not any(
         key in final for key in ("rendered_schedule_entries", "computed_shift_assignments")
     ):
         return {}, IntervalSet.empty(), False
@@ -141,7 +141,7 @@ def _rendered(final: Any, window: IntervalSet, sources: Iterable[str] | None = N
 
 
 def _read_v2(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> ScheduleRendering:
-    layers = [layer for layer in as_list(schedule.get("schedule_layers")) if isinstance(layer, Mapping)]
+    layers = [layer for layer in as_list(schedule.get("schedule_layers")) if isinstance(layer, dict)]
     active = [layer for layer in layers if _still_running(layer.get("end"), now, f"schedule {schedule['id']} layer end")]
     turns = [layer.get("rotation_turn_length_seconds") for layer in active]
     zone = ZoneInfo(zone_or_utc(schedule.get("time_zone")))
@@ -154,7 +154,7 @@ def _read_v2(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> Sche
         _rendered(schedule.get("final_schedule"), window),
         # Overrides are the top layer: the time they hold is their part of the final schedule.
         _rendered(schedule.get("overrides_subschedule"), window)[1],
-        [ref_ids([member.get("user") for member in as_list(layer.get("users")) if isinstance(member, Mapping)])
+        [ref_ids([member.get("user") for member in as_list(layer.get("users")) if isinstance(member, dict)])
          for layer in active],
         [int(t) for t in turns if isinstance(t, int) and not isinstance(t, bool) and t > 0],
         handoffs_of_layers,
@@ -167,23 +167,23 @@ def _read_v3(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> Sche
     handoffs_of_events: list[LocalTime] = []
     zone = ZoneInfo(zone_or_utc(schedule.get("time_zone")))
     for rotation in as_list(schedule.get("rotations")):
-        if not isinstance(rotation, Mapping):
+        if not isinstance(rotation, dict):
             continue
         events = [
             event
             for event in as_list(rotation.get("events"))
-            if isinstance(event, Mapping)
+            if isinstance(event, dict)
             and _still_running(event.get("effective_until"), now, f"schedule {schedule['id']} event effective_until")
         ]
         if not events:
             continue  # a rotation whose events have all ended no longer puts anyone on call
         rotation_members = []
         for event in events:
-            strategy = event.get("assignment_strategy") if isinstance(event.get("assignment_strategy"), Mapping) else {}
+            strategy = event.get("assignment_strategy") if isinstance(event.get("assignment_strategy"), dict) else {}
             rotation_members += [
                 member["user_id"]
                 for member in as_list(strategy.get("members"))
-                if isinstance(member, Mapping)
+                if isinstance(member, dict)
                 and member.get("type") == "user_member"
                 and isinstance(member.get("user_id"), str)
             ]
@@ -247,7 +247,7 @@ def layer_handoffs(layer: Mapping[str, Any], zone: ZoneInfo, window: IntervalSet
     hands over to anyone else.
     """
     turn = layer.get("rotation_turn_length_seconds")
-    members = [m for m in as_list(layer.get("users")) if isinstance(m, Mapping)]
+    members = [m for m in as_list(layer.get("users")) if isinstance(m, dict)]
     if not isinstance(turn, int) or isinstance(turn, bool) or turn <= 0 or len(members) < 2 or not window:
         return []
     if layer.get("rotation_virtual_start") is None:
@@ -274,9 +274,9 @@ def event_handoff(event: Mapping[str, Any], strategy: Mapping[str, Any], zone: Z
 
     None when the event has fewer than two members (nobody else to hand over to) or no readable start.
     """
-    members = [m for m in as_list(strategy.get("members")) if isinstance(m, Mapping)]
+    members = [m for m in as_list(strategy.get("members")) if isinstance(m, dict)]
     start = event.get("start_time")
-    if len(members) < 2 or not isinstance(start, Mapping):
+    if len(members) < 2 or not isinstance(start, dict):
         return None
     try:
         moment = parse_timestamp(start.get("date_time"))
@@ -317,7 +317,7 @@ def _local_times(wall_clock_seconds: np.ndarray) -> list[LocalTime]:
 def _v3_turn_seconds(event: Mapping[str, Any], strategy: Mapping[str, Any]) -> int | None:
     """One member's turn: an occurrence's length, times the occurrences each member covers in a row."""
     start, end = event.get("start_time"), event.get("end_time")
-    if not isinstance(start, Mapping) or not isinstance(end, Mapping):
+    if not isinstance(start, dict) or not isinstance(end, dict):
         return None
     try:
         occurrence = parse_timestamp(end.get("date_time")) - parse_timestamp(start.get("date_time"))

@@ -9,7 +9,7 @@ import pytest
 
 from audit.findings import Finding, Mode, Severity, Status, Waiver, apply_waivers
 from audit.rules import EvaluationContext, evaluate
-from audit.scoring import DEFAULT_WEIGHTS, NO_TEAM, ServiceRef, score, service_level
+from audit.scoring import DEFAULT_WEIGHTS, NO_TEAM, ServiceRef, score
 
 ALL_AVAILABLE = {"PSVC001": 4, "PSVC002": 1, "PSVC003": 0, "PSVC004": 0, "PSVC005": 0, "PSVC006": 3}
 
@@ -93,7 +93,27 @@ def test_ladder_boundaries(failing, other, level):
 
     findings = [finding(lvl, Status.FAIL, n) for n, lvl in enumerate(failing)]
     findings += [finding(lvl, status, 50 + n) for n, (lvl, status) in enumerate(other)]
-    assert service_level(findings) == level
+    payments = ServiceRef("PSVC001", "Payments API", ("PTEAM01",))
+    assert score(findings, [payments]).services["PSVC001"].level == level
+
+
+def test_warnings_and_other_services_findings_do_not_hold_a_service_back():
+    def finding(service_ids, *, warning=False, level=1):
+        return Finding(
+            rule_id="OC-03", entity_type="schedule", entity_id=f"PSCH{len(service_ids)}{warning:d}{level}",
+            entity_name="Payments primary", status=Status.FAIL, severity=Severity.HIGH, level=level,
+            mode=Mode.STATIC, message="", service_ids=service_ids, warning=warning,
+        )  # fmt: skip
+
+    services = [ServiceRef("PSVC001", "Payments API", ("PTEAM01",)), ServiceRef("PSVC002", "Ledger", ("PTEAM01",))]
+    findings = [finding(("PSVC001", "PSVC002"), warning=True), finding(("PSVC002",), level=3),
+                finding(("PSVC404",), level=1)]  # a service not being scored
+    report = score(findings, services)
+    assert {sid: s.level for sid, s in report.services.items()} == {"PSVC001": 4, "PSVC002": 2}
+    assert [len(s.findings) for s in report.services.values()] == [1, 2]
+    # The shared warning counts once for the team; the org also counts the unscored service's finding.
+    assert report.teams["PTEAM01"].rules["OC-03"].counts == {Status.FAIL: 2}
+    assert report.org.rules["OC-03"].counts == {Status.FAIL: 3}
 
 
 def test_weighted_scores_match_hand_computation(core_pack, account):
