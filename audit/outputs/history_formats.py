@@ -7,14 +7,13 @@ previous snapshot. The HTML chart lives with the reports, not here.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
 from typing import Any
 
 from audit.history import GroupPoint, History, HistoryPoint
-from audit.outputs.csv_findings import safe_cell
+from audit.outputs.csv_findings import safe_cell, spreadsheet_writer
 from audit.outputs.text_table import printable
 
 CSV_COLUMNS = ("snapshot", "crawled_at", "group_id", "group_name", "services", "mean_level", "score", "failing",
@@ -54,7 +53,7 @@ def render_json(history: History) -> str:
 
 def render_csv(history: History) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = spreadsheet_writer(out)
     writer.writerow(CSV_COLUMNS)
     for point, group, is_org in _rows(history):
         values = (point.snapshot, point.crawled_at, group.id, group.name, group.services, _round(group.mean_level),

@@ -2,7 +2,10 @@
 
 Strings from PagerDuty are shown with control characters replaced, so a service
 name cannot move the cursor or recolour the terminal (ANSI escapes are control
-characters too).
+characters too), nor reorder what the reader sees with bidi overrides.
+``printable`` is the one place that decides what is a control character: the CI
+outputs (SARIF, JUnit, Markdown), ``diff``, ``history`` and the HTML and PDF
+reports all use it.
 """
 
 from __future__ import annotations
@@ -14,11 +17,21 @@ from audit.findings import Status
 from audit.outputs.summary import team_names
 from audit.scoring import NO_TEAM, GroupScore
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Bidi embeddings, overrides and isolates reorder the text after them on screen, so a name can
+# show as something else ("Trojan Source", CVE-2021-42574): they are replaced like controls.
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+# The same, but keeping tab, line feed and carriage return (plain whitespace in HTML).
+_CONTROL_BUT_WHITESPACE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
 
 
-def printable(text: object, width: int | None = None) -> str:
-    clean = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", "" if text is None else str(text))
+def printable(text: object, width: int | None = None, *, keep_whitespace: bool = False) -> str:
+    """``text`` with every control character (see above) replaced by U+FFFD, cut to ``width``.
+
+    ``keep_whitespace`` keeps tabs and line breaks, for formats where they are only whitespace.
+    """
+    control = _CONTROL_BUT_WHITESPACE if keep_whitespace else _CONTROL
+    clean = control.sub("\N{REPLACEMENT CHARACTER}", "" if text is None else str(text))
     if width is not None and len(clean) > width:
         clean = clean[: width - 1] + "…"
     return clean

@@ -1,7 +1,9 @@
 """Render the report view-models to self-contained HTML with Jinja2 (templates in ``report_templates/``).
 
-Safety lives here: the environment autoescapes everything (``autoescape=True``) and
-fails on any undefined name (``StrictUndefined``); links are only emitted for
+Safety lives here: the environment autoescapes everything (``autoescape=True``), replaces
+control characters and bidi overrides in every string it prints (``finalize``: HTML cannot
+carry most of them, and in a PDF they corrupt the text layer that search, copy and screen
+readers use) and fails on any undefined name (``StrictUndefined``); links are only emitted for
 ``https://`` URLs (a PagerDuty ``html_url`` of ``javascript:...`` becomes plain text);
 each page carries a Content-Security-Policy that allows only its own inline
 stylesheets and script by hash, so nothing injected could run or fetch even if
@@ -22,6 +24,7 @@ from functools import cached_property
 import jinja2
 from markupsafe import Markup
 
+from audit.outputs.text_table import printable
 from audit.reports import svg
 from audit.reports.org import OrgReport
 from audit.reports.team import TeamScorecard
@@ -36,6 +39,13 @@ def safe_href(url: str | None) -> str | None:
     if url and SAFE_URL.match(url) and url.isprintable():
         return url
     return None
+
+
+def _inert(value: object) -> object:
+    """Every printed string without control characters; our own markup (``Markup``) as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return printable(value, keep_whitespace=True)
+    return value
 
 
 def _pct(value: float | None, digits: int = 0) -> str:
@@ -86,6 +96,7 @@ class HtmlRenderer:
             loader=jinja2.PackageLoader(TEMPLATE_PACKAGE, "."),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
+            finalize=_inert,
             trim_blocks=True,
             lstrip_blocks=True,
         )
