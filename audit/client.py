@@ -243,6 +243,11 @@ class ApiClient:
             raise ApiError(endpoint, status, code, message)
         raise CrawlError(f"{endpoint} ({url}): gave up after {self.max_attempts} attempts: {last_problem}")
 
+    def request_counts(self) -> dict[str, int]:
+        """A copy of ``requests``, taken while no thread is counting."""
+        with self._count_lock:
+            return dict(self.requests)
+
     def _count_retry(self) -> None:
         with self._count_lock:
             self.retries += 1

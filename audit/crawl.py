@@ -19,6 +19,7 @@ Requests run concurrently in a thread pool, paced by the client's ``Pacer``.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import hashlib
 import math
@@ -142,6 +143,7 @@ class Crawler:
         self.progress = progress or Progress()
         self.now = now
         self._lock = threading.Lock()
+        self._journalled: dict[str, int] = {}  # this run's request counts as last journalled
         self._collected = _Collected()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pd-audit-request")
         # Collection and partition threads fetch first pages outside the pool: this caps the
@@ -165,7 +167,9 @@ class Crawler:
             self._run_collections()
         except BaseException:
             self._pool.shutdown(wait=True, cancel_futures=True)
-            self.save_request_counts()
+            with self._lock:
+                self.writer.write_unit(f"requests-{len(self.writer.done_units)}", None, [],
+                                       requests=self._unjournalled_requests())
             raise
         self._pool.shutdown(wait=True)
         merged = self._requests_so_far()
@@ -186,17 +190,16 @@ class Crawler:
         }
 
     def _requests_so_far(self) -> dict[str, int]:
-        merged = dict(self.writer.state.get("requests_before_resume", {}))
-        for endpoint, count in self.client.requests.items():
-            merged[endpoint] = merged.get(endpoint, 0) + count
-        return merged
+        merged = collections.Counter(self.writer.journalled_requests)  # by the runs this one resumes
+        merged.update(self.client.request_counts())
+        return dict(merged)
 
-    def save_request_counts(self) -> None:
-        """Journal the requests made so far, so a resumed crawl reports the total."""
-        self.writer.write_unit(
-            f"requests-{len(self.writer.done_units)}", None, [],
-            state={"requests_before_resume": self._requests_so_far()},
-        )
+    def _unjournalled_requests(self) -> dict[str, int]:
+        """The requests made since the last journal entry (call holding ``_lock``, which orders entries)."""
+        now = self.client.request_counts()
+        fresh = {endpoint: count - self._journalled.get(endpoint, 0) for endpoint, count in now.items()}
+        self._journalled = now
+        return {endpoint: count for endpoint, count in fresh.items() if count}
 
     def _run_collections(self) -> None:
         # Teams come first: every partitioned list needs their ids.
@@ -289,7 +292,8 @@ class Crawler:
                         if key not in seen:
                             seen.add(key)
                             fresh.append(obj)
-                self.writer.write_unit(unit, collection, fresh, state={unit: memo} if memo else None)
+                self.writer.write_unit(unit, collection, fresh, state={unit: memo} if memo else None,
+                                       requests=self._unjournalled_requests())
                 if collection is not None:
                     self.progress.update(collection, len(self._collected.seen[collection]))
         return memo

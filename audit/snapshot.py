@@ -19,6 +19,7 @@ handed to this module, so it cannot end up in a snapshot.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import fcntl
 import hashlib
@@ -26,7 +27,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -117,6 +118,9 @@ class SnapshotWriter:
             self._lock_file = _create_locked(self.partial)
         self.done_units: set[str] = set()
         self.state: dict[str, Any] = {}
+        # Requests the interrupted runs made, by endpoint: each journal entry carries those made
+        # since the one before, so a resumed crawl reports them even after a SIGKILL.
+        self.journalled_requests: collections.Counter[str] = collections.Counter()
         self._files: dict[str, Any] = {}
         sizes: dict[str, int] = {}
         journal = self.partial / JOURNAL
@@ -130,6 +134,7 @@ class SnapshotWriter:
                 if entry.get("collection"):
                     sizes[entry["collection"]] = entry["size"]
                 self.state.update(entry.get("state", {}))
+                self.journalled_requests.update(entry.get("requests", {}))
             # Rewrite the journal without a torn tail line.
             journal.write_text(
                 "".join(_utf8_json(e) + "\n" for e in self._journal_entries(journal)),
@@ -165,8 +170,9 @@ class SnapshotWriter:
         collection: str | None,
         objects: list[Any],
         state: dict[str, Any] | None = None,
+        requests: Mapping[str, int] | None = None,
     ) -> None:
-        """Append one finished unit of work and journal it (durably)."""
+        """Append one finished unit of work and journal it (durably), with the requests made since the last."""
         entry: dict[str, Any] = {"unit": unit}
         if collection is not None:
             if collection not in COLLECTIONS:
@@ -189,6 +195,8 @@ class SnapshotWriter:
         if state:
             entry["state"] = state
             self.state.update(state)
+        if requests:
+            entry["requests"] = dict(requests)
         self._journal.write(_utf8_json(entry) + "\n")
         self._journal.flush()
         os.fsync(self._journal.fileno())

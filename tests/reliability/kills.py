@@ -59,6 +59,7 @@ class KillOutcome:
     leftovers: list[str] = field(default_factory=list)  # what is wrong with the disk after the kill
     resume: CliRun | None = None
     same_content: bool = False
+    reported: int = 0  # requests the resumed snapshot's manifest says the crawl made, both runs together
 
     @property
     def refetched(self) -> int:
@@ -76,6 +77,10 @@ class KillOutcome:
         if self.refetched > self.workers:
             found.append(f"{self.refetched} requests were made again, more than the {self.workers} workers "
                          "that can be under way at a kill")
+        received = self.received_by_kill + self.received_by_resume
+        # Only the requests under way at the kill can go unjournalled.
+        if self.resume is not None and self.resume.exit_code == 0 and not received - self.workers <= self.reported <= received:
+            found.append(f"the manifest counts {self.reported} requests; the emulator received {received}")
         return found
 
 
@@ -100,7 +105,9 @@ def kill_then_resume(server: EmulatorServer, out: Path, kill_after: int, clean: 
     outcome.resume = run_cli(argv + ["--resume"])
     outcome.received_by_resume = server.app.stats.total
     if outcome.resume.exit_code == 0:
-        outcome.same_content = content_digests(load(out)) == clean.digests
+        resumed = load(out)
+        outcome.same_content = content_digests(resumed) == clean.digests
+        outcome.reported = resumed.manifest["requests"]["total"]
     return outcome
 
 
