@@ -53,6 +53,8 @@ SERVICE = _columns(
     ("policy_other_team_service_ids", "object", "those other teams' services on the same policy (list)"),
     ("level_count", "int64", "levels of the escalation policy (0 when none)"),
     ("l1_user_ids", "object", "people level 1 can page: schedule members, people on call in the window, direct users"),
+    ("l1_deleted_targets_note", "str", ("'' or '; targets that no longer exist: level 1 schedule PXXXXXX', "
+                                        "for messages (OC-01)")),
     ("l1_team_member_pct", "float64", "share of l1_user_ids who are members of an owning team (OWN-04); NaN if none"),
     ("description_length", "int64", "characters in the description, surrounding space stripped (OWN-05)"),
     ("description_repeats_name", "bool", "the description is empty or only the name again (OWN-05)"),
@@ -114,6 +116,8 @@ ESCALATION_POLICY = _columns(
     ("last_level_reaches_whole_team", "bool", "the last level pages every member of one of those teams (ESC-06)"),
     ("deleted_targets", "object", ("targets naming users or schedules missing from the snapshot, as "
                                   "'type:id' (list); they cover nothing")),
+    ("deleted_targets_note", "str", ("'' or '; targets that no longer exist: level 1 user PXXXXXX, ...', "
+                                     "for messages (ESC-01)")),
     ("unresolved_targets", "object", "targets of unknown type, or in a collection the token could not read (list)"),
     ("unreachable_user_targets", "object", "direct user targets that are not reachable, so cover nothing (list)"),
     ("level1_coverage_pct", "float64", "level-1 coverage of the whole window, gaps under 1 minute ignored"),

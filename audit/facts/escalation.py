@@ -296,6 +296,7 @@ def _policy_row(
             teams.roles.get(team) and set(teams.roles[team]) <= last.members for team in relevant_teams
         ),
         "deleted_targets": [t for level in levels for t in level.deleted],
+        "deleted_targets_note": deleted_targets_note(levels),
         "unresolved_targets": [t for level in levels for t in level.unresolved],
         "unreachable_user_targets": list(dict.fromkeys(u for level in levels for u in level.unreachable)),
         "level1_coverage_pct": level1.pct,
@@ -311,6 +312,16 @@ def _policy_row(
         ),
         "backup_is_previous_primary_pct": _backup_is_previous_primary(levels),
     }
+
+
+def deleted_targets_note(levels: Sequence[Level]) -> str:
+    """For findings' messages: ``""``, or ``"; targets that no longer exist: level 1 user PDELUSR"``.
+
+    PagerDuty keeps a deleted user or schedule on the policies that named it; such a target pages
+    nobody, and a level that looks staffed in the UI is not.
+    """
+    named = [f"level {level.number} {label.replace(':', ' ', 1)}" for level in levels for label in level.deleted]
+    return f"; targets that no longer exist: {', '.join(named)}" if named else ""
 
 
 def _lone_level_backup_pct(levels: Sequence[Level]) -> float:

@@ -24,7 +24,7 @@ import pandas as pd
 from audit.errors import SnapshotError
 from audit.facts.columns import frame
 from audit.facts.coverage import Promise, gap_summary, promise_window, time_zone_spread_hours
-from audit.facts.escalation import ResolvedPolicy, Teams, promise_coverage
+from audit.facts.escalation import ResolvedPolicy, Teams, deleted_targets_note, promise_coverage
 from audit.facts.intervals import IntervalSet
 from audit.facts.raw import as_list, as_minutes, as_text, base_type, ref_id, ref_ids
 from audit.facts.schedules import HOUR, ScheduleRendering, zone_or_utc
@@ -127,6 +127,7 @@ def service_table(
             "policy_other_team_service_ids": other_team_services,
             "level_count": len(policy.levels) if policy else 0,
             "l1_user_ids": l1_people,
+            "l1_deleted_targets_note": deleted_targets_note(policy.levels[:1]) if policy else "",
             "l1_team_member_pct": (
                 100.0 * len(team_members.intersection(l1_people)) / len(l1_people) if l1_people else math.nan
             ),

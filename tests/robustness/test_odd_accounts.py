@@ -170,8 +170,14 @@ def test_targets_pointing_at_deleted_users_and_schedules(northwind, tmp_path):
     assert policies.loc["PEP0001", "deleted_targets"] == [f"schedule:{DELETED_SCHEDULE}"]
     assert policies.loc["PEP0002", "deleted_targets"] == [f"schedule_v3:{DELETED_SCHEDULE_V3}"]
     assert assessment.facts.tables["policy_level"].loc["PER0031", "coverage_pct"] == 0
-    # The live schedule beside the deleted one still covers Payments; Mobile's level 1 covers nothing.
-    assert _finding(assessment, "OC-01", "PSVC004").status is Status.FAIL
+    # The live schedule beside the deleted one still covers Payments; Mobile's level 1 covers nothing,
+    # and its findings say why: the person level 1 names is gone.
+    mobile = _finding(assessment, "OC-01", "PSVC004")
+    assert mobile.status is Status.FAIL
+    assert mobile.message.endswith(f"; targets that no longer exist: level 1 user {DELETED_USER}")
+    assert _finding(assessment, "ESC-01", "PEP0003").message.endswith(
+        f"; targets that no longer exist: level 1 user {DELETED_USER}")
+    assert "no longer exist" not in _finding(assessment, "OC-01", "PSVC001").message
     assert policies.loc["PEP0001", "level1_coverage_pct"] == 100
     # A deleted user is still a user target in the configuration ESC-03 judges.
     assert "1 user target(s) at level 1" in _finding(assessment, "ESC-03", "PEP0003").message
