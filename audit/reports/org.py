@@ -31,7 +31,7 @@ from audit.scoring import NO_TEAM
 TOP_RULES = 10
 TOP_PEOPLE = 25
 TOP_MOVERS = 5
-MAX_LISTED_CHANGES = 100  # new/fixed findings listed in the org report; the rest are counted
+MAX_LISTED_CHANGES = 100  # new/fixed/teamless findings listed in the org report; the rest are counted
 # Hours on call in the window, as the load histogram's bins (lower edge, label).
 LOAD_BINS = ((0, "< 1 day"), (24, "1-2 days"), (48, "2-4 days"), (96, "4-7 days"), (168, "1-2 weeks"),
              (336, "> 2 weeks"))
@@ -79,6 +79,10 @@ class OrgReport:
     waivers_expired: tuple[WaiverRow, ...]
     waivers_unused: int
     trend: Trend | None
+    # Failing findings that reach no team (a schedule no policy uses, the policy of an unowned
+    # service, a user in no team): no scorecard shows them, so the org report lists them.
+    teamless: tuple[FindingRow, ...] = ()
+    teamless_count: int = 0
 
     @property
     def leading_and_trailing(self) -> tuple[TeamRow, ...]:
@@ -103,6 +107,7 @@ def build_org_report(index: ReportIndex, meta: Meta, team_href: Callable[[str], 
     on_call = users[users["on_call"]] if not users.empty else users
     people = index.people_load(on_call)
     hours = [p.hours for p in people]
+    teamless = [f for f in assessment.findings if f.status is Status.FAIL and not f.team_ids]
     return OrgReport(
         meta=meta,
         distribution=distribution(scores.org),
@@ -125,6 +130,8 @@ def build_org_report(index: ReportIndex, meta: Meta, team_href: Callable[[str], 
         waivers_expired=_expired_waivers(index),
         waivers_unused=len(assessment.waivers.unused),
         trend=_trend(index),
+        teamless=_listed(index, teamless),
+        teamless_count=len(teamless),
     )
 
 
@@ -216,15 +223,16 @@ def _trend(index: ReportIndex) -> Trend | None:
         teams=tuple(both),
         most_improved=tuple(c for c in both[:TOP_MOVERS] if (c.score_delta or 0) > 0),
         worst_drops=tuple(c for c in reversed(both[-TOP_MOVERS:]) if (c.score_delta or 0) < 0),
-        new_findings=_changed_rows(index, diff.new),
-        fixed_findings=_changed_rows(index, diff.fixed),
+        new_findings=_listed(index, diff.new),
+        fixed_findings=_listed(index, diff.fixed),
         new_count=len(diff.new),
         fixed_count=len(diff.fixed),
         waived_count=len(diff.waived),
     )
 
 
-def _changed_rows(index: ReportIndex, findings) -> tuple[FindingRow, ...]:
+def _listed(index: ReportIndex, findings) -> tuple[FindingRow, ...]:
+    """The first ``MAX_LISTED_CHANGES`` findings in the order to fix them, as rows."""
     ordered = sorted(findings, key=lambda f: fix_order(index.rule(f.rule_id), len(f.service_ids)))
     return tuple(index.finding_row(f) for f in ordered[:MAX_LISTED_CHANGES])
 

@@ -36,6 +36,13 @@ def test_org_report_links_every_scorecard(acme_html):
     assert linked == {f"team-{t}.html" for t in TEAMS}
 
 
+def test_org_report_shows_what_no_scorecard_does(acme_html):
+    index = pages(acme_html)["index.html"]
+    section = index[index.index('id="teamless"'):index.index('id="coverage"')]
+    assert "Search shadow rotation" in section and "Legacy reporting (Robert)" in section
+    assert "Search shadow rotation" not in "".join(html for name, html in pages(acme_html).items() if name != "index.html")
+
+
 def test_pages_fetch_nothing(acme_html):
     for name, html in pages(acme_html).items():
         assert not re.search(r"<(link|img|iframe|object|embed|video|audio|source)\b", html, re.IGNORECASE), name

@@ -58,6 +58,17 @@ def test_ownership_lists_unowned_and_ambiguous(org):
     assert kinds["Gift Cards"][0] == "ambiguous" and set(kinds["Gift Cards"][1]) == {"Checkout", "Payments"}
 
 
+def test_findings_no_team_sees_are_listed_in_the_org_report(org, acme):
+    # The orphaned Search shadow rotation and the unowned Legacy Reporting Export's policy reach no team.
+    listed = {(row.rule_id, row.object.name) for row in org.teamless}
+    assert ("OC-11", "Search shadow rotation") in listed
+    assert ("ESC-01", "Legacy reporting (Robert)") in listed
+    expected = [f for f in acme.findings if f.status is Status.FAIL and not f.team_ids]
+    assert org.teamless_count == len(expected) == len(org.teamless)
+    # Everything a team sees is on its scorecard, not here.
+    assert not any(row.rule_id == "OWN-02" for row in org.teamless)
+
+
 def test_coverage_lists_broken_24_7_promises(org, acme):
     services = acme.facts.tables["service"]
     broken = services[(services["coverage_promise"] == "24/7") & (services["l1_promise_coverage_pct"] < 100)
