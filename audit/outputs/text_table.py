@@ -23,6 +23,9 @@ _BIDI = "\u202a-\u202e\u2066-\u2069"
 _CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
 # The same, but keeping tab, line feed and carriage return (plain whitespace in HTML).
 _CONTROL_BUT_WHITESPACE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
+# Unicode's line and paragraph separators break a line in some viewers and not others (WeasyPrint
+# writes a glyph for them that reads back as a stray letter): a name shows them as a space.
+_SEPARATORS = re.compile("[\u2028\u2029]")
 
 
 def printable(text: object, width: int | None = None, *, keep_whitespace: bool = False) -> str:
@@ -31,7 +34,7 @@ def printable(text: object, width: int | None = None, *, keep_whitespace: bool =
     ``keep_whitespace`` keeps tabs and line breaks, for formats where they are only whitespace.
     """
     control = _CONTROL_BUT_WHITESPACE if keep_whitespace else _CONTROL
-    clean = control.sub("\N{REPLACEMENT CHARACTER}", "" if text is None else str(text))
+    clean = control.sub("\N{REPLACEMENT CHARACTER}", _SEPARATORS.sub(" ", "" if text is None else str(text)))
     if width is not None and len(clean) > width:
         clean = clean[: width - 1] + "…"
     return clean
