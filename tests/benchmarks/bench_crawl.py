@@ -318,8 +318,19 @@ def _naive_figures(result: NaiveResult, peak: int, received: int, expected: dict
 
 
 TARGET_NAMES = ("requests <= 1.05 x lower bound", "wall time <= 1.2 x requests/rate",
-                "at least 5 x faster than naive", "429s <= 1% of requests", "every object exactly once",
+                "at least 5 x faster than naive (same requests)", "429s <= 1% of requests",
+                "every object exactly once",
                 "peak memory < 1.5 GB")
+
+
+def naive_seconds_for(naive: CrawlFigures, requests: int) -> float:
+    """The naive crawler's wall time for ``requests`` requests, at its measured time per request.
+
+    Fetching a whole large account takes the naive crawler about the requests pd-audit makes (both
+    read every list page and make the per-object requests the API forces), but as run it cannot:
+    ``iter_all`` stops at 10,000 records. Its time per request is what it would pay for the rest.
+    """
+    return naive.seconds / naive.requests * requests
 
 
 def judge(options: BenchOptions, pd_audit: CrawlFigures, lower_bound: int | None,
@@ -336,8 +347,9 @@ def judge(options: BenchOptions, pd_audit: CrawlFigures, lower_bound: int | None
                pd_audit.seconds <= WALL_OVER_FLOOR * floor),
     ]
     if naive is not None:
-        # As run: the naive crawl is also spared the requests its capped lists never led to.
-        speedup = naive.seconds / pd_audit.seconds
+        # Judged on the same work: the naive crawl as run stops at the 10,000 cap and so never makes
+        # the requests for what lies past it (format_report prints the as-run figure beside this).
+        speedup = naive_seconds_for(naive, pd_audit.requests) / pd_audit.seconds
         targets.append(Target(TARGET_NAMES[2], f"{speedup:.2f} x" + (" (est.)" if naive.estimated else ""),
                               f">= {SPEEDUP_OVER_NAIVE} x", speedup >= SPEEDUP_OVER_NAIVE))
     else:
@@ -402,13 +414,15 @@ def format_report(report: BenchReport) -> str:
         lines += [f"note ({crawl.name}): {note}" for note in crawl.notes]
     if report.naive and not report.pd_audit.failure:
         naive, pd_audit = report.naive, report.pd_audit
-        equal_work = naive.seconds / naive.requests * pd_audit.requests
+        equal_work = naive_seconds_for(naive, pd_audit.requests)
         lines.append(f"naive at pd-audit's {pd_audit.requests:,} requests would take {equal_work:,.0f} s: "
-                     f"{equal_work / pd_audit.seconds:.2f} x pd-audit's wall time")
+                     f"{equal_work / pd_audit.seconds:.2f} x pd-audit's wall time; as run (missing "
+                     f"{naive.missing:,} objects) {naive.seconds / pd_audit.seconds:.2f} x")
     lines += ["", "targets:"]
+    width = max(len(target.name) for target in report.targets)
     for target in report.targets:
         verdict = {True: "PASS", False: "FAIL", None: "n/a "}[target.passed]
-        lines.append(f"  {verdict}  {target.name:<36} measured {target.measured:<18} target {target.limit}")
+        lines.append(f"  {verdict}  {target.name:<{width}} measured {target.measured:<18} target {target.limit}")
     return "\n".join(lines)
 
 
