@@ -8,7 +8,9 @@ datetime that leaves this module is timezone-aware.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from audit.time_zones import iana_zone_name
 
 
 class BadTime(ValueError):
@@ -29,13 +31,13 @@ def parse_datetime(text: str) -> datetime:
 
 
 def zone(name: str) -> ZoneInfo:
-    """The IANA time zone called ``name``."""
+    """The time zone called ``name``: an IANA id, or one of the Rails names PagerDuty also accepts."""
     if not isinstance(name, str) or not name:
         raise BadTime(f"{name!r} is not a time zone")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise BadTime(f"unknown time zone {name!r}") from exc
+    iana = iana_zone_name(name)
+    if iana is None:
+        raise BadTime(f"unknown time zone {name!r}")
+    return ZoneInfo(iana)
 
 
 def to_wall(moment: datetime, tz: tzinfo) -> datetime:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -41,6 +41,7 @@ from audit.facts.intervals import (
     to_epoch,
     union_all,
 )
+from audit.time_zones import iana_zone_name
 
 ALL_DAYS = frozenset(range(1, 8))
 WEEKDAYS = frozenset(range(1, 6))
@@ -49,11 +50,11 @@ NIGHT_END = time(6, 0)  # OC-08: "hours 00-06 local"
 
 
 def time_zone_info(name: str) -> ZoneInfo:
-    """The IANA zone called ``name``, or a one-line SnapshotError."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise SnapshotError(f"unknown time zone {name!r} (expected an IANA name such as 'Europe/London')") from None
+    """The zone called ``name`` (IANA, or one of PagerDuty's Rails names), or a one-line SnapshotError."""
+    iana = iana_zone_name(name)
+    if iana is None:
+        raise SnapshotError(f"unknown time zone {name!r} (expected an IANA name such as 'Europe/London')")
+    return ZoneInfo(iana)
 
 
 def parse_timestamp(text: Any, what: str = "timestamp") -> int:

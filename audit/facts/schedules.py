@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,7 @@ from audit.facts.coverage import (
 )
 from audit.facts.intervals import IntervalSet, intersection, measure, to_epoch
 from audit.facts.raw import as_list, as_text, ref_id, ref_ids
+from audit.time_zones import iana_zone_name
 
 HOUR = 3600.0
 V2 = "v2"
@@ -103,14 +104,8 @@ class LocalTime:
 
 
 def zone_or_utc(name: Any) -> str:
-    """An IANA zone name the maths can use: the given one, or UTC when absent or unknown."""
-    if isinstance(name, str) and name:
-        try:
-            ZoneInfo(name)
-            return name
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return "UTC"
+    """An IANA zone name the maths can use: the given one (a Rails name's zone), or UTC when absent or unknown."""
+    return iana_zone_name(name) or "UTC"
 
 
 def render_schedules(
