@@ -50,6 +50,7 @@ from pydantic import (
 
 from audit.errors import UserError
 from audit.facts.collector import collector_paused
+from audit.facts.columns import ANALYTICS_COLUMNS, ANALYTICS_MISSING, INCIDENT_ANALYTICS
 from audit.findings import EntityType, Finding, Mode, RollUp, Severity, Status
 from audit.snapshot import COLLECTIONS
 
@@ -141,7 +142,7 @@ class Rule(BaseModel):
     # with warn_severity, its message says "warning", and it does not block the level.
     warn_when: str | None = None
     warn_severity: Severity = Severity.LOW
-    requires: tuple[str, ...] = ()  # snapshot collections or fact columns; absent -> excluded
+    requires: tuple[str, ...] = ()  # snapshot collections, fact columns or "incident_analytics"; absent -> excluded
     params: dict[str, Param] = {}
     severity: Severity
     level: Literal[1, 2, 3, 4, "info"]
@@ -545,6 +546,8 @@ def _check_rule_names(rule: Rule, columns: Mapping[str, Collection[str]]) -> Non
     if table not in columns:
         raise _FieldError("table" if rule.table else "entity", f"no facts are declared for {table!r}")
     declared = set(columns[table])
+    if INCIDENT_ANALYTICS in rule.requires:
+        declared |= set(ANALYTICS_COLUMNS.get(table, {}))
     _check_column("object_column", rule.object_column, table, declared)
     for name in rule.params:
         if name in declared:
@@ -563,8 +566,10 @@ def _check_rule_names(rule: Rule, columns: Mapping[str, Collection[str]]) -> Non
         if unknown:
             raise _FieldError(field, f"unknown parameter '@{unknown[0]}' (declared: {_names(rule.params)})")
     for requirement in rule.requires:
-        if requirement not in COLLECTIONS and requirement not in declared:
-            raise _FieldError("requires", f"{requirement!r} is neither a snapshot collection nor a {table} column")
+        if requirement not in COLLECTIONS and requirement not in declared and requirement != INCIDENT_ANALYTICS:
+            raise _FieldError(
+                "requires", f"{requirement!r} is neither a snapshot collection, {INCIDENT_ANALYTICS!r} nor a "
+                f"{table} column")
     if rule.sub_key is not None:
         _check_column("sub_key", rule.sub_key, table, declared)
     try:
@@ -660,12 +665,26 @@ def _missing_requirements(rule: Rule, columns: Collection[str], unavailable: Map
     """Why the rule cannot be judged, or None. A required column that exists but is empty is not missing."""
     reasons = []
     for requirement in rule.requires:
-        if requirement in COLLECTIONS:
+        if requirement == INCIDENT_ANALYTICS:
+            # Met only by facts that carry the analytics columns the rule reads (no crawl gives them yet).
+            if not _analytics_columns(rule) <= set(columns):
+                reasons.append(ANALYTICS_MISSING)
+        elif requirement in COLLECTIONS:
             if requirement in unavailable:
                 reasons.append(f"{requirement} unavailable ({unavailable[requirement]})")
         elif requirement not in columns:
             reasons.append(f"{requirement} not in the {rule.facts_table} facts")
     return "needs " + "; ".join(reasons) if reasons else None
+
+
+def _analytics_columns(rule: Rule) -> set[str]:
+    """The incident-analytics columns (``ANALYTICS_COLUMNS``) the rule's expressions and message read."""
+    named = _template_fields(rule.message)
+    for field in EXPRESSION_FIELDS:
+        text = getattr(rule, field)
+        if text is not None:
+            named |= _check_expression(text).columns
+    return named & set(ANALYTICS_COLUMNS.get(rule.facts_table, {}))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -723,7 +742,17 @@ def _judge(
         known_subjects[subject_key] = _subjects(rule, frame, reach)
     subjects = known_subjects[subject_key]
     if excluded_because:
-        return [_finding(rule, subject, Status.EXCLUDED, excluded_because) for subject in subjects]
+        # Objects the rule does not apply to stay not_applicable when that can be told from the
+        # data at hand (OC-09 concerns on-call users only, whether or not analytics were crawled).
+        if rule.applies_when and _check_expression(rule.applies_when).columns <= set(frame.columns):
+            applies = _mask(rule, "applies_when", frame).to_numpy(bool).tolist()
+        else:
+            applies = [True] * len(subjects)
+        return [
+            _finding(rule, subject, Status.EXCLUDED, excluded_because) if applied
+            else _finding(rule, subject, Status.NOT_APPLICABLE, rule.title)
+            for subject, applied in zip(subjects, applies, strict=True)
+        ]
     applies = _mask(rule, "applies_when", frame) if rule.applies_when else pd.Series(True, index=frame.index)
     judged = frame[applies]
     passes = _mask(rule, "condition", judged) if len(judged) else pd.Series(dtype=bool)

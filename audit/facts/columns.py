@@ -255,6 +255,23 @@ USER = _columns(
     ("phone_before_escalation", "bool", "first_phone_sms_delay < min_level_delay_minutes (RCH-04)"),
 )
 
+# Incident analytics (PagerDuty's Analytics API, plan-gated) would give these columns. pd-audit does
+# not crawl analytics, so no table holds them: a rule may name them only when it requires
+# INCIDENT_ANALYTICS, and it is then reported excluded with ANALYTICS_MISSING instead of judged
+# (the catalog's mode A rules), so their ids stay valid in waivers, baselines and reports.
+INCIDENT_ANALYTICS = "incident_analytics"
+ANALYTICS_MISSING = "incident analytics (pd-audit does not crawl PagerDuty's Analytics API)"
+ANALYTICS_COLUMNS: dict[str, dict[str, Column]] = {
+    "service": _columns(
+        ("incidents_per_week", "float64", "incidents a week over the window (SVC-05)"),
+        ("uses_noise_controls", "bool", "alert grouping or auto-pause is on (SVC-05)"),
+        ("auto_resolved_pct", "float64", "share of incidents resolved by the monitoring tool, not a person (SVC-06)"),
+    ),
+    "user": _columns(
+        ("sleep_hour_pages_per_week", "float64", "high-urgency pages a week between 22:00 and 07:00 local (OC-09)"),
+    ),
+}
+
 SCHEMA: dict[str, dict[str, Column]] = {
     "service": SERVICE,
     "escalation_policy": ESCALATION_POLICY,

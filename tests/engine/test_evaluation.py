@@ -343,3 +343,24 @@ def test_evaluation_leaves_the_garbage_collector_as_it_found_it(core_pack, accou
     assert gc.isenabled()
     run(core_pack, account)
     assert gc.isenabled()
+
+
+def test_rules_over_incident_analytics_are_excluded_where_they_apply(account, tmp_path):
+    # A mode A rule names columns only incident analytics would give; no snapshot holds them.
+    rule = {**RUNTIME_RULE, "id": "ACME-09", "mode": "A", "requires": ["incident_analytics"],
+            "applies_when": "team_count >= 1", "condition": "auto_resolved_pct <= @max_length",
+            "message": "{auto_resolved_pct:.0f}% resolved themselves"}  # fmt: skip
+    pack_file = tmp_path / "acme.yaml"
+    pack_file.write_text(yaml.safe_dump({"rules": [rule]}), encoding="utf-8")
+    findings = run(load_packs([pack_file], account.columns, include_builtin=False), account).findings
+    statuses = {f.entity_id: f.status for f in findings}
+    # PSVC004 has no team: the rule does not apply to it, analytics or not.
+    assert statuses.pop("PSVC004") is Status.NOT_APPLICABLE
+    assert set(statuses.values()) == {Status.EXCLUDED}
+    assert {f.message for f in findings if f.status is Status.EXCLUDED} == {
+        "needs incident analytics (pd-audit does not crawl PagerDuty's Analytics API)"}
+
+    # Without the requirement the analytics column is just an unknown column.
+    pack_file.write_text(yaml.safe_dump({"rules": [{**rule, "requires": []}]}), encoding="utf-8")
+    with pytest.raises(UserError, match=r"ACME-09: condition: unknown service column 'auto_resolved_pct'"):
+        load_packs([pack_file], account.columns, include_builtin=False)
