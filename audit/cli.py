@@ -130,17 +130,26 @@ def main(debug: bool) -> None:
 def read_token(token_file: Path | None) -> str:
     """The API token, from --token-file or $PAGERDUTY_TOKEN (never echoed)."""
     if token_file is not None:
+        source = f"--token-file {token_file}"
         try:
             mode = token_file.stat().st_mode
             token = token_file.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise UserError(f"--token-file {token_file}: {exc.strerror}") from None
+            raise UserError(f"{source}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise UserError(f"{source}: not a text file (the token must be printable ASCII)") from None
         if mode & (stat.S_IRGRP | stat.S_IROTH):
             click.echo(f"{PROG}: warning: {token_file} is readable by other users; chmod 600 it", err=True)
     else:
+        source = "PAGERDUTY_TOKEN"
         token = os.environ.get("PAGERDUTY_TOKEN", "").strip()
     if not token:
         raise UserError("no API token: set PAGERDUTY_TOKEN or pass --token-file")
+    # PagerDuty keys are printable ASCII; anything else cannot go in an HTTP header, and would fail
+    # later as a "network error" retried for half a minute. Never echo the token itself.
+    if not all("!" <= char <= "~" for char in token):
+        raise UserError(f"{source}: the token holds spaces, line breaks or non-ASCII characters; "
+                        "it must be one line of printable ASCII")
     return token
 
 
@@ -629,7 +638,8 @@ def report_options(fn: Any) -> Any:
         click.option("--format", "formats", default="html,pdf", show_default=True,
                      help="Comma-separated: html, pdf."),
         click.option("--team", "team_id", help="Only this team's scorecard (and the org report)."),
-        click.option("--workers", type=click.IntRange(1, 64), help="Processes printing PDFs (default: the cores)."),
+        # Not --workers: `audit` also crawls, and the crawl's --workers means concurrent requests.
+        click.option("--pdf-workers", type=click.IntRange(1, 64), help="Processes printing PDFs (default: the cores)."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -641,7 +651,7 @@ def _write_reports(assessment: Any, previous: Any, opts: dict[str, Any]) -> list
 
     formats = [f.strip() for f in opts["formats"].split(",") if f.strip()]
     return write_reports(assessment, opts["out_dir"], formats=formats, previous=previous,
-                         team_id=opts["team_id"], workers=opts["workers"])
+                         team_id=opts["team_id"], workers=opts["pdf_workers"])
 
 
 def _echo_written(paths: list[Path]) -> None:

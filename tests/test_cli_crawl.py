@@ -85,6 +85,33 @@ def test_bad_options_are_exit_2(served, tmp_path, args, message):
     assert message in result.stderr
 
 
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (TOKEN.encode() + b"\nsecond line\n", "must be one line of printable ASCII"),
+        (TOKEN.encode()[:10] + b" " + TOKEN.encode()[10:], "must be one line of printable ASCII"),
+        (TOKEN.encode() + "é".encode(), "must be one line of printable ASCII"),
+        (TOKEN.encode() + b"\xff\xfe", "not a text file"),
+    ],
+)
+def test_token_that_cannot_be_sent_is_refused_before_any_request(served, tmp_path, content, message):
+    token_file = tmp_path / "token"
+    token_file.write_bytes(content)
+    os.chmod(token_file, 0o600)
+    served.app.stats.reset()
+    result = run(*crawl_args(served, tmp_path / "snap", "--token-file", str(token_file)))
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"pd-audit: error: --token-file {token_file}: ") and message in line
+    assert TOKEN[:8] not in result.output and served.app.stats.total == 0
+
+
+def test_audit_takes_crawl_workers_and_pdf_workers_apart():
+    result = run("audit", "--help")
+    assert result.exit_code == 0
+    assert "--pdf-workers" in result.stdout and result.stdout.count("--workers") == 1
+
+
 def test_missing_token_is_exit_2(served, tmp_path):
     result = run(*crawl_args(served, tmp_path / "snap"))
     assert result.exit_code == 2

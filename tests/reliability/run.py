@@ -1,7 +1,7 @@
 """The reliability command: faults survived, kills resumed, bad snapshots refused, no token written.
 
 Run: ``.venv/bin/python -m tests.reliability.run [--fault-crawls 6] [--fault-rate 0.05] [--seed 7]
-[--kills 5] [--latency 0.05] [--workers 4] [--bad-inputs all|N] [--workdir DIR]``.
+[--kills 5] [--latency 0.05] [--workers 4] [--bad-inputs all|N] [--fast-token-errors] [--workdir DIR]``.
 
 Four checks against the example account, each printing its figures:
 
@@ -12,8 +12,11 @@ Four checks against the example account, each printing its figures:
   one killed inside its publishing rename; two crawls started to one output at once.
 * bad inputs: a corpus of broken snapshots (``bad_inputs.BAD_INPUTS``); ``pd-audit snapshot
   info`` must refuse each with exit 2 and one line.
-* token: every byte the crawls and ``snapshot info`` wrote (files under the work directory,
-  stdout and stderr) is searched for the token; it must occur nowhere.
+* token: the whole pipeline runs with the token (``token_pipeline.run_token_pipeline``: crawl,
+  facts, score, report, audit, baseline, check, diff, history, and ``--debug`` error paths);
+  then every byte the run wrote (files under the work directory, the stdout and stderr of every
+  command, PDFs and gzip files opened) is searched for the token in every form it could leak
+  as; it must occur nowhere.
 
 Exit 0 when every check passed, 1 otherwise. ``tests/reliability/test_run.py`` runs a small one.
 """
@@ -40,8 +43,20 @@ from tests.reliability.fault_runs import (
     random_faults,
     served_faults,
 )
-from tests.reliability.harness import PD_AUDIT, CliRun, content_digests, crawl_argv, example_account, run_cli
+from tests.reliability.harness import (
+    PD_AUDIT,
+    CliRun,
+    content_digests,
+    crawl_argv,
+    example_account,
+    run_cli,
+)
 from tests.reliability.kills import clean_crawl, kill_at_publish, kill_then_resume, race
+from tests.reliability.token_pipeline import (
+    describe,
+    run_token_pipeline,
+    token_occurrences,
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,7 @@ class RunOptions:
     latency: float = 0.05  # seconds per request of the served emulator the kills run against
     workers: int = 4
     bad_inputs: int | None = None  # how many of the corpus to try (None: all)
+    slow_token_errors: bool = True  # the token pipeline's error paths that back off for half a minute
 
 
 @dataclass
@@ -70,6 +86,7 @@ class Figures:
     bad_refused: int = 0
     token_occurrences: int = 0
     bytes_scanned: int = 0
+    commands: int = 0  # CLI runs whose output the token search read
     outputs: list[CliRun] = field(default_factory=list)  # every CLI run, for the token scan
     failures: list[str] = field(default_factory=list)
 
@@ -185,22 +202,20 @@ class ReliabilityRun:
     # ---------------------------------------------------------------- token
 
     def check_token(self) -> None:
-        figures = self.figures
-        printed = [text for run in figures.outputs for text in (run.stdout, run.stderr)]
-        figures.token_occurrences, figures.bytes_scanned = token_occurrences(TOKEN, self.work, printed)
-        if figures.token_occurrences:
-            figures.failures.append(f"token: found {figures.token_occurrences} times in what was written")
-
-
-def token_occurrences(token: str, root: Path, printed: list[str]) -> tuple[int, int]:
-    """How often ``token`` occurs in the files under ``root`` and in ``printed``; bytes searched."""
-    needle = token.encode("utf-8")
-    found = searched = 0
-    blobs = (path.read_bytes() for path in root.rglob("*") if path.is_file() and not path.is_symlink())
-    for data in (*blobs, *(text.encode("utf-8") for text in printed)):
-        found += data.count(needle)
-        searched += len(data)
-    return found, searched
+        figures, work = self.figures, self.work / "token"
+        with start_server(ACME, state_dir=work / "emulator", tokens=[TOKEN]) as server:
+            pipeline = run_token_pipeline(server, work, slow_errors=self.options.slow_token_errors)
+        for step in pipeline.steps:
+            self.log(f"token: {step.step.label}: exit {step.run.exit_code}")
+        figures.outputs += pipeline.runs
+        figures.failures += [f"token pipeline: {problem}" for problem in pipeline.problems()]
+        # Everything the run wrote, not only the pipeline's: crawls under faults and kills too.
+        search = token_occurrences(pipeline.secrets, self.work, figures.outputs, skip=pipeline.inputs)
+        figures.token_occurrences, figures.bytes_scanned = search.found, search.bytes_written
+        figures.commands = len(figures.outputs)
+        if search.found or search.unreadable:
+            figures.failures.append(f"token: found {search.found} times in what was written; "
+                                    f"{len(search.unreadable)} layers unreadable: {'; '.join(describe(search))}")
 
 
 def content_digests_of(path: Path) -> dict[str, str] | None:
@@ -211,17 +226,18 @@ def format_report(options: RunOptions, figures: Figures) -> str:
     width = max(len(kind) for kind in FAULT_KINDS)
     lines = [
         f"reliability of the crawl (example account, seed {options.seed})",
-        f"faults: {figures.fault_crawls_whole} of {figures.fault_crawls} crawls under {options.fault_rate:g} "
-        "faults came out whole",
+        (f"faults: {figures.fault_crawls_whole} of {figures.fault_crawls} crawls under {options.fault_rate:g} "
+         "faults came out whole"),
         f"  {'kind':<{width}}  injected  survived",
     ]
     for kind in FAULT_KINDS:
         lines.append(f"  {kind:<{width}}  {figures.injected[kind]:>8}  {figures.survived[kind]:>8}")
     lines += [
-        f"kills: {figures.kills} (SIGKILL), resumed whole: {figures.resumes_whole}; most requests made again "
-        f"after a kill: {figures.most_refetched} (bound: {options.workers} workers)",
+        (f"kills: {figures.kills} (SIGKILL), resumed whole: {figures.resumes_whole}; most requests made again "
+         f"after a kill: {figures.most_refetched} (bound: {options.workers} workers)"),
         f"bad inputs: {figures.bad_tried} tried, {figures.bad_refused} refused cleanly (exit 2, one line)",
-        f"token occurrences found: {figures.token_occurrences} (in {figures.bytes_scanned:,} bytes written)",
+        (f"token occurrences found: {figures.token_occurrences} (in {figures.bytes_scanned:,} bytes written) "
+         f"across {figures.commands} commands"),
     ]
     if figures.failures:
         lines.append(f"FAILED ({len(figures.failures)}):")
@@ -241,11 +257,14 @@ def parse_options(argv: list[str] | None) -> tuple[RunOptions, Path | None, bool
     parser.add_argument("--latency", type=float, default=defaults.latency)
     parser.add_argument("--workers", type=int, default=defaults.workers)
     parser.add_argument("--bad-inputs", default="all", help="how many of the corpus to try, or 'all'")
+    parser.add_argument("--fast-token-errors", action="store_true",
+                        help="leave out the token pipeline's error paths that back off for half a minute "
+                             "(unreachable API, failing endpoint)")
     parser.add_argument("--workdir", type=Path, help="keep everything written here (default: a temporary directory)")
     parser.add_argument("--verbose", action="store_true", help="a line per crawl and kill")
     args = parser.parse_args(argv)
     options = RunOptions(args.fault_crawls, args.fault_rate, args.seed, args.kills, args.latency, args.workers,
-                         None if args.bad_inputs == "all" else int(args.bad_inputs))
+                         None if args.bad_inputs == "all" else int(args.bad_inputs), not args.fast_token_errors)
     return options, args.workdir, args.verbose
 
 

@@ -54,9 +54,10 @@ def test_killed_crawl_resumes_to_the_clean_content(served, clean, tmp_path, part
     # What the kill cost: at most the units under way, which --workers bounds.
     assert 0 <= outcome.refetched <= WORKERS, outcome
     assert outcome.received_by_kill >= kill_after
-    # The manifest counts the killed run's requests too (journalled unit by unit), all but those under way.
+    # The manifest counts the killed run's requests too (journalled unit by unit); only those under
+    # way at the kill can be miscounted (made but not journalled, or counted but never sent).
     received = outcome.received_by_kill + outcome.received_by_resume
-    assert received - WORKERS <= outcome.reported <= received, outcome
+    assert abs(received - outcome.reported) <= WORKERS, outcome
 
 
 def test_kill_points_cover_the_crawl():
