@@ -11,7 +11,8 @@ the teams tier 1 and the rest tier 2, as a real tier mapping would. ``--cache DI
 snapshot there and reuses it on the next run.
 
 Scoring then runs in two fresh spawned children (so each peak RSS is its own): one runs
-``assess(...)`` end to end ``--repeat`` times (best and median wall time, CPU time and peak RSS:
+``assess(...)`` end to end ``--repeat`` times (best and median wall time, CPU time with the facts
+stage's forked child, and peak RSS of the process and of that child:
 the figures the targets judge), the other step by step (facts table by table, evaluate, waivers,
 score) for the breakdown. ``--profile N`` adds a profiled run and prints its N most expensive
 functions (cumulative time). Figures are printed; nothing is asserted on time (this is not a timed
@@ -88,9 +89,15 @@ def write_config(snapshot_path: Path, directory: Path) -> Path:
     return config
 
 
-def peak_rss_bytes() -> int:
-    # ru_maxrss is KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def peak_rss_bytes(who: int = resource.RUSAGE_SELF) -> int:
+    # ru_maxrss is KiB on Linux; for RUSAGE_CHILDREN it is the largest child's.
+    return resource.getrusage(who).ru_maxrss * 1024
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of the children it has waited for (the facts stage forks one)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def run_end_to_end(snapshot_path: str, config_path: str, repeat: int, profile_lines: int) -> dict[str, Any]:
@@ -105,10 +112,10 @@ def run_end_to_end(snapshot_path: str, config_path: str, repeat: int, profile_li
     assessment = None
     for _ in range(repeat):
         assessment = None  # free the previous run first, as a user's process would have
-        started, cpu_started = time.perf_counter(), time.process_time()
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         assessment = assess(snapshot, config_path=config_path, today=TODAY)
         walls.append(time.perf_counter() - started)
-        cpus.append(time.process_time() - cpu_started)
+        cpus.append(cpu_seconds() - cpu_started)
     profile_text = ""
     if profile_lines:
         profiler = cProfile.Profile()
@@ -126,6 +133,7 @@ def run_end_to_end(snapshot_path: str, config_path: str, repeat: int, profile_li
         "failing": len(assessment.failing()),
         "rss_after_load": baseline_rss,
         "peak_rss": peak_rss_bytes(),
+        "child_peak_rss": peak_rss_bytes(resource.RUSAGE_CHILDREN),
         "profile": profile_text,
     }
 
@@ -179,6 +187,8 @@ def in_child(function: Any, *args: Any) -> Any:
 
 def format_report(sizes: dict[str, int], end_to_end: dict[str, Any], phases: dict[str, float]) -> str:
     walls, cpus = end_to_end["walls"], end_to_end["cpus"]
+    child_rss = end_to_end["child_peak_rss"]
+    together = end_to_end["peak_rss"] + child_rss
     lines = [
         "pd-audit scoring benchmark",
         "account: " + ", ".join(f"{count:,} {name}" for name, count in sizes.items()),
@@ -190,8 +200,9 @@ def format_report(sizes: dict[str, int], end_to_end: dict[str, Any], phases: dic
         f"  (load average {end_to_end['load']:.1f} on {os.cpu_count()} CPUs when it ended: other work "
         "on the machine stretches wall time, not CPU time)",
         f"peak RSS: {end_to_end['peak_rss'] / 2**20:,.0f} MiB (after loading the snapshot: "
-        f"{end_to_end['rss_after_load'] / 2**20:,.0f} MiB) "
-        f"[{'PASS' if end_to_end['peak_rss'] < TARGET_BYTES else 'FAIL'}: target < 2 GiB]",
+        f"{end_to_end['rss_after_load'] / 2**20:,.0f} MiB), forked facts child {child_rss / 2**20:,.0f} MiB; "
+        f"together at most {together / 2**20:,.0f} MiB (the child shares its parent's pages until it writes) "
+        f"[{'PASS' if together < TARGET_BYTES else 'FAIL'}: target < 2 GiB]",
         "",
         "phases (a separate run):",
     ]

@@ -1,0 +1,69 @@
+"""The policy and schedule tables built in a forked child equal those built in line, and a
+failure in the child reaches the caller as the same one-line error.
+
+The fork is on only for large accounts (``FORK_FROM_SERVICES``); these tests lower the bar so
+the small, hand-checked account of ``test_build`` goes through it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from audit.errors import SnapshotError
+from audit.facts import build as build_module
+from audit.facts import schedules
+from audit.facts.forked import Forked
+from tests.facts.test_build import acme_account, build
+
+
+@pytest.fixture
+def always_fork(monkeypatch):
+    monkeypatch.setattr(build_module, "FORK_FROM_SERVICES", 0)
+    monkeypatch.setattr(build_module, "forking_helps", lambda: True)
+
+
+def test_tables_built_beside_equal_those_built_in_line(tmp_path, always_fork, monkeypatch):
+    timings: dict[str, float] = {}
+    forked = build(tmp_path / "forked", acme_account(), timings=timings)
+    assert "schedule table (beside)" in timings  # the child did build it
+    monkeypatch.setattr(build_module, "forking_helps", lambda: False)
+    in_line = build(tmp_path / "in-line", acme_account())
+    assert forked.tables.keys() == in_line.tables.keys()
+    for name, table in in_line.tables.items():
+        assert len(table) > 0, name
+        assert forked.tables[name].equals(table), name
+        assert list(forked.tables[name].dtypes) == list(table.dtypes), name
+
+
+def test_a_failure_in_the_child_is_raised_in_the_caller(tmp_path, always_fork, monkeypatch):
+    def broken(*args, **kwargs):
+        raise SnapshotError("schedule PSCH001: final_schedule is not a list")
+
+    monkeypatch.setattr(schedules, "schedule_table", broken)
+    with pytest.raises(SnapshotError, match="^schedule PSCH001: final_schedule is not a list$"):
+        build(tmp_path / "snap", acme_account())
+
+
+def test_a_child_that_dies_is_an_error_not_a_hang():
+    died = Forked(lambda: os._exit(3))
+    with pytest.raises(RuntimeError, match="ended without an answer"):
+        died.result()
+
+
+def test_unpicklable_failures_arrive_as_text():
+    def fails():
+        class Local(Exception):  # a class defined in a function cannot be pickled
+            pass
+        raise Local("the API answered something odd")
+
+    with pytest.raises(RuntimeError, match="Local: the API answered something odd"):
+        Forked(fails).result()
+
+
+def test_without_fork_the_work_runs_when_asked():
+    calls = []
+    deferred = Forked(lambda: calls.append("ran") or 42, fork=False)
+    assert calls == []
+    assert deferred.result() == 42 and calls == ["ran"]
