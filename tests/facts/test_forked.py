@@ -25,16 +25,26 @@ def always_fork(monkeypatch):
 
 
 def test_tables_built_beside_equal_those_built_in_line(tmp_path, always_fork, monkeypatch):
-    timings: dict[str, float] = {}
-    forked = build(tmp_path / "forked", acme_account(), timings=timings)
-    assert "schedule table (beside)" in timings  # the child did build it
+    parent = os.getpid()
+    monkeypatch.setattr(schedules, "schedule_table", _recording_pid(schedules.schedule_table))
+    forked = build(tmp_path / "forked", acme_account())
+    assert forked.tables["schedule"].attrs["built_by"] != parent  # the child did build it
     monkeypatch.setattr(build_module, "forking_helps", lambda: False)
     in_line = build(tmp_path / "in-line", acme_account())
     assert forked.tables.keys() == in_line.tables.keys()
+    assert in_line.tables["schedule"].attrs["built_by"] == parent
     for name, table in in_line.tables.items():
         assert len(table) > 0, name
         assert forked.tables[name].equals(table), name
         assert list(forked.tables[name].dtypes) == list(table.dtypes), name
+
+
+def _recording_pid(make_table):
+    def recorded(*args, **kwargs):
+        table = make_table(*args, **kwargs)
+        table.attrs["built_by"] = os.getpid()
+        return table
+    return recorded
 
 
 def test_a_failure_in_the_child_is_raised_in_the_caller(tmp_path, always_fork, monkeypatch):
