@@ -107,6 +107,11 @@ def crawl_options(fn: Any) -> Any:
                      help="Requests per minute (PagerDuty allows 960 per credential)."),
         click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
                      help="Concurrent requests."),
+        click.option("--timeout", type=click.FloatRange(min=1),
+                     help="Seconds to wait for one answer before retrying (default: 30)."),
+        click.option("--max-attempts", type=click.IntRange(1, 20),
+                     help="Tries per request on 5xx, timeouts and dropped connections before the crawl stops "
+                          "with exit 3 (default: 8)."),
         click.option("--skip", help="Collections to leave out, comma-separated (e.g. service_dependencies)."),
         click.option("--resume", is_flag=True, help="Continue an interrupted crawl into the same --output."),
         click.option("--force", is_flag=True, help="Replace an existing snapshot at --output."),
@@ -201,8 +206,10 @@ def _api_client(opts: dict[str, Any], token: str, transport: Any = None) -> Any:
     from audit.client import REGION_URLS, ApiClient
 
     base_url = opts.get("api_url") or REGION_URLS[opts.get("region") or "us"]
+    # Only what was given: the client's own defaults stand otherwise (not imported eagerly: startup time).
+    tuning = {name: opts[name] for name in ("timeout", "max_attempts") if opts.get(name) is not None}
     return ApiClient(token, base_url=base_url, ca_bundle=opts.get("ca_bundle"), transport=transport,
-                     max_rate_per_minute=opts["max_rate"])
+                     max_rate_per_minute=opts["max_rate"], **tuning)
 
 
 @main.command()

@@ -41,7 +41,8 @@ REGION_URLS = {
 }
 RETRIED_STATUSES = (429, 500, 502, 503, 504)
 DEFAULT_MAX_RATE = 900  # requests/minute: PagerDuty allows 960, leave room for other tools
-DEFAULT_TIMEOUT = 30.0
+DEFAULT_TIMEOUT = 30.0  # seconds; the CLI's --timeout help says so
+DEFAULT_MAX_ATTEMPTS = 8  # the CLI's --max-attempts help says so
 
 
 class ApiError(Exception):
@@ -136,7 +137,7 @@ class ApiClient:
         ca_bundle: str | None = None,
         transport: httpx2.BaseTransport | None = None,
         max_rate_per_minute: float = DEFAULT_MAX_RATE,
-        max_attempts: int = 8,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         timeout: float = DEFAULT_TIMEOUT,

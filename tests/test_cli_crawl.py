@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 
 import pytest
 from click.testing import CliRunner
@@ -148,3 +149,29 @@ def test_demo_writes_a_snapshot_of_the_example_account(tmp_path):
     assert f"snapshot:  {tmp_path / 'demo' / 'snapshot'}" in result.stdout
     assert (tmp_path / "demo" / "score.txt").is_file()
     assert (tmp_path / "demo" / "snapshot" / "manifest.json").is_file()
+
+
+def test_max_attempts_bounds_how_long_an_unreachable_api_is_tried(served, tmp_path):
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    args = list(crawl_args(served, tmp_path / "snap", "--max-attempts", "2", "--timeout", "5"))
+    args[args.index("--api-url") + 1] = f"https://127.0.0.1:{closed}"
+    result = run(*args, env={"PAGERDUTY_TOKEN": TOKEN})
+    assert result.exit_code == 3, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert "gave up after 2 attempts" in line and TOKEN not in result.output
+
+
+def test_timeout_and_attempts_reach_the_client():
+    from audit.cli import _api_client
+
+    opts = {"api_url": "https://api.pagerduty.com", "max_rate": 900, "timeout": 7.5, "max_attempts": 3}
+    client = _api_client(opts, TOKEN)
+    defaults = _api_client({**opts, "timeout": None, "max_attempts": None}, TOKEN)
+    try:
+        assert client.max_attempts == 3 and client._client.timeout == 7.5
+        assert defaults.max_attempts == 8 and defaults._client.timeout == 30.0
+    finally:
+        client.close()
+        defaults.close()
