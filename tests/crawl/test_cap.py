@@ -13,11 +13,12 @@ from collections import Counter
 
 import pytest
 
-from audit.crawl import CAP, PAGE
+from audit.crawl import CAP, PAGE, Crawler, Window
 from audit.emulator.generate import generate_account
 from audit.errors import CrawlError
+from audit.snapshot import SnapshotWriter
 
-from .conftest import crawl, emulator_app, ids
+from .conftest import SINCE, crawl, emulator_app, ids, make_client
 
 SKIP = ("service_dependencies", "standards_scores", "handoff_rules", "oncalls")
 
@@ -80,3 +81,40 @@ def test_unreachable_objects_fail_the_crawl_with_exit_3(big_account, tmp_path):
                                           r"reached \([\d,]+ have no team, lie past the 10,000-record"):
         crawl(app, out, skip=SKIP)
     assert not out.exists(), "no snapshot may claim the partial collection"
+
+
+def _list_schedule_ids(account, tmp_path):
+    client = make_client(emulator_app(account, tmp_path))
+    crawler = Crawler(client, SnapshotWriter(tmp_path / "snap"), Window(SINCE, 28))
+    try:
+        crawler._collection("teams", crawler._crawl_teams)
+        return crawler._schedule_ids(), client.requests["GET /schedules"]
+    finally:
+        crawler._pool.shutdown(wait=True)
+        client.close()
+
+
+def test_schedule_ids_past_the_cap_are_listed_exactly_once(tmp_path):
+    # The schedule list is read for ids only (details carry everything); past 10,000 it is
+    # partitioned by team like any other list, then swept for the schedules in no team.
+    account = generate_account(services=300, policies=300, schedules=10_300, users=2_000, teams=130, seed=7)
+    schedules = account["schedules"]
+    teams = [t["id"] for t in account["teams"]]
+    for n, schedule in enumerate(schedules):
+        if n >= CAP // 2 and not team_ids_of(schedule):  # team-less ones stay only early in the list
+            schedule["teams"] = [{"id": teams[n % len(teams)], "type": "team_reference"}]
+    assert len(schedules) > CAP and any(not team_ids_of(s) for s in schedules)
+    listed, pages = _list_schedule_ids(account, tmp_path)
+    assert len(listed) == len(set(listed)) == len(schedules)
+    assert set(listed) == set(ids(schedules))
+    # Team partitions plus the sweep for team-less schedules: about twice the pages at most.
+    assert pages <= 2 * math.ceil(len(schedules) / PAGE) + 10
+
+
+def test_team_less_schedules_past_the_cap_fail_the_crawl_loudly(tmp_path):
+    # The list cannot be sorted, so team-less schedules beyond the first 10,000 are out of reach:
+    # the crawl says how many instead of auditing a partial inventory.
+    account = generate_account(services=300, policies=300, schedules=10_300, users=2_000, teams=130, seed=7)
+    with pytest.raises(CrawlError, match=r"^/schedules: the API reports 10,300 objects but only 10,294 could be "
+                                         r"reached \(6 have no team"):
+        _list_schedule_ids(account, tmp_path)
