@@ -19,6 +19,7 @@ import importlib.resources
 import logging
 import multiprocessing
 import os
+import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -101,6 +102,21 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+# The forkserver listens on a Unix socket at $TMPDIR/pymp-XXXXXXXX/listener-XXXXXXXX, and such a path
+# may hold at most 107 bytes: with a longer $TMPDIR the server cannot start.
+_FORKSERVER_PATH_EXTRA = len("/pymp-XXXXXXXX/listener-XXXXXXXX")
+_UNIX_SOCKET_PATH_MAX = 107
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """A forkserver that has imported WeasyPrint, or plain spawn where $TMPDIR is too long for its socket."""
+    if len(tempfile.gettempdir()) + _FORKSERVER_PATH_EXTRA > _UNIX_SOCKET_PATH_MAX:
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["audit.reports.pdf"])
+    return context
+
+
 def write_pdfs(jobs: Sequence[PdfJob], workers: int | None = None) -> list[PdfResult]:
     """Render every job; in parallel across ``workers`` processes (default: the usable cores).
 
@@ -112,8 +128,6 @@ def write_pdfs(jobs: Sequence[PdfJob], workers: int | None = None) -> list[PdfRe
         return [render_pdf(job) for job in jobs]
     # Biggest documents first, so the pool does not end waiting on one long straggler.
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i].html))
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["audit.reports.pdf"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
         rendered = dict(zip(order, pool.map(render_pdf, [jobs[i] for i in order])))
     return [rendered[i] for i in range(len(jobs))]

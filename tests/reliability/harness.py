@@ -87,9 +87,10 @@ def crawl_argv(server: EmulatorServer, out: Path, *extra: str) -> list[str]:
             "--quiet", *extra]
 
 
-def run_cli(argv: list[str]) -> CliRun:
-    """Run ``pd-audit`` to the end (at most ``CLI_TIMEOUT``)."""
-    done = subprocess.run(argv, env=cli_env(), capture_output=True, text=True, timeout=CLI_TIMEOUT, check=False)
+def run_cli(argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> CliRun:
+    """Run ``pd-audit`` to the end (at most ``CLI_TIMEOUT``), with ``env`` laid over ``cli_env()``."""
+    done = subprocess.run(argv, env={**cli_env(), **(env or {})}, cwd=cwd, capture_output=True, text=True,
+                          timeout=CLI_TIMEOUT, check=False)
     return CliRun(tuple(argv), done.returncode, done.stdout, done.stderr)
 
 

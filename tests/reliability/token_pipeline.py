@@ -21,6 +21,7 @@ are gunzipped and PDFs have their Flate streams inflated and their text extracte
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import html
 import io
@@ -120,20 +121,21 @@ def run_token_pipeline(server: EmulatorServer, work: Path, *, slow_errors: bool 
     """
     pipeline = TokenPipeline()
     layout = _Layout(work, pipeline.inputs)
+    run = functools.partial(_run_in, layout)
     one_schedule = f"/schedules/{example_account()['schedules'][0]['id']}"
     failing_policy = FaultPolicy(per_endpoint={one_schedule: "503"})
     with start_server(ACME, state_dir=work / "failing-emulator", tokens=[TOKEN], faults=failing_policy) as failing:
         slow = _slow_error_steps(server, failing, layout) if slow_errors else []
         with ThreadPoolExecutor(max_workers=max(1, len(slow))) as waiting, \
                 ThreadPoolExecutor(max_workers=PARALLEL_COMMANDS) as readers:
-            pending = [waiting.submit(_run, step) for step in slow]
-            pipeline.steps += map(_run, _crawl_steps(server, layout))
-            rules = _run(Step("rules", _cli("rules")))
-            pipeline.steps += [rules, _run(Step("baseline create", _cli("baseline", "create", layout.old,
+            pending = [waiting.submit(run, step) for step in slow]
+            pipeline.steps += map(run, _crawl_steps(server, layout))
+            rules = run(Step("rules", _cli("rules")))
+            pipeline.steps += [rules, run(Step("baseline create", _cli("baseline", "create", layout.old,
                                                                             "--output", layout.baseline)))]
-            pipeline.steps += readers.map(_run, _judging_steps(server, layout, _first_rule(rules.run)))
-            pipeline.steps += readers.map(_run, _history_steps(layout))  # after audit and check --live crawled
-            pipeline.steps += readers.map(_run, _fast_error_steps(server, failing, layout))
+            pipeline.steps += readers.map(run, _judging_steps(server, layout, _first_rule(rules.run)))
+            pipeline.steps += readers.map(run, _history_steps(layout))  # after audit and check --live crawled
+            pipeline.steps += readers.map(run, _fast_error_steps(server, failing, layout))
             pipeline.steps += [future.result() for future in pending]
     return pipeline
 
@@ -142,6 +144,7 @@ class _Layout:
     """Where the pipeline writes: snapshots, CI files, reports; token files it lists in ``inputs``."""
 
     def __init__(self, work: Path, inputs: list[Path]):
+        work = work.resolve()  # the commands run in their own working directory (see _run_in)
         self.work = work
         self.snapshots = work / "snapshots"  # the history command reads every snapshot here
         self.old, self.new = self.snapshots / "file-600", self.snapshots / "env"
@@ -149,6 +152,11 @@ class _Layout:
         self.baseline = self.ci / "baseline.json"
         self.errors = work / "errors"
         self.inputs = inputs
+        self.cwd = work / "cwd"
+        self.sandbox = {name: str(work / "sandbox" / folder)
+                        for name, folder in (("HOME", "home"), ("TMPDIR", "tmp"), ("XDG_CACHE_HOME", "cache"))}
+        for folder in (self.cwd, *map(Path, self.sandbox.values())):
+            folder.mkdir(parents=True, exist_ok=True)
 
     def token_file(self, name: str, content: bytes, mode: int) -> Path:
         path = self.work / "token-files" / name
@@ -159,8 +167,10 @@ class _Layout:
         return path
 
 
-def _run(step: Step) -> StepRun:
-    return StepRun(step, run_cli(list(step.argv)))
+def _run_in(layout: _Layout, step: Step) -> StepRun:
+    """Run a step with its working directory, home and temporary directory inside the searched tree,
+    so a file written to a relative path, to ~ or to $TMPDIR is searched too."""
+    return StepRun(step, run_cli(list(step.argv), cwd=layout.cwd, env=layout.sandbox))
 
 
 def _cli(*args: str | Path) -> tuple[str, ...]:

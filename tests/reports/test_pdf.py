@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 
 import pypdf
 import pytest
@@ -12,6 +13,7 @@ from audit.reports.pdf import (
     BundledAssetFetcher,
     PdfJob,
     RefusedURL,
+    pool_context,
     render_pdf,
     write_pdfs,
 )
@@ -115,3 +117,11 @@ def test_raw_markup_that_escaped_the_templates_still_fetches_nothing(tmp_path):
     assert set(result.refused) >= {"file:///etc/passwd", "http://evil.invalid/a.css"}
     assert all(not url.startswith("pd-audit-asset:") for url in result.refused)
     assert "root:" not in flat(" ".join(page_texts(result.path)))
+
+
+def test_pdf_workers_start_whatever_the_length_of_tmpdir(monkeypatch):
+    # The forkserver's Unix socket lives under $TMPDIR and may not pass 107 bytes.
+    monkeypatch.setattr(tempfile, "tempdir", "/tmp/" + "a-very-long-folder-name/" * 5)
+    assert pool_context().get_start_method() == "spawn"
+    monkeypatch.setattr(tempfile, "tempdir", "/tmp")
+    assert pool_context().get_start_method() == "forkserver"
