@@ -160,9 +160,9 @@ class SnapshotWriter:
         """Objects already written to a collection (by an earlier, resumed run)."""
         path = self.partial / "collections" / f"{collection}.jsonl"
         if path.exists():
-            with open(path, encoding="utf-8") as fh:
-                for line in fh:
-                    yield json.loads(line)
+            with open(path, "rb") as fh:
+                for number, line in enumerate(fh, 1):
+                    yield _parse_line(line, path, number)
 
     def write_unit(
         self,

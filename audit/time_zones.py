@@ -71,11 +71,14 @@ RAILS_ZONES: Mapping[str, str] = {
 }  # fmt: skip
 
 
-@functools.lru_cache(maxsize=1024)
 def iana_zone_name(name: object) -> str | None:
     """The IANA id a PagerDuty time zone name stands for (itself, or a Rails name's zone); None if unknown."""
-    if not isinstance(name, str) or not name:
-        return None
+    # Odd API data can put anything here (a list, an object): only strings reach the cache.
+    return _known_zone(name) if isinstance(name, str) and name else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _known_zone(name: str) -> str | None:
     candidate = RAILS_ZONES.get(name, name)
     try:
         ZoneInfo(candidate)

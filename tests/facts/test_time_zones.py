@@ -52,6 +52,8 @@ def test_rails_names_resolve_to_their_zones():
     assert iana_zone_name("Berlin") == "Europe/Berlin"
     assert iana_zone_name("Europe/Berlin") == "Europe/Berlin"
     assert iana_zone_name("Mars/Olympus_Mons") is None and iana_zone_name(None) is None
+    # Odd API data: a zone that is an object or a list is unknown, not a crash.
+    assert iana_zone_name({"name": "Berlin"}) is None and iana_zone_name(["Berlin"]) is None
     assert all(iana_zone_name(name) for name in RAILS_ZONES)  # every one of the table's zones exists
 
 
