@@ -15,12 +15,15 @@ import sys
 import traceback
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from audit import __version__
 from audit.errors import AuditError, ExitCode, UserError
+
+if TYPE_CHECKING:  # the rest is imported where used: startup time
+    from audit.snapshot import CollectionStatus
 
 PROG = "pd-audit"
 
@@ -169,10 +172,13 @@ class StderrProgress:
         if not self.quiet and self.tty:
             click.echo(f"\r  {collection:<22} {count:>8,}", err=True, nl=False)
 
-    def done(self, collection: str, count: int, status: str) -> None:
+    def done(self, collection: str, count: int, status: CollectionStatus, reason: str | None = None) -> None:
+        from audit.snapshot import CollectionStatus
+
         if not self.quiet:
             prefix = "\r" if self.tty else ""
-            detail = f"{count:>8,}" if status == "complete" else f"       - ({_one_line(status)})"
+            detail = (f"{count:>8,}" if status == CollectionStatus.COMPLETE
+                      else f"       - ({_one_line(f'{status}: {reason}')})")
             click.echo(f"{prefix}  {collection:<22} {detail}", err=True)
 
 
@@ -243,6 +249,8 @@ def snapshot_info(path: Path, as_json: bool) -> None:
 
 
 def format_manifest(m: dict[str, Any]) -> str:
+    from audit.snapshot import CollectionStatus
+
     window = m["window"]
     lines = [
         f"snapshot format {m['format_version']} (pd-audit {m.get('tool_version', '?')})",
@@ -254,7 +262,7 @@ def format_manifest(m: dict[str, Any]) -> str:
         lines.append(f"scope:     teams {', '.join(m['scope']['team_ids'])}")
     lines.append("collections:")
     for name, info in sorted(m["collections"].items()):
-        if info["status"] == "complete":
+        if info["status"] == CollectionStatus.COMPLETE:
             lines.append(f"  {name:<22} {info['count']:>8,}")
         else:
             lines.append(f"  {name:<22} {'-':>8}  unavailable (HTTP {info.get('http_status')}): {info.get('reason')}")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import enum
 import fcntl
 import hashlib
 import json
@@ -35,6 +36,7 @@ from typing import IO, Any
 import orjson
 
 from audit import __version__
+from audit.crawl_specs import COLLECTIONS
 from audit.errors import SnapshotError, UserError
 
 FORMAT = "pd-audit-snapshot"
@@ -42,27 +44,6 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 JOURNAL = "journal.jsonl"
 LOCK = ".lock"
-
-# Every collection a snapshot may hold, and what one line of it is. Lines are the
-# API's objects exactly as returned, except where a sub-collection needs its parent
-# named (team members carry no team of their own).
-COLLECTIONS: dict[str, str] = {
-    "abilities": "an ability name (string), from GET /abilities",
-    "teams": "a team object, from GET /teams",
-    "team_members": '{"team_id": ID, "member": object from GET /teams/{id}/members}',
-    "users": "a user object with contact_methods, notification_rules and teams included",
-    "services": "a service object with integrations included",
-    "escalation_policies": "an escalation policy object with its escalation_rules",
-    "schedules": "a v2 schedule from GET /schedules/{id}?since&until (layers, overrides, final_schedule)",
-    "schedules_v3": "a shift-based schedule from GET /v3/schedules/{id}?include[]=final_schedule",
-    "oncalls": "an on-call entry from GET /oncalls over the window",
-    "handoff_rules": '{"user_id": ID, "oncall_handoff_notification_rules": [...]}, for each user on call',
-    "business_services": "a business service object",
-    "service_dependencies": "a dependency relationship (deduplicated by id)",
-    "standards": "a service standard, from GET /standards",
-    "standards_scores": "a resource's standards score, from GET /standards/scores/technical_services",
-}
-
 
 def _utf8_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
@@ -72,21 +53,11 @@ def partial_path(out: Path) -> Path:
     return out.with_name(out.name + ".partial")
 
 
-@dataclasses.dataclass
-class CollectionStatus:
-    """How a collection ended: complete, or unavailable with the API's reason."""
+class CollectionStatus(enum.StrEnum):
+    """How a collection of a snapshot ended (the manifest's ``status`` of each collection)."""
 
-    status: str  # "complete" | "unavailable"
-    count: int = 0
-    http_status: int | None = None
-    reason: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"status": self.status, "count": self.count}
-        if self.status != "complete":
-            data["http_status"] = self.http_status
-            data["reason"] = self.reason
-        return data
+    COMPLETE = "complete"  # every object the API has was crawled
+    UNAVAILABLE = "unavailable"  # not crawled: the plan, the token or --skip kept it out (with a reason)
 
 
 class SnapshotWriter:
@@ -209,11 +180,11 @@ class SnapshotWriter:
         self._files.clear()
         collections = manifest.setdefault("collections", {})
         for path in sorted((self.partial / "collections").glob("*.jsonl")):
-            info = collections.setdefault(path.stem, {"status": "complete", "count": 0})
+            info = collections.setdefault(path.stem, {"status": CollectionStatus.COMPLETE.value, "count": 0})
             info["file"] = f"collections/{path.name}"
             info["sha256"] = _sha256(path)
         for name, info in collections.items():
-            if info.get("status") == "complete" and "file" not in info:
+            if info.get("status") == CollectionStatus.COMPLETE and "file" not in info:
                 # A complete collection with no objects still gets its (empty) file,
                 # so "empty" and "missing" are never confused by a reader.
                 path = self.partial / "collections" / f"{name}.jsonl"
@@ -327,20 +298,20 @@ class Snapshot:
         return self.manifest["window"]
 
     def available(self, name: str) -> bool:
-        return self.manifest["collections"].get(name, {}).get("status") == "complete"
+        return self.manifest["collections"].get(name, {}).get("status") == CollectionStatus.COMPLETE
 
     def unavailable_reason(self, name: str) -> str | None:
         info = self.manifest["collections"].get(name)
         if info is None:
             return f"the snapshot has no {name} collection"
-        if info.get("status") != "complete":
+        if info.get("status") != CollectionStatus.COMPLETE:
             return info.get("reason") or f"{name} was unavailable"
         return None
 
     def iter(self, name: str) -> Iterator[Any]:
         """The raw objects of a collection, in the order they were crawled."""
         info = self.manifest["collections"].get(name)
-        if info is None or info.get("status") != "complete":
+        if info is None or info.get("status") != CollectionStatus.COMPLETE:
             return
         path = self.path / info["file"]
         with open(path, "rb") as fh:
@@ -408,9 +379,9 @@ def load(path: str | os.PathLike[str], *, verify: bool = True) -> Snapshot:
             raise SnapshotError(f"{manifest_path}: missing or invalid {key!r}")
     _check_fields(manifest, manifest_path)
     for name, info in manifest["collections"].items():
-        if not isinstance(info, dict) or info.get("status") not in ("complete", "unavailable"):
+        if not isinstance(info, dict) or info.get("status") not in tuple(CollectionStatus):
             raise SnapshotError(f"{manifest_path}: collection {name!r} has no valid status")
-        if info["status"] != "complete":
+        if info["status"] != CollectionStatus.COMPLETE:
             continue
         if not _is_count(info.get("count")):
             raise SnapshotError(f"{manifest_path}: collection {name!r} has no valid count")

@@ -14,6 +14,7 @@ from collections import Counter
 import pytest
 
 from audit.crawl import CAP, PAGE, Crawler, Window
+from audit.crawl_specs import SCHEDULE_LIST, SPEC_BY_NAME
 from audit.emulator.generate import generate_account
 from audit.errors import CrawlError
 from audit.snapshot import SnapshotWriter
@@ -87,8 +88,8 @@ def _list_schedule_ids(account, tmp_path):
     client = make_client(emulator_app(account, tmp_path))
     crawler = Crawler(client, SnapshotWriter(tmp_path / "snap"), Window(SINCE, 28))
     try:
-        crawler._collection("teams", crawler._crawl_teams)
-        return crawler._schedule_ids(), client.requests["GET /schedules"]
+        crawler._collection(SPEC_BY_NAME["teams"])
+        return sorted(crawler.crawl_list(SCHEDULE_LIST, keep=False)), client.requests["GET /schedules"]
     finally:
         crawler._pool.shutdown(wait=True)
         client.close()
