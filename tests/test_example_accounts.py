@@ -20,10 +20,10 @@ import yaml
 
 from audit.emulator.generate import generate_account, make_id, write_account
 from audit.emulator.render_v2 import render_schedule
+from tests.reference import RULES_CATALOG, require_reference
 
 REPO = Path(__file__).resolve().parents[1]
 ACME = REPO / "examples" / "acme"
-CATALOG = REPO.parent / "shared" / "rules-catalog.md"
 WINDOW = (datetime(2027, 1, 4, tzinfo=timezone.utc), datetime(2027, 2, 1, tzinfo=timezone.utc))
 ID_COLLECTIONS = ("teams", "users", "services", "escalation_policies", "schedules", "schedules_v3",
                   "overrides", "business_services", "service_dependencies")
@@ -51,7 +51,7 @@ def planted() -> dict:
 def catalog() -> dict[str, str]:
     """Rule id -> mode, read from the catalog's tables."""
     rows = re.findall(r"^\| ((?:OWN|ESC|OC|RCH|SVC)-\d\d) \|.*\| ([SWA]) \| [^|]+ \|$",
-                      CATALOG.read_text(encoding="utf-8"), flags=re.M)
+                      require_reference(RULES_CATALOG).read_text(encoding="utf-8"), flags=re.M)
     assert len(rows) > 30
     return dict(rows)
 

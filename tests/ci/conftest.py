@@ -24,10 +24,9 @@ from audit.rules import load_packs
 
 from ..crawl.conftest import ACME, SINCE, emulator_app, make_client
 
-ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parent / "data"
 CI_PACK = DATA / "ci-pack.yaml"
-SARIF_SCHEMA = ROOT.parent / "shared" / "sarif" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = DATA / "sarif-schema-2.1.0.json"  # OASIS SARIF 2.1.0, vendored (data/README.md says why)
 TODAY = SINCE.date()  # waivers are judged as of the crawl window's start
 BROKEN_POLICY = "PEP0001"  # Payments: three healthy levels in the example account
 

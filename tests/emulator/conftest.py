@@ -20,9 +20,8 @@ import pytest
 
 from audit.emulator.account import build_account
 from audit.emulator.app import create_app
+from tests.reference import OPENAPI_SUBSET, require_reference
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-OPENAPI_SUBSET = REPO_ROOT.parent / "shared" / "pagerduty-api" / "openapi-subset.json"
 TOKEN = "u+northwind-readonly-token"
 NOW = datetime(2026, 3, 9, 15, 0, tzinfo=UTC)  # Monday 11:00 in New York (EDT)
 
@@ -241,12 +240,12 @@ def pd_client(app):
 
 
 class SchemaCheck:
-    """Validates emulator answers against PagerDuty's OpenAPI subset (shared/pagerduty-api)."""
+    """Validates emulator answers against PagerDuty's OpenAPI subset (reference folder, pagerduty-api/)."""
 
-    def __init__(self):
+    def __init__(self, path: Path):
         from openapi_core import OpenAPI
 
-        self.api = OpenAPI.from_file_path(str(OPENAPI_SUBSET))
+        self.api = OpenAPI.from_file_path(str(path))
 
     def errors(self, path: str, response) -> list[tuple[list, str]]:
         """Each schema violation as (JSON path, message); [] when the answer conforms."""
@@ -269,9 +268,7 @@ class SchemaCheck:
 
 @pytest.fixture(scope="session")
 def schema() -> SchemaCheck:
-    if not OPENAPI_SUBSET.is_file():
-        pytest.fail(f"the OpenAPI subset is missing: {OPENAPI_SUBSET}")
-    return SchemaCheck()
+    return SchemaCheck(require_reference(OPENAPI_SUBSET))
 
 
 @pytest.fixture

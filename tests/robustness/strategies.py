@@ -1,7 +1,8 @@
 """Hypothesis strategies for whole PagerDuty accounts full of odd but legal API data.
 
 Which fields an object may leave out and which may be ``null`` is read from PagerDuty's
-OpenAPI subset (``../shared/pagerduty-api/openapi-subset.json``), not guessed: ``ApiSchema``
+OpenAPI subset (``pagerduty-api/openapi-subset.json`` of the reference folder, see
+``tests/reference.py``), not guessed: ``ApiSchema``
 resolves an object type's properties, and ``ApiSchema.object`` builds a strategy that always
 draws the required fields, sometimes drops the optional ones and sometimes nulls the
 nullable ones. The spec states most nullability in prose ("If `null`, the layer does not
@@ -27,8 +28,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-OPENAPI_SUBSET = REPO_ROOT.parent / "shared" / "pagerduty-api" / "openapi-subset.json"
+from tests.reference import OPENAPI_SUBSET, require_reference
+
 # The crawl helpers' on-call window starts here (tests/crawl/conftest.py: SINCE).
 WINDOW_START = datetime.fromisoformat("2027-01-04T00:00:00+00:00")
 
@@ -62,7 +63,9 @@ class ApiSchema:
         self._fields: dict[str, ObjectFields] = {}
 
     @classmethod
-    def load(cls, path: Path = OPENAPI_SUBSET) -> ApiSchema:
+    def load(cls, path: Path | None = None) -> ApiSchema:
+        """The subset from the reference folder (the caller skips where it is absent)."""
+        path = path or require_reference(OPENAPI_SUBSET)
         return cls(json.loads(path.read_text(encoding="utf-8")))
 
     def _resolve(self, node: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -22,25 +22,32 @@ from tests.robustness.strategies import (
     ApiSchema,
     accounts,
 )
+from tests.reference import OPENAPI_SUBSET
 
-SCHEMA = ApiSchema.load()
+# Every test here reads the subset: it is in the reference folder, not the repository.
+pytestmark = pytest.mark.reference(OPENAPI_SUBSET)
 
 
-def test_schema_fields_come_from_the_openapi_subset():
-    layer = SCHEMA.fields("ScheduleLayer")
+@pytest.fixture(scope="module")
+def schema() -> ApiSchema:
+    return ApiSchema.load()
+
+
+def test_schema_fields_come_from_the_openapi_subset(schema):
+    layer = schema.fields("ScheduleLayer")
     assert {"start", "users", "rotation_virtual_start", "rotation_turn_length_seconds"} <= layer.required
     assert "end" in layer.nullable and "end" not in layer.required  # "If `null`, the layer does not end."
-    user = SCHEMA.fields("User")
+    user = schema.fields("User")
     assert {"time_zone", "description"} <= user.nullable  # prose and `nullable: true` alike
     assert "name" in user.required and "email" in user.required  # through allOf
-    service = SCHEMA.fields("Service")
+    service = schema.fields("Service")
     assert "escalation_policy" in service.required and "name" not in service.required
     assert {"auto_resolve_timeout", "acknowledgement_timeout"} <= service.nullable
 
 
-def test_an_object_strategy_refuses_fields_the_schema_lacks():
+def test_an_object_strategy_refuses_fields_the_schema_lacks(schema):
     with pytest.raises(KeyError, match="colour"):
-        SCHEMA.object("Team", {"id": "PTEAM01", "type": "team"}, {"colour": None})
+        schema.object("Team", {"id": "PTEAM01", "type": "team"}, {"colour": None})
 
 
 def _targets(account: dict[str, Any]) -> list[dict[str, Any]]:
@@ -77,13 +84,13 @@ ODD_CASES: dict[str, Callable[[dict[str, Any]], bool]] = {
 }
 
 
-def test_the_strategy_draws_every_odd_case():
+def test_the_strategy_draws_every_odd_case(schema):
     seen: set[str] = set()
 
     # Derandomized: the same 300 accounts every run, so a gap in the strategy fails every time.
     @settings(max_examples=300, database=None, derandomize=True, phases=[Phase.generate],
               suppress_health_check=[HealthCheck.too_slow])
-    @given(accounts(SCHEMA))
+    @given(accounts(schema))
     def draw(account: dict[str, Any]) -> None:
         seen.update(name for name, present in ODD_CASES.items() if present(account))
 

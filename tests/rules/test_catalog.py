@@ -9,14 +9,16 @@ listed in ``PENDING`` with the reason.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from audit.facts.columns import column_names
 from audit.rules import Rule, builtin_pack_files, load_packs
+from tests.reference import RULES_CATALOG, reference_file
 
-CATALOG = Path(__file__).resolve().parents[3] / "shared" / "rules-catalog.md"
+CATALOG = reference_file(RULES_CATALOG)
+# Every test here compares the pack with the catalog, which lives in the reference folder.
+pytestmark = pytest.mark.reference(RULES_CATALOG)
 ENTITY_OF_PREFIX = {"OWN": "service", "ESC": "escalation_policy", "OC": "schedule", "RCH": "user", "SVC": "service",
                     "PRC": "service", "PPL": "user"}  # fmt: skip
 # The catalog's "Entities" paragraph: exceptions to the family's default entity.
@@ -33,7 +35,9 @@ PENDING: dict[str, str] = {rule_id: _ISSUE_15 for rule_id in (
 
 def catalog_rows() -> dict[str, dict[str, str]]:
     """id -> {mode, level} from every table row of the catalog that starts with a rule id."""
-    rows = {}
+    rows: dict[str, dict[str, str]] = {}
+    if not CATALOG.is_file():  # collection still works; the marker skips every test
+        return rows
     for line in CATALOG.read_text(encoding="utf-8").splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if len(cells) == 6 and re.fullmatch(r"[A-Z]+-\d{2}", cells[0]):
@@ -55,7 +59,7 @@ def test_catalog_parses_into_every_family() -> None:
     assert {rule_id.split("-")[0] for rule_id in rows} == set(ENTITY_OF_PREFIX)
 
 
-@pytest.mark.parametrize("rule_id", sorted(catalog_rows()))
+@pytest.mark.parametrize("rule_id", sorted(catalog_rows()) or ["(catalog absent)"])
 def test_every_catalog_rule_ships_as_the_catalog_says(rule_id: str) -> None:
     if rule_id in PENDING:
         pytest.xfail(PENDING[rule_id])
