@@ -127,7 +127,7 @@ def test_401_stops_at_once_without_the_token():
 @pytest.mark.parametrize("status", [402, 403])
 def test_402_and_403_mean_unavailable(status):
     fake = FakeTime()
-    transport, _ = scripted([(status, {}, {"error": {"message": "Account does not have the ability", "code": 2012}})])
+    transport, _ = scripted([(status, {}, {"error": {"message": "Account does not have the ability", "code": 2014}})])
     client = make_client(transport, fake)
     with pytest.raises(Unavailable) as info:
         client.get("/standards")

@@ -68,7 +68,8 @@ def sort_descending(args: MultiDict) -> bool:
 
 
 def searchable(obj: dict) -> str:
-    return " ".join(str(obj.get(k, "")) for k in ("name", "email", "description") if obj.get(k)).casefold()
+    """What ``query`` matches: a substring of the name (and of a user's e-mail), never the description."""
+    return " ".join(str(obj.get(k, "")) for k in ("name", "email") if obj.get(k)).casefold()
 
 
 class DirectoryEndpoints:

@@ -80,9 +80,13 @@ class Presenter:
         return self.ref(collection, target["id"])
 
     def target_full(self, target: dict) -> dict:
-        """The full target object, or its reference when the account lacks it (deleted or unknown)."""
+        """The full target object, or its reference when the account lacks it (deleted or unknown).
+
+        Shift-based (v3) schedules stay references: the v2 API's target types are ``user``,
+        ``schedule`` and the references (``schedule_v3_reference`` among them), no full v3 object.
+        """
         collection = ESCALATION_TARGET_KINDS.get(target["type"])
-        if collection is None or self.account.get(collection, target["id"]) is None:
+        if collection in (None, "schedules_v3") or self.account.get(collection, target["id"]) is None:
             return self.target_ref(target)
         return self.full(collection, target["id"])
 

@@ -3,8 +3,9 @@
 Errors are raised as ``ApiFailure`` anywhere in a handler and turned into PagerDuty's error
 shape, ``{"error": {"message", "code", "errors"?}}``, by the app. The codes and messages are
 PagerDuty's where they are documented or widely reported (2001 invalid input, 2002 the
-10,000-record cap, 2020 rate limit, 2100 not found); 2006 (401) and 2012 (402) are our best
-reading of the API's behaviour.
+10,000-record cap, 2006 authentication failed, 2014 a feature the account's plan lacks, 2020
+rate limit, 2100 not found; 2012 would say the whole account expired, which a missing ability
+is not).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def unauthorized() -> ApiFailure:
 
 
 def payment_required(ability: str) -> ApiFailure:
-    return ApiFailure(402, 2012, "Payment Required", [f"The account does not have the '{ability}' ability."])
+    return ApiFailure(402, 2014, "Payment Required", [f"The account does not have the '{ability}' ability."])
 
 
 def rate_limited() -> ApiFailure:

@@ -138,6 +138,8 @@ class ScheduleEndpoints:
 
     def v3_schedule(self, args: MultiDict, id: str) -> dict:
         if self.account.get("schedules_v3", id) is None:
+            if self.account.get("schedules", id) is not None:  # PagerDuty answers 400, not 404, for a v2 id
+                raise invalid("This is a legacy schedule: read it with GET /schedules/{id}.")
             raise not_found()
         includes = include_param(args)
         body = dict(self.present.full("schedules_v3", id))

@@ -70,6 +70,8 @@ def test_query_filters_by_name_or_email(http):
     assert [u["id"] for u in http.get("/users", params={"query": "HADDAD"}).json()["users"]] == ["PUSR006"]
     assert [u["id"] for u in http.get("/users", params={"query": "greta@"}).json()["users"]] == ["PUSR007"]
     assert [s["id"] for s in http.get("/services", params={"query": "ledg"}).json()["services"]] == ["PSVC002"]
+    # names (and a user's e-mail) only: "wallet" is in the Payments API's description, not its name
+    assert http.get("/services", params={"query": "wallet"}).json()["services"] == []
 
 
 def test_policy_user_filter_reaches_through_schedules(http):
@@ -100,6 +102,9 @@ def test_include_expands_what_the_api_offers(http):
     assert service["integrations"][0]["service"]["id"] == "PSVC003"
     policy = http.get("/escalation_policies/PEP0001", params={"include[]": "targets"}).json()["escalation_policy"]
     assert [t["type"] for r in policy["escalation_rules"] for t in r["targets"]] == ["schedule", "user"]
+    # the v2 API has no full v3 schedule target: include[]=targets leaves it a schedule_v3_reference
+    platform = http.get("/escalation_policies/PEP0002", params={"include[]": "targets"}).json()["escalation_policy"]
+    assert platform["escalation_rules"][0]["targets"][0]["type"] == "schedule_v3_reference"
     members = http.get("/teams/PTEAM02/members", params={"include[]": "users"}).json()["members"]
     assert {(m["user"]["email"], m["role"]) for m in members} >= {("greta@northwind.example", "manager")}
 
@@ -128,7 +133,9 @@ def test_schedule_list_never_carries_final_schedule_and_detail_renders_on_reques
 def test_v3_schedule_is_refused_by_the_v2_endpoint_and_vice_versa(http):
     refused = http.get("/schedules/PSV3001")
     assert refused.status_code == 400 and "/v3/schedules" in refused.json()["error"]["errors"][0]
-    assert http.get("/v3/schedules/PSCH001").status_code == 404
+    wrong_version = http.get("/v3/schedules/PSCH001")
+    assert wrong_version.status_code == 400 and "/schedules/{id}" in wrong_version.json()["error"]["errors"][0]
+    assert http.get("/v3/schedules/PNOSUCH").status_code == 404
     assert http.get("/v3/schedules/PSV3001", params={"include[]": "final_schedule"}).status_code == 400
 
 
@@ -168,7 +175,7 @@ def test_missing_ability_gets_402_and_abilities_endpoint_answers_204_or_402(acco
                 "/service_dependencies/technical_services/PSVC001"):
         response = http.get(url)
         assert response.status_code == 402, url
-        assert response.json()["error"]["code"] == 2012
+        assert response.json()["error"]["code"] == 2014  # the plan lacks the feature (2012: account expired)
     assert http.get("/users").status_code == 200
     assert http.get("/abilities/urgencies").status_code == 204
     assert http.get("/abilities/teams").status_code == 402
