@@ -1,4 +1,4 @@
-"""The built-in pack against the rules catalog (/work/shared/rules-catalog.md): ids, entities, modes, levels, docs.
+"""The built-in pack against the rules catalog (rules-catalog.md of the reference folder): ids, entities, modes, levels, docs.
 
 The catalog's tables are parsed, so a rule that drifts from the public contract (an entity, a mode,
 a level) fails here. Mode A rules need incident analytics the snapshot does not crawl: they ship
