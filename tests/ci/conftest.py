@@ -24,6 +24,7 @@ from audit.rules import load_packs
 
 from ..crawl.conftest import ACME, SINCE, emulator_app, make_client
 
+ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parent / "data"
 CI_PACK = DATA / "ci-pack.yaml"
 SARIF_SCHEMA = DATA / "sarif-schema-2.1.0.json"  # OASIS SARIF 2.1.0, vendored (data/README.md says why)
