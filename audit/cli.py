@@ -116,8 +116,8 @@ def crawl_options(fn: Any) -> Any:
                      help="Tries per request on 5xx, timeouts and dropped connections before the crawl stops "
                           "with exit 3 (default: 8)."),
         click.option("--skip", help="Collections to leave out, comma-separated (e.g. service_dependencies)."),
-        click.option("--resume", is_flag=True, help="Continue an interrupted crawl into the same --output."),
-        click.option("--force", is_flag=True, help="Replace an existing snapshot at --output."),
+        click.option("--resume", is_flag=True, help="Continue an interrupted crawl into the same snapshot path."),
+        click.option("--force", is_flag=True, help="Replace an existing snapshot at that path."),
         click.option("--quiet", is_flag=True, help="No progress on stderr."),
     ]
     for option in reversed(options):
@@ -313,8 +313,9 @@ def emulator(account: Path, host: str, port: int, state_dir: Path, rate_limit: i
         raise UserError("the emulator serves on loopback only (127.0.0.1, localhost or ::1)")
 
     def ready(url: str, ca_path: Path) -> None:
-        click.echo(f"serving {account} at {url}", err=True)
-        click.echo(f"CA certificate: {ca_path}  (pass it to crawl with --ca-bundle)", err=True)
+        # On stdout, for scripts (`url=$(pd-audit emulator ... | head -1)`); diagnostics go to stderr.
+        click.echo(f"serving {account} at {url}")
+        click.echo(f"CA certificate: {ca_path}  (pass it to crawl with --ca-bundle)")
         if faults.active:
             always = "".join(f"; {endpoint} always {kind}" for endpoint, kind in faults.per_endpoint.items())
             click.echo(f"injecting faults: {fault_rate:g} of requests (seed {fault_seed}, kinds "
@@ -423,9 +424,9 @@ def rules(ctx: click.Context, rules_dirs: tuple[str, ...]) -> None:
     pack = load_packs([Path(d) for d in rules_dirs], column_names())
     ctx.obj = pack
     if ctx.invoked_subcommand is None:
-        for rule in pack:
-            click.echo(f"{rule.id:<7} {rule.mode.value}  L{rule.level!s:<4} {rule.severity.value:<8} "
-                       f"{rule.entity:<17} {rule.title}")
+        from audit.outputs import rule_list
+
+        click.echo(rule_list.render(pack), nl=False)
 
 
 @rules.command("explain")

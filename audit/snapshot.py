@@ -73,7 +73,7 @@ class SnapshotWriter:
         self.out = Path(out)
         self.partial = partial_path(self.out)
         if self.out.exists() and not force:
-            raise UserError(f"{self.out} already exists; choose another --output or pass --force")
+            raise UserError(f"{self.out} already exists; choose another snapshot path or pass --force to replace it")
         if self.partial.exists() and not resume:
             if _locked(self.partial / LOCK):  # not interrupted: running
                 raise UserError(f"another crawl is writing {self.partial}")

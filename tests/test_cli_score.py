@@ -97,3 +97,17 @@ def test_malformed_rule_pack_is_one_line_exit_2(tmp_path, snapshot):
     result = run("score", snapshot, "--rules", tmp_path)
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "broken.yaml" in result.stderr
+
+
+def test_rules_lists_the_catalog_under_named_columns_and_explains_them():
+    result = run("rules")
+    assert result.exit_code == 0
+    table, legend = result.output.split("\n\n")
+    header, *rows = [line.split() for line in table.splitlines()]
+    assert header == ["ID", "MODE", "LEVEL", "SEVERITY", "ENTITY", "TITLE"]
+    assert len(rows) > 30
+    assert {row[1] for row in rows} == {"static", "window", "analytics"}
+    assert {row[2] for row in rows} == {"1", "2", "3", "4", "info"}
+    # every value the MODE and LEVEL columns hold is explained under the table
+    explained = {line[7:].split()[0] for line in legend.splitlines() if line[:7].strip() in ("MODE", "LEVEL", "")}
+    assert explained == {"static", "window", "analytics", "1-4", "info"}

@@ -153,6 +153,20 @@ def test_live_check_with_a_crawl_error_is_exit_3(ci_config, tmp_path, monkeypatc
     assert result.exit_code == 3, result.output
 
 
+def test_live_check_onto_an_existing_snapshot_names_only_options_check_has(ci_snapshots, ci_config, tmp_path,
+                                                                         monkeypatch):
+    (tmp_path / "pd-audit-baseline.json").write_text(json.dumps(
+        {"format": "pd-audit-baseline", "format_version": 1, "updated": "2027-01-04", "entries": []}))
+    monkeypatch.setenv("PAGERDUTY_TOKEN", TOKEN)
+    monkeypatch.setattr(cli, "_api_client", _in_process_client(emulator_app(acme_account(), tmp_path)))
+    existing = ci_snapshots["base"]
+    result = run("check", existing, "--live", "--quiet", "--baseline", tmp_path / "pd-audit-baseline.json",
+                 "--config", ci_config)
+    assert result.exit_code == 2, result.output
+    assert f"{existing} already exists; choose another snapshot path or pass --force" in result.stderr
+    assert "--output" not in result.stderr  # check takes the snapshot as its argument, not --output
+
+
 def test_diff_command_formats(ci_snapshots, ci_config):
     rules = ("--rules", CI_PACK.parent, "--config", ci_config, "--mode", "static", *AS_OF)
     table = run("diff", ci_snapshots["base"], ci_snapshots["fixed"], *rules)

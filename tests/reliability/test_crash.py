@@ -92,7 +92,7 @@ def test_two_crawls_to_one_output_at_once(served, clean, tmp_path):
     # Started together, the loser finds the winner writing (or, on a machine so loaded that it
     # started a whole crawl later, the finished snapshot): one clean line either way.
     assert loser.error_lines in ([f"pd-audit: error: another crawl is writing {partial_path(out)}"],
-                                 [f"pd-audit: error: {out} already exists; choose another --output or pass --force"])
+                                 [f"pd-audit: error: {out} already exists; choose another snapshot path or pass --force to replace it"])
     assert content_digests(load(out)) == clean.digests
     assert sorted(p.name for p in tmp_path.iterdir()) == ["snap"], "no staging directory is left behind"
 

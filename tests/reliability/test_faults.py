@@ -216,13 +216,14 @@ def test_cli_crawl_of_a_failing_endpoint_exits_3_then_resumes_once_lifted(clean,
 def test_emulator_command_serves_the_faults_it_is_given(tmp_path):
     argv = [str(PD_AUDIT), "emulator", "--account", str(ACME), "--state-dir", str(tmp_path), "--token", TOKEN,
             "--fault", "/abilities=503", "--fault", "/teams=truncate", "--fault-rate", "0.01", "--fault-seed", "7"]
-    emulator = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    emulator = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        banner = [emulator.stderr.readline() for _ in range(3)]
+        banner = [emulator.stdout.readline() for _ in range(2)]  # where it serves: stdout, for scripts
         url = banner[0].split(" at ")[1].strip()
         ca_path = banner[1].removeprefix("CA certificate: ").split("  (")[0]
-        assert "injecting faults: 0.01 of requests (seed 7" in banner[2]
-        assert "/abilities always 503" in banner[2] and "/teams always truncate" in banner[2]
+        faults = emulator.stderr.readline()  # diagnostics: stderr
+        assert "injecting faults: 0.01 of requests (seed 7" in faults
+        assert "/abilities always 503" in faults and "/teams always truncate" in faults
         context = ssl.create_default_context(cafile=ca_path)
         with httpx2.Client(base_url=url, verify=context, headers={"Authorization": f"Token token={TOKEN}"}) as http:
             assert http.get("/abilities").status_code == 503
