@@ -1,6 +1,7 @@
 """Baselines: the failing findings a team has accepted as known debt, as a reviewable file.
 
-A baseline records, for each failing finding of an assessment, its fingerprint and
+A baseline records, for each failing or warned finding of an assessment (warnings too,
+so that ``check --fail-on warn`` has known debt to compare with), its fingerprint and
 enough to read it in a pull request without running anything (rule id, object,
 message, severity) plus the date it was first recorded. Entries are sorted by
 fingerprint and the JSON is written with sorted keys, one entry per block, so a
@@ -31,7 +32,7 @@ from typing import Any
 
 from audit import __version__
 from audit.errors import UserError
-from audit.findings import ENTITY_TYPES, Finding, Severity, Status, fingerprint
+from audit.findings import ENTITY_TYPES, Finding, Severity, fingerprint
 
 FORMAT = "pd-audit-baseline"
 FORMAT_VERSION = 1
@@ -132,7 +133,7 @@ def snapshot_source(manifest: Mapping[str, Any]) -> dict[str, Any]:
 
 def create_baseline(findings: Iterable[Finding], today: dt.date, source: Mapping[str, Any] | None = None) -> Baseline:
     """A baseline of every failing finding, each recorded as of ``today``."""
-    entries = {f.fingerprint: BaselineEntry.of(f, today) for f in findings if f.status is Status.FAIL}
+    entries = {f.fingerprint: BaselineEntry.of(f, today) for f in findings if f.is_open}
     return Baseline(entries=tuple(entries.values()), updated=today, snapshot=dict(source or {}))
 
 
@@ -151,7 +152,7 @@ def update_baseline(
     An entry still failing keeps its ``since`` date but takes the current name and
     message, so the file reads true today.
     """
-    failing = {f.fingerprint: f for f in findings if f.status is Status.FAIL}
+    failing = {f.fingerprint: f for f in findings if f.is_open}
     previous = old.by_fingerprint
     added = tuple(BaselineEntry.of(f, today) for fp, f in sorted(failing.items()) if fp not in previous)
     kept, dropped = [], []

@@ -557,8 +557,9 @@ def baseline_update(snapshot_path: Path, baseline_path: Path, output: Path | Non
 @click.argument("snapshot_path", metavar="SNAPSHOT", type=click.Path(path_type=Path))
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), required=True,
               help="Baseline file of accepted violations (from `pd-audit baseline create`).")
-@click.option("--fail-on", type=click.Choice(["low", "medium", "high", "critical"]), default="low",
-              show_default=True, help="Fail on new violations of this severity or above.")
+@click.option("--fail-on", type=click.Choice(["warn", "low", "medium", "high", "critical"]),
+              help="Fail on new violations of this severity or above; 'warn' fails on new warnings too "
+                   "(default: [check] fail_on in the config, else low).")
 @click.option("--team", "team_id", help="Judge only this team's services and findings.")
 @click.option("--sarif", "sarif_path", metavar="FILE", help="Write SARIF 2.1.0 here ('-' for stdout).")
 @click.option("--junit", "junit_path", metavar="FILE", help="Write JUnit XML here.")
@@ -569,7 +570,7 @@ def baseline_update(snapshot_path: Path, baseline_path: Path, output: Path | Non
 @static_by_default
 @rules_options
 @crawl_options
-def check(snapshot_path: Path, baseline_path: str, fail_on: str, team_id: str | None, live: bool,
+def check(snapshot_path: Path, baseline_path: str, fail_on: str | None, team_id: str | None, live: bool,
           sarif_path: str | None, junit_path: str | None, markdown_path: str | None, json_path: str | None,
           **opts: Any) -> None:
     """Exit 1 if SNAPSHOT has failing findings the baseline does not accept.
@@ -578,8 +579,7 @@ def check(snapshot_path: Path, baseline_path: str, fail_on: str, team_id: str | 
     input; 3 crawl error (with --live). Static rules only unless --mode all.
     """
     from audit.baseline import load_baseline
-    from audit.findings import Severity
-    from audit.gate import run_gate
+    from audit.gate import DEFAULT_FAIL_ON, fail_on_threshold, run_gate
     from audit.outputs.ci import CHECK_FORMATS
 
     baseline = load_baseline(baseline_path)  # before a --live crawl: a typo should not cost a crawl
@@ -590,7 +590,9 @@ def check(snapshot_path: Path, baseline_path: str, fail_on: str, team_id: str | 
     if recorded and crawled and recorded != crawled:
         click.echo(f"{PROG}: warning: the baseline was recorded on account {_one_line(recorded)!r}, the snapshot is "
                    f"of {_one_line(crawled)!r}: every finding will look new", err=True)
-    result = run_gate(assessment, baseline, fail_on=Severity(fail_on), team_id=team_id, baseline_name=baseline_path)
+    threshold, warnings_fail = fail_on_threshold(fail_on or assessment.config.fail_on or DEFAULT_FAIL_ON.value)
+    result = run_gate(assessment, baseline, fail_on=threshold, team_id=team_id, baseline_name=baseline_path,
+                      fail_on_warnings=warnings_fail)
     outputs = {"sarif": sarif_path, "junit": junit_path, "markdown": markdown_path, "json": json_path}
     for fmt, path in outputs.items():
         if path:

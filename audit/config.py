@@ -21,6 +21,9 @@ against the rule pack, so an error names where it came from and which key::
     name_pattern = "^Payments"                 # Python regular expression, searched in the name
     team_ids = ["PTEAM01"]
 
+    [check]                                    # the CI gate's default --fail-on
+    fail_on = "warn"                           # warn, low, medium, high or critical
+
     [[waivers]]                                # every field but sub_key is required
     rule = "OC-03"
     object_id = "PSCH001"                      # the exact PagerDuty id, never a pattern
@@ -43,7 +46,7 @@ import re
 import tomllib
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -112,6 +115,12 @@ class _Waiver(BaseModel):
         return value
 
 
+class _Check(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fail_on: Literal["warn", "low", "medium", "high", "critical"] | None = None
+
+
 class _Layer(BaseModel):
     """One source's settings, before they are checked against the rules and merged."""
 
@@ -123,6 +132,7 @@ class _Layer(BaseModel):
     weights: dict[Severity, float] = {}
     tiers: list[_Tier] | None = None  # a later layer's tiers replace an earlier one's
     waivers: list[_Waiver] = []
+    check: _Check = _Check()
 
     @field_validator("weights")
     @classmethod
@@ -152,6 +162,7 @@ class Config:
     weights: Mapping[Severity, float]
     tiers: tuple[TierRule, ...]
     waivers: tuple[Waiver, ...]
+    fail_on: str | None = None  # [check] fail_on: the gate's --fail-on when the flag is not given
 
     def apply(self, pack: RulePack) -> RulePack:
         """The pack with thresholds and severities overridden and disabled rules set aside."""
@@ -270,6 +281,7 @@ def _resolved(source: str, layer: _Layer, pack: RulePack) -> _Layer:
         severity={canonical(f"severity.{rule_id}", rule_id): value for rule_id, value in layer.severity.items()},
         weights=layer.weights,
         tiers=layer.tiers,
+        check=layer.check,
         waivers=[
             waiver.model_copy(update={"rule": canonical(f"waivers[{n}].rule", waiver.rule)})
             for n, waiver in enumerate(layer.waivers, 1)
@@ -284,7 +296,9 @@ def _merge(layers: list[tuple[str, _Layer]]) -> Config:
     weights: dict[Severity, float] = {}
     tiers: list[_Tier] = []
     waivers: list[_Waiver] = []
+    fail_on: str | None = None
     for _, layer in layers:
+        fail_on = layer.check.fail_on or fail_on
         for rule_id, params in layer.thresholds.items():
             thresholds.setdefault(rule_id, {}).update(params)
         disabled.update(layer.disabled)
@@ -299,6 +313,7 @@ def _merge(layers: list[tuple[str, _Layer]]) -> Config:
         disabled=frozenset(disabled),
         severity=severity,
         weights=weights,
+        fail_on=fail_on,
         tiers=tuple(
             TierRule(
                 tier=tier.tier,

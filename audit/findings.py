@@ -28,10 +28,17 @@ class Status(str, enum.Enum):
     """What a rule concluded about one object."""
 
     FAIL = "fail"
+    # Misses only the rule's softer warning threshold (OC-03: 2-3 people), or an info-only rule's
+    # advice: shown as a warning, never blocks a level, costs nothing in the score, and the CI
+    # gate ignores it unless asked (``--fail-on warn``).
+    WARN = "warn"
     PASS = "pass"
     WAIVED = "waived"  # failed, but an unexpired waiver accepts the risk
     EXCLUDED = "excluded"  # could not be judged: the data it needs is unavailable
     NOT_APPLICABLE = "not_applicable"  # the rule's applies_when is false for this object
+
+
+OPEN_STATUSES = frozenset({Status.FAIL, Status.WARN})
 
 
 class Severity(str, enum.Enum):
@@ -107,9 +114,6 @@ class Finding:
     # FAIL once it has expired (see ``waiver_expired``).
     waiver: Waiver | None = None
     original_status: Status | None = None  # the status before a waiver changed it
-    # A failure of the rule's warning threshold only (the rule's ``warn_when``): shown as a
-    # failure with the rule's warning severity, but it does not hold the services' level back.
-    warning: bool = False
     # Worked out once, when the finding is made: sorting, scoring and roll-ups read it over a
     # million times on a large account. (Not a cached_property: on Python 3.11 its first read
     # takes a lock, which cost a 10,000-service account most of a second.)
@@ -124,9 +128,18 @@ class Finding:
         return self.waiver is not None and self.status is not Status.WAIVED
 
     @property
+    def warning(self) -> bool:
+        return self.status is Status.WARN
+
+    @property
+    def is_open(self) -> bool:
+        """Failing or warned: what a baseline records and the CI gate compares."""
+        return self.status in OPEN_STATUSES
+
+    @property
     def blocks_level(self) -> bool:
         """Whether this finding keeps its services below its rule's level (warnings never do)."""
-        return self.status is Status.FAIL and self.level is not None and not self.warning
+        return self.status is Status.FAIL and self.level is not None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -196,13 +209,14 @@ class WaiverOutcome:
 def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today: dt.date) -> WaiverOutcome:
     """Mark failing findings covered by a waiver; report expired and unused waivers.
 
-    Only failing findings are waived. A finding covered by an expired waiver stays
-    failing but carries the waiver, so reports can say it was reopened and when.
+    Only failing and warned findings are waived (``original_status`` keeps which). A
+    finding covered by an expired waiver stays open but carries the waiver, so reports
+    can say it was reopened and when.
     """
     used: set[int] = set()
     result: list[Finding] = []
     for finding in findings:
-        if finding.status is not Status.FAIL:
+        if not finding.is_open:
             result.append(finding)
             continue
         matching = [(index, waiver) for index, waiver in enumerate(waivers) if waiver.matches(finding)]
@@ -210,7 +224,7 @@ def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today:
         if valid:
             used.update(index for index, _ in valid)
             finding = dataclasses.replace(
-                finding, status=Status.WAIVED, original_status=Status.FAIL, waiver=valid[0][1]
+                finding, status=Status.WAIVED, original_status=finding.status, waiver=valid[0][1]
             )
         elif matching:
             finding = dataclasses.replace(finding, waiver=matching[0][1])

@@ -5,7 +5,10 @@ Each failing finding is *new* (its fingerprint is not in the baseline),
 warning to an error) or *unchanged*; each baseline entry that no longer fails is
 *absent* (fixed, or its object is gone). These are SARIF's ``baselineState``
 values, which every CI output reports. The gate fails (exit 1) when a new or
-updated finding is at or above the ``fail_on`` severity; waived findings never
+updated failing finding is at or above the ``fail_on`` severity; warnings (status
+``warn``) are compared and reported the same way but fail the gate only when
+asked (``--fail-on warn``, or ``fail_on = "warn"`` under ``[check]`` in the
+config); waived findings never
 fail it, and a finding whose waiver expired is failing again, so it is new
 unless the baseline already held it.
 
@@ -29,6 +32,15 @@ from audit.findings import Finding, Severity, Status
 
 SEVERITY_ORDER: tuple[Severity, ...] = tuple(Severity)  # info < low < medium < high < critical
 DEFAULT_FAIL_ON = Severity.LOW  # info findings inform; they never break a build
+FAIL_ON_WARN = "warn"  # the --fail-on value below every severity: warnings fail the build too
+FAIL_ON_CHOICES = (FAIL_ON_WARN, "low", "medium", "high", "critical")
+
+
+def fail_on_threshold(value: str) -> tuple[Severity, bool]:
+    """A --fail-on value as (lowest failing severity, whether warnings fail the build)."""
+    if value == FAIL_ON_WARN:
+        return Severity.INFO, True
+    return Severity(value), False
 
 
 def at_or_above(severity: Severity, threshold: Severity) -> bool:
@@ -100,11 +112,20 @@ class GateResult:
     unjudged: tuple[BaselineEntry, ...]  # in the baseline, not judged by this run
     waived: tuple[Finding, ...]
     team_id: str | None = None
+    fail_on_warnings: bool = False
+
+    @property
+    def threshold(self) -> str:
+        """The --fail-on value as the user gave it (``warn``, ``low``, ...), for the outputs to name."""
+        return FAIL_ON_WARN if self.fail_on_warnings else self.fail_on.value
 
     def is_blocking(self, finding: Finding) -> bool:
-        """Whether this finding fails the build: failing, new, and at or above the threshold."""
-        return (finding.status is Status.FAIL and at_or_above(finding.severity, self.fail_on)
-                and self.state_of(finding) is not BaselineState.UNCHANGED)
+        """Whether this finding fails the build: new, and failing at or above the threshold (or warned, if asked)."""
+        if self.state_of(finding) is BaselineState.UNCHANGED:
+            return False
+        if finding.status is Status.WARN:
+            return self.fail_on_warnings
+        return finding.status is Status.FAIL and at_or_above(finding.severity, self.fail_on)
 
     @property
     def blocking(self) -> tuple[Finding, ...]:
@@ -128,6 +149,7 @@ class GateResult:
             "new": len(self.new),
             "worsened": sum(1 for f in self.new if self.state_of(f) is BaselineState.UPDATED),
             "blocking": len(self.blocking),
+            "warnings": sum(1 for f in self.new if f.status is Status.WARN),
             "unchanged": len(self.unchanged),
             "absent": len(self.absent),
             "unjudged": len(self.unjudged),
@@ -143,6 +165,7 @@ def run_gate(
     fail_on: Severity = DEFAULT_FAIL_ON,
     team_id: str | None = None,
     baseline_name: str = "pd-audit-baseline.json",
+    fail_on_warnings: bool = False,
 ) -> GateResult:
     """Compare the assessment's failing findings with the baseline (optionally for one team)."""
     judged = Judged.of(assessment)
@@ -161,9 +184,9 @@ def run_gate(
         # The object is gone (or outside the team now): trust the teams recorded with the entry.
         return entry.fingerprint not in judged.findings and team_id in entry.team_ids
 
-    failing = [f for f in scoped.findings if f.status is Status.FAIL]
+    failing = [f for f in scoped.findings if f.is_open]
     accepted = {f.fingerprint for f in failing if baseline_state(f, entries) is BaselineState.UNCHANGED}
-    still_failing = {f.fingerprint for f in assessment.findings if f.status is Status.FAIL}
+    still_failing = {f.fingerprint for f in assessment.findings if f.is_open}
     mine = [e for e in entries.values() if ours(e) and e.fingerprint not in still_failing]
     return GateResult(
         assessment=scoped,
@@ -176,6 +199,7 @@ def run_gate(
         unjudged=tuple(e for e in mine if not judged(e)),
         waived=_sorted(f for f in scoped.findings if f.status is Status.WAIVED),
         team_id=team_id,
+        fail_on_warnings=fail_on_warnings,
     )
 
 

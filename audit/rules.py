@@ -11,8 +11,8 @@ the field.
 Conditions are pandas expressions that are TRUE when the rule PASSES for a row
 (``applies_when``, when given, is TRUE for the rows the rule judges; ``warn_when``,
 when given, is TRUE for the failing rows that only miss the rule's warning
-threshold: they stay failures, with ``warn_severity`` and a "warning: " message,
-and do not block the maturity level). Before an
+threshold: they get the status ``warn``, with ``warn_severity``, and do not block
+the maturity level; an info-only rule's failing rows are ``warn`` too). Before an
 expression reaches ``DataFrame.eval`` (python engine, no globals) its syntax tree
 is checked against an allow-list: names must be declared columns, ``@name`` must
 be a declared parameter, calls are limited to a few Series/string methods, and
@@ -595,9 +595,6 @@ def _expression_problem(exc: Exception) -> str:
 
 # ---------------------------------------------------------------------- evaluation
 
-WARNING_PREFIX = "warning: "
-
-
 @dataclasses.dataclass(frozen=True)
 class EvaluationContext:
     """What evaluation needs besides the facts.
@@ -764,15 +761,16 @@ def _judge(
     verdicts = {position: Status.PASS for position in judged.index.tolist()}
     verdicts.update({position: Status.FAIL for position in failing.index.tolist()})
     warnings = set(failing.index[warns.to_numpy(bool)].tolist()) if len(failing) else set()
+    advisory = rule.maturity_level is None  # info-only rules inform; they never fail
     findings = []
     for position, subject in enumerate(subjects):
         status = verdicts.get(position, Status.NOT_APPLICABLE)
         if status is not Status.FAIL:
             findings.append(_finding(rule, subject, status, rule.title))
         elif position in warnings:
-            findings.append(_finding(rule, subject, status, WARNING_PREFIX + messages[position], warning=True))
+            findings.append(_finding(rule, subject, Status.WARN, messages[position], severity=rule.warn_severity))
         else:
-            findings.append(_finding(rule, subject, status, messages[position]))
+            findings.append(_finding(rule, subject, Status.WARN if advisory else status, messages[position]))
     return findings
 
 
@@ -822,14 +820,15 @@ def _mask(rule: Rule, field: str, frame: pd.DataFrame) -> pd.Series:
     raise UserError(f"{rule.source}: {rule.id}: {field}: must be true or false for each row, got {kind}")
 
 
-def _finding(rule: Rule, subject: _Subject, status: Status, message: str, *, warning: bool = False) -> Finding:
+def _finding(rule: Rule, subject: _Subject, status: Status, message: str, *,
+             severity: Severity | None = None) -> Finding:
     return Finding(
         rule_id=rule.id,
         entity_type=rule.entity,
         entity_id=subject.entity_id,
         entity_name=subject.name,
         status=status,
-        severity=rule.warn_severity if warning else rule.severity,
+        severity=severity or rule.severity,
         level=rule.maturity_level,
         mode=rule.mode,
         message=message,
@@ -837,7 +836,6 @@ def _finding(rule: Rule, subject: _Subject, status: Status, message: str, *, war
         service_ids=subject.service_ids,
         team_ids=subject.team_ids,
         html_url=subject.html_url,
-        warning=warning,
     )
 
 

@@ -6,14 +6,22 @@ do not block (excluded ones are counted so reports can show them); info-only
 rules never block. A finding counts for every service in its ``service_ids``, so
 a schedule that rotates one person holds back every service it covers.
 
-The weighted score is 100 * (weight of passing findings) / (weight of passing and
-failing findings), weights by severity. Waived, excluded and not-applicable
-findings are neutral: they neither earn nor cost points. A service with nothing
-weighed has no score (None), rather than a flattering 100.
+The 0-100 score agrees with the ladder, so a reader can predict it from the level:
+a service at level L scores in the band [25·L, 25·L + 25), placed in its band by
+the severity-weighted share of the *next* level's findings it already passes
+(L4 scores 100: nothing that weighs fails). Every L(n+1) service therefore
+outscores every L(n) one, and a service failing a level-1 critical rule can never
+score above 25. Waived, warned, excluded and not-applicable findings are neutral
+in the band position: they neither earn nor cost points.
 
-A team's score is the mean of its services' scores; the org's is the mean over all
-services (each counted once, even when several teams own it). Pass rates per rule
-count each finding once per group; the org's include objects no service uses.
+"Checks passing" is the secondary figure: the weighted share of all passing
+findings among passing and failing ones (what the score used to be). It is None
+when nothing was weighed.
+
+A team's score (and checks passing) is the mean over its services; the org's is the
+mean over all services (each counted once, even when several teams own it). Pass
+rates per rule count each finding once per group; the org's include objects no
+service uses.
 """
 
 from __future__ import annotations
@@ -37,6 +45,11 @@ LEVEL_NAMES: Mapping[int, str] = {
     3: "Sustainable on-call",
     4: "Managed lifecycle",
 }
+BAND = 100 / MAX_LEVEL  # score points per level
+SCORE_EXPLAINED = (
+    "A service at level L scores 25·L to 25·L+25, placed in that band by the share of the next level's "
+    "checks it already passes (level 4 scores 100); team and org scores are the mean of their services."
+)
 # Defaults for [weights] in pd-audit.toml; info findings inform, they do not score.
 DEFAULT_WEIGHTS: Mapping[Severity, float] = {
     Severity.CRITICAL: 10,
@@ -74,17 +87,19 @@ class RuleTally:
 
     @property
     def pass_rate(self) -> float | None:
-        """Share of judged objects that pass; None when nothing was judged."""
-        judged = self.counts.get(Status.PASS, 0) + self.counts.get(Status.FAIL, 0)
-        return self.counts.get(Status.PASS, 0) / judged if judged else None
+        """Share of judged objects that do not fail (a warning is not a failure); None when nothing was judged."""
+        passing = self.counts.get(Status.PASS, 0) + self.counts.get(Status.WARN, 0)
+        judged = passing + self.counts.get(Status.FAIL, 0)
+        return passing / judged if judged else None
 
 
 @dataclasses.dataclass(frozen=True)
 class ServiceScore:
     service: ServiceRef
     level: int
-    score: float | None
+    score: float | None  # ladder-consistent: see the module docstring
     findings: tuple[Finding, ...]  # every finding that counts for this service
+    checks_passing: float | None = None  # weighted share of passing findings, 0-100; None if nothing weighed
 
     @property
     def next_level_blockers(self) -> tuple[Finding, ...]:
@@ -105,6 +120,7 @@ class GroupScore:
     level_distribution: Mapping[int, int]  # level -> number of services, every level 0..4 present
     score: float | None
     rules: Mapping[str, RuleTally]
+    checks_passing: float | None = None  # mean of the services' checks passing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,13 +143,15 @@ def score(
     levels = counted.per_service_min(columns.blocked_at, MAX_LEVEL + 1) - 1
     possible = counted.per_service_sum(columns.possible)
     earned = counted.per_service_sum(columns.earned)
+    ladder = ladder_scores(levels, *counted.next_level_weights(columns, levels))
     findings_of = counted.findings_by_service(findings)
     service_scores = {
         service.id: ServiceScore(
             service=service,
             level=int(levels[position]),
-            score=100 * float(earned[position]) / float(possible[position]) if possible[position] else None,
+            score=float(ladder[position]),
             findings=findings_of[position],
+            checks_passing=100 * float(earned[position]) / float(possible[position]) if possible[position] else None,
         )
         for position, service in enumerate(services)
     }
@@ -153,9 +171,23 @@ def score(
     )
 
 
+def ladder_scores(levels: np.ndarray, next_possible: np.ndarray, next_earned: np.ndarray) -> np.ndarray:
+    """Each service's score: its level's band, plus the share of the next level it passes.
+
+    ``levels`` are 0..MAX_LEVEL; ``next_possible``/``next_earned`` the weight of the level-(L+1)
+    findings judged and passed. A service below L4 fails at least one rule of level L+1, so its
+    share is below 1 whenever that rule weighs anything; the clip keeps it inside the band even
+    when weights are set to 0 (then the service sits at the bottom of its band).
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(next_possible > 0, next_earned / np.where(next_possible > 0, next_possible, 1), 0.0)
+    share = np.clip(share, 0.0, np.nextafter(1.0, 0.0))
+    return np.where(levels >= MAX_LEVEL, 100.0, BAND * (levels + share))
+
+
 _STATUSES = tuple(Status)
 _STATUS_CODE = {status: code for code, status in enumerate(_STATUSES)}
-_SCORED_FIELDS = operator.attrgetter("service_ids", "level", "status", "warning", "severity", "fingerprint", "rule_id")
+_SCORED_FIELDS = operator.attrgetter("service_ids", "level", "status", "severity", "fingerprint", "rule_id")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,6 +200,7 @@ class _FindingColumns:
     """
 
     service_ids: tuple[tuple[str, ...], ...]
+    level: np.ndarray  # the rule's maturity level; NaN for info-only rules
     blocked_at: np.ndarray  # the level a finding blocks (see ``Finding.blocks_level``), else MAX_LEVEL + 1
     possible: np.ndarray  # the weight a finding is judged on: its severity's, if it passed or failed
     earned: np.ndarray  # that weight if it passed
@@ -179,19 +212,20 @@ class _FindingColumns:
     @classmethod
     def of(cls, findings: Sequence[Finding], weights: Mapping[Severity, float]) -> _FindingColumns:
         rows = list(map(_SCORED_FIELDS, findings))
-        service_ids, levels, statuses, warnings, severities, fingerprints, rule_ids = (
-            zip(*rows, strict=True) if rows else ((),) * 7
+        service_ids, levels, statuses, severities, fingerprints, rule_ids = (
+            zip(*rows, strict=True) if rows else ((),) * 6
         )
         count = len(rows)
         status = np.fromiter(map(_STATUS_CODE.__getitem__, statuses), dtype=np.int64, count=count)
         level = np.array(levels, dtype=np.float64)  # None (info-only rules) becomes NaN
-        blocks = (status == _STATUS_CODE[Status.FAIL]) & ~np.array(warnings, dtype=bool) & ~np.isnan(level)
+        blocks = (status == _STATUS_CODE[Status.FAIL]) & ~np.isnan(level)
         weight = np.fromiter((weights.get(s, 0) for s in severities), dtype=np.float64, count=count)
         judged = (status == _STATUS_CODE[Status.PASS]) | (status == _STATUS_CODE[Status.FAIL])
         fingerprint, _ = pd.factorize(np.array(fingerprints, dtype=object))
         rule, rule_index = pd.factorize(np.array(rule_ids, dtype=object))
         return cls(
             service_ids=service_ids,
+            level=level,
             blocked_at=np.where(blocks, np.nan_to_num(level), MAX_LEVEL + 1).astype(np.int64),
             possible=np.where(judged, weight, 0.0),
             earned=np.where(status == _STATUS_CODE[Status.PASS], weight, 0.0),
@@ -248,6 +282,15 @@ class _Incidence:
     def per_service_sum(self, values: np.ndarray) -> np.ndarray:
         return np.bincount(self.service, weights=values[self.finding], minlength=self.service_count)
 
+    def next_level_weights(self, columns: _FindingColumns, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per service, the weight judged and the weight passed among its findings of level L+1."""
+        at_next = columns.level[self.finding] == levels[self.service] + 1
+        service = self.service[at_next]
+        chosen = self.finding[at_next]
+        possible = np.bincount(service, weights=columns.possible[chosen], minlength=self.service_count)
+        earned = np.bincount(service, weights=columns.earned[chosen], minlength=self.service_count)
+        return possible, earned
+
     def findings_by_service(self, findings: Sequence[Finding]) -> list[tuple[Finding, ...]]:
         """Each service's findings, in the order of ``findings``."""
         order = np.argsort(self.service, kind="stable")
@@ -296,10 +339,12 @@ class _Teams:
 def _group(group_id: str, members: Sequence[ServiceScore], rules: Mapping[str, RuleTally]) -> GroupScore:
     levels = collections.Counter(member.level for member in members)
     scores = [member.score for member in members if member.score is not None]
+    passing = [member.checks_passing for member in members if member.checks_passing is not None]
     return GroupScore(
         id=group_id,
         service_ids=tuple(sorted(member.service.id for member in members)),
         level_distribution={level: levels.get(level, 0) for level in range(MAX_LEVEL + 1)},
         score=statistics.fmean(scores) if scores else None,
         rules=rules,
+        checks_passing=statistics.fmean(passing) if passing else None,
     )

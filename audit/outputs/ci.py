@@ -16,7 +16,7 @@ from typing import Any
 
 from audit.baseline import BaselineEntry
 from audit.diff import AssessmentDiff
-from audit.findings import Finding
+from audit.findings import Finding, Status
 from audit.gate import BaselineState, GateResult
 from audit.history import History
 from audit.outputs import diff_formats, history_formats, junit, markdown, sarif
@@ -36,7 +36,7 @@ def render_json(result: GateResult) -> str:
     data = {
         "result": "pass" if result.passed else "fail",
         "exit_code": int(result.exit_code),
-        "fail_on": result.fail_on.value,
+        "fail_on": result.threshold,
         "team_id": result.team_id,
         "baseline": {"name": result.baseline_name, "updated": result.baseline.updated.isoformat(),
                      "entries": len(result.baseline)},
@@ -59,7 +59,12 @@ def render_text(result: GateResult) -> str:
     lines = [f"pd-audit check {verdict}: {markdown.summary_line(result)}"]
     for finding in result.new:
         state = "WORSE" if result.state_of(finding) is BaselineState.UPDATED else "NEW"
-        mark = state if result.is_blocking(finding) else f"{state.lower()} (below threshold)"
+        if result.is_blocking(finding):
+            mark = state
+        elif finding.status is Status.WARN:
+            mark = f"{state.lower()} warning"
+        else:
+            mark = f"{state.lower()} (below threshold)"
         lines.append(f"  {mark:<22} {finding.severity.value:<8} {finding.rule_id:<7} {finding.entity_type} "
                      f"{printable(finding.entity_name, 40)} ({printable(finding.entity_id)}): "
                      f"{printable(finding.message)}")

@@ -37,6 +37,13 @@ def _case_name(finding: Finding) -> str:
     return xml_text(f"{finding.entity_type} {finding.entity_id}{part} ({finding.entity_name})")
 
 
+def _warning_text(result: GateResult, finding: Finding) -> str | None:
+    """A warning that does not fail the build passes, with the warning in its output."""
+    if finding.status is not Status.WARN or result.is_blocking(finding):
+        return None
+    return f"warning ({finding.severity.value}, does not fail the build): {finding.message}"
+
+
 def _skip_reason(result: GateResult, finding: Finding) -> str | None:
     if finding.status is Status.WAIVED and finding.waiver is not None:
         return f"waived until {finding.waiver.expires.isoformat()}: {finding.waiver.reason}"
@@ -46,7 +53,8 @@ def _skip_reason(result: GateResult, finding: Finding) -> str | None:
         accepted = result.baseline.by_fingerprint.get(finding.fingerprint)
         if accepted is not None and result.state_of(finding) is BaselineState.UNCHANGED:
             return f"known violation, in the baseline since {accepted.since.isoformat()}: {finding.message}"
-        return f"{result.state_of(finding).value} {finding.severity.value} violation, below --fail-on {result.fail_on.value}: {finding.message}"
+        return (f"{result.state_of(finding).value} {finding.severity.value} violation, below --fail-on "
+                f"{result.threshold}: {finding.message}")
     return None
 
 
@@ -61,6 +69,10 @@ def _testcase(suite: ET.Element, result: GateResult, finding: Finding) -> str:
             f"{finding.fingerprint}: {finding.message}" + (f"\n{finding.html_url}" if finding.html_url else "")
         )
         return "failed"
+    warning = _warning_text(result, finding)
+    if warning is not None:
+        ET.SubElement(case, "system-out").text = xml_text(warning)
+        return "passed"
     reason = _skip_reason(result, finding)
     if reason is not None:
         ET.SubElement(case, "skipped", message=xml_text(reason))

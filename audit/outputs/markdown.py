@@ -23,7 +23,7 @@ import urllib.parse
 from collections.abc import Iterable, Sequence
 
 from audit.baseline import BaselineEntry
-from audit.findings import Finding
+from audit.findings import Finding, Status
 from audit.gate import GateResult
 from audit.outputs.text_table import printable
 
@@ -83,11 +83,13 @@ def _rule_cell(result: GateResult, rule_id: str) -> str:
 
 def _severity_cell(result: GateResult, finding: Finding) -> str:
     cell = f"**{finding.severity.value}**" if result.is_blocking(finding) else finding.severity.value
+    if finding.status is Status.WARN:
+        cell = f"⚠️ warning, {cell}"
     accepted = result.baseline.by_fingerprint.get(finding.fingerprint)
     if accepted is not None:  # in the baseline at a lower severity: it got worse
         cell += f" (was {accepted.severity.value})"
-    if not result.is_blocking(finding):
-        cell += f" (below {result.fail_on.value})"
+    if not result.is_blocking(finding) and finding.status is not Status.WARN:
+        cell += f" (below {result.threshold})"
     return cell
 
 
@@ -103,7 +105,9 @@ def _fixed_rows(result: GateResult, entries: Iterable[BaselineEntry]) -> list[li
 def summary_line(result: GateResult) -> str:
     counts = result.counts()
     parts = [
-        f"{counts['new']} new ({counts['blocking']} at or above {result.fail_on.value})",
+        f"{counts['new']} new ({counts['blocking']} at or above {result.threshold}"
+        + (f", {counts['warnings']} of them warnings" if counts["warnings"] and not result.fail_on_warnings else "")
+        + ")",
         *([f"{counts['worsened']} worse than in the baseline"] if counts["worsened"] else []),
         f"{counts['absent']} fixed",
         f"{counts['unchanged']} unchanged (in the baseline)",
@@ -118,9 +122,9 @@ def summary_line(result: GateResult) -> str:
 
 def render(result: GateResult) -> str:
     verdict = (
-        f"✅ pd-audit check passed: no new violation at or above {result.fail_on.value}"
+        f"✅ pd-audit check passed: no new violation at or above {result.threshold}"
         if result.passed
-        else f"❌ pd-audit check failed: {len(result.blocking)} new violation(s) at or above {result.fail_on.value}"
+        else f"❌ pd-audit check failed: {len(result.blocking)} new violation(s) at or above {result.threshold}"
     )
     scope = f" for team {escape(result.team_id)}" if result.team_id else ""
     manifest = result.assessment.snapshot.manifest

@@ -100,7 +100,7 @@ def _finding_result(result: GateResult, finding: Finding, rule_index: dict[str, 
     record: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "kind": "fail",
-        "level": LEVELS[finding.severity],
+        "level": "warning" if finding.status is Status.WARN else LEVELS[finding.severity],
         "message": _message(finding.entity_type, finding.entity_id, finding.entity_name, finding.message),
         "locations": [_location(finding.entity_type, finding.entity_id, finding.entity_name, finding.sub_key,
                                 finding.html_url, result.baseline_name)],
@@ -167,7 +167,7 @@ def sarif_log(result: GateResult) -> dict[str, Any]:
             "invocations": [{
                 "executionSuccessful": True,
                 "exitCode": int(result.exit_code),
-                "properties": {"failOn": result.fail_on.value, **result.counts()},
+                "properties": {"failOn": result.threshold, **result.counts()},
             }],
             "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The repository holding the baseline"}}},
             "results": results,

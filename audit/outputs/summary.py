@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.assess import Assessment
-from audit.scoring import NO_TEAM, GroupScore, ServiceScore
+from audit.scoring import NO_TEAM, SCORE_EXPLAINED, GroupScore, ServiceScore
 
 
 def _group(group: GroupScore, names: dict[str, str]) -> dict[str, Any]:
@@ -15,6 +15,7 @@ def _group(group: GroupScore, names: dict[str, str]) -> dict[str, Any]:
         "service_ids": list(group.service_ids),
         "level_distribution": {str(level): count for level, count in group.level_distribution.items()},
         "score": _round(group.score),
+        "checks_passing": _round(group.checks_passing),
         "rules": {
             rule_id: {"pass_rate": _round(tally.pass_rate), "counts": {s.value: n for s, n in tally.counts.items()}}
             for rule_id, tally in group.rules.items()
@@ -29,6 +30,7 @@ def _service(service: ServiceScore) -> dict[str, Any]:
         "team_ids": list(service.service.team_ids),
         "level": service.level,
         "score": _round(service.score),
+        "checks_passing": _round(service.checks_passing),
         "next_level_blockers": sorted({f.rule_id for f in service.next_level_blockers}),
     }
 
@@ -49,6 +51,7 @@ def summarize(assessment: Assessment) -> dict[str, Any]:
     names = team_names(assessment)
     manifest = assessment.snapshot.manifest
     return {
+        "score_explained": SCORE_EXPLAINED,
         "snapshot": {
             "path": str(assessment.snapshot.path),
             "api_base": manifest.get("api_base"),

@@ -15,7 +15,7 @@ import re
 from audit.assess import Assessment
 from audit.findings import Status
 from audit.outputs.summary import team_names
-from audit.scoring import NO_TEAM, GroupScore
+from audit.scoring import NO_TEAM, SCORE_EXPLAINED, GroupScore
 
 # Bidi embeddings, overrides and isolates reorder the text after them on screen, so a name can
 # show as something else ("Trojan Source", CVE-2021-42574): they are replaced like controls.
@@ -44,6 +44,10 @@ def _score(value: float | None) -> str:
     return "   -" if value is None else f"{value:5.1f}"
 
 
+def _passing(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}%"
+
+
 def _levels(group: GroupScore) -> str:
     return "  ".join(f"L{level} {count:>3}" for level, count in group.level_distribution.items())
 
@@ -56,14 +60,16 @@ def render(assessment: Assessment) -> str:
         f"pd-audit score: {assessment.snapshot.path}  (window {window['since']} .. {window['until']})",
         "",
         f"Org        score {_score(scores.org.score)}   {_levels(scores.org)}   "
-        f"({len(scores.services)} services)",
+        f"({len(scores.services)} services, {_passing(scores.org.checks_passing)} of checks passing)",
+        f"  {SCORE_EXPLAINED}",
         "",
         "Teams, by score:",
     ]
     ranked = sorted(scores.teams.values(), key=lambda g: (g.score is None, -(g.score or 0), g.id))
     for group in ranked:
         name = names.get(group.id, "(no team)" if group.id == NO_TEAM else group.id)
-        lines.append(f"  {printable(name, 28):<28} score {_score(group.score)}   {_levels(group)}")
+        lines.append(f"  {printable(name, 28):<28} score {_score(group.score)}   {_levels(group)}   "
+                     f"{_passing(group.checks_passing)} of checks passing")
     lines += ["", "Services:", f"  {'level':<5} {'score':>5}  {'service':<40} failing rules"]
     for service in sorted(scores.services.values(), key=lambda s: (s.level, s.score or 0, s.service.name)):
         failing = sorted({f.rule_id for f in service.findings if f.status is Status.FAIL})
@@ -74,6 +80,13 @@ def render(assessment: Assessment) -> str:
     for finding in failing:
         where = f"{finding.entity_type} {printable(finding.entity_name, 40)} ({finding.entity_id})"
         lines.append(f"  {finding.rule_id:<7} {finding.severity.value:<8} {where}: {printable(finding.message)}")
+    warned = sorted((f for f in assessment.findings if f.status is Status.WARN),
+                    key=lambda f: (f.rule_id, f.entity_id, f.sub_key or ""))
+    if warned:
+        lines += ["", f"Warnings ({len(warned)}; they never block a level):"]
+        for finding in warned:
+            where = f"{finding.entity_type} {printable(finding.entity_name, 40)} ({finding.entity_id})"
+            lines.append(f"  {finding.rule_id:<7} {'warn':<8} {where}: {printable(finding.message)}")
     waived = [f for f in assessment.findings if f.status is Status.WAIVED]
     if waived:
         lines += ["", f"Waived ({len(waived)}):"]

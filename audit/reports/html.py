@@ -28,7 +28,7 @@ from audit.outputs.text_table import printable
 from audit.reports import svg
 from audit.reports.org import OrgReport
 from audit.reports.team import TeamScorecard
-from audit.scoring import LEVEL_NAMES
+from audit.scoring import LEVEL_NAMES, SCORE_EXPLAINED
 
 TEMPLATE_PACKAGE = "audit.report_templates"
 SAFE_URL = re.compile(r"^https://[^\s\"'<>\\`]+$")
@@ -104,6 +104,7 @@ class HtmlRenderer:
                                 plural=_plural)
         self.env.globals.update(
             level_names=LEVEL_NAMES,
+            score_explained=SCORE_EXPLAINED,
             level_columns=svg.level_columns,
             level_strip=svg.level_strip,
             level_comparison=svg.level_comparison,

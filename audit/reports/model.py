@@ -350,12 +350,13 @@ class ReportIndex:
             unique.setdefault(finding.fingerprint, finding)
         return list(unique.values())
 
-    def rule_groups(self, findings: Iterable[Finding], service_ids: Iterable[str]) -> tuple[RuleGroup, ...]:
-        """The open findings grouped by rule, most urgent rule first."""
+    def rule_groups(self, findings: Iterable[Finding], service_ids: Iterable[str],
+                    status: Status = Status.FAIL) -> tuple[RuleGroup, ...]:
+        """The failing (or, with ``status=WARN``, the warned) findings grouped by rule, most urgent rule first."""
         scope = set(service_ids)
         by_rule: dict[str, list[Finding]] = collections.defaultdict(list)
         for finding in findings:
-            if finding.status is Status.FAIL:
+            if finding.status is status:
                 by_rule[finding.rule_id].append(finding)
         groups = []
         for rule_id, failing in by_rule.items():

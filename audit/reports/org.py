@@ -61,6 +61,7 @@ class OrgReport:
     meta: Meta
     distribution: tuple[LevelCount, ...]
     score: float | None
+    checks_passing: float | None  # the secondary figure: weighted share of checks passing, 0-100
     mean_level: float | None
     service_count: int
     open_findings: int
@@ -112,6 +113,7 @@ def build_org_report(index: ReportIndex, meta: Meta, team_href: Callable[[str], 
         meta=meta,
         distribution=distribution(scores.org),
         score=scores.org.score,
+        checks_passing=scores.org.checks_passing,
         mean_level=mean_level(scores.org),
         service_count=len(scores.services),
         open_findings=sum(1 for f in assessment.findings if f.status is Status.FAIL),

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pandas as pd
 
+from audit.findings import Status
 from audit.reports.model import (
     FindingRow,
     Gap,
@@ -37,6 +38,7 @@ class TeamScorecard:
     team: TeamRow
     services: tuple[ServiceRow, ...]  # lowest level first
     rule_groups: tuple[RuleGroup, ...]  # most urgent first
+    warning_groups: tuple[RuleGroup, ...]  # warnings: shown apart, they never block a level
     coverage: tuple[PolicyCoverage, ...]
     people: tuple[PersonLoad, ...]
     waivers: tuple[WaiverRow, ...]
@@ -92,6 +94,7 @@ class ScorecardBuilder:
             team=index.team_row(team_id, group, self.team_href(team_id)),
             services=tuple(services),
             rule_groups=index.rule_groups(findings, service_ids),
+            warning_groups=index.rule_groups(findings, service_ids, Status.WARN),
             coverage=self._coverage(service_ids),
             people=self._people(service_ids),
             waivers=index.waiver_rows(findings),

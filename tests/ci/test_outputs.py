@@ -124,7 +124,7 @@ def test_json_holds_every_category(results):
     assert [f["fingerprint"] for f in data["new"]] == [BROKEN] and data["new"][0]["baseline_state"] == "new"
     assert [f["fingerprint"] for f in data["fixed"]] == ["CIT-01:escalation_policy:PEP0013"]
     assert data["counts"] == {"new": 1, "worsened": 0, "blocking": 1, "unchanged": 6, "absent": 1, "unjudged": 0, "waived": 0,
-                              "expired_waivers": 0}
+                              "expired_waivers": 0, "warnings": 0}
 
 
 @pytest.fixture(scope="module")

@@ -27,8 +27,8 @@ PLANTED_FAILURES = {
     "OC-06:schedule:PSCH002",
     "RCH-01:user:PUSER04", "RCH-01:user:PUSER05",
     "OWN-02:team:PTEAM03",
-    "OC-12:team:PTEAM01", "OC-12:team:PTEAM03",
 }  # fmt: skip
+PLANTED_WARNINGS = {"OC-12:team:PTEAM01", "OC-12:team:PTEAM03"}  # info-only: advice, never a failure
 
 
 def run(pack, account, **context):
@@ -42,6 +42,7 @@ def by_fingerprint(evaluation):
 def test_failures_are_exactly_the_planted_problems(core_pack, account):
     findings = run(core_pack, account).findings
     assert {f.fingerprint for f in findings if f.status is Status.FAIL} == PLANTED_FAILURES
+    assert {f.fingerprint for f in findings if f.status is Status.WARN} == PLANTED_WARNINGS
     # one finding per rule and row: 13 rules over 6 services, 4 policies, 4 schedules, 5 users, 3 teams
     assert len(findings) == 4 * 6 + 3 * 4 + 3 * 4 + 1 * 5 + 2 * 3
 
@@ -299,12 +300,12 @@ def _rotation_pack(tmp_path, account, **fields):
     return load_packs([pack_file], account.columns, include_builtin=False)
 
 
-def test_warn_when_reports_a_failure_at_the_warning_severity_that_does_not_block(account, tmp_path):
+def test_warn_when_reports_a_warning_at_the_warning_severity_that_does_not_block(account, tmp_path):
     account.facts["schedule"]["distinct_people"] = [5, 3, 1, 4]  # PSCH001..PSCH004
     findings = by_fingerprint(run(_rotation_pack(tmp_path, account), account))
     warned, failed = findings["OC-03:schedule:PSCH002"], findings["OC-03:schedule:PSCH003"]
-    assert (warned.status, warned.severity, warned.warning) == (Status.FAIL, Severity.LOW, True)
-    assert warned.message == "warning: Checkout primary rotates 3 person(s)"
+    assert (warned.status, warned.severity, warned.warning) == (Status.WARN, Severity.LOW, True)
+    assert warned.message == "Checkout primary rotates 3 person(s)"
     assert not warned.blocks_level
     assert (failed.status, failed.severity, failed.warning) == (Status.FAIL, Severity.HIGH, False)
     assert not failed.message.startswith("warning") and failed.blocks_level
@@ -332,7 +333,7 @@ def test_warnings_survive_waivers_and_keep_services_levels(account, tmp_path):
     waiver = Waiver("OC-03", "PSCH002", "hiring", "lead@acme.example", dt.date(2030, 1, 1))
     outcome = apply_waivers(findings, [waiver], dt.date(2027, 1, 4))
     (waived,) = [f for f in outcome.findings if f.entity_id == "PSCH002"]
-    assert waived.status is Status.WAIVED and waived.warning and waived.original_status is Status.FAIL
+    assert waived.status is Status.WAIVED and waived.original_status is Status.WARN
     (open_warning,) = [f for f in findings if f.entity_id == "PSCH002"]
     assert open_warning.service_ids and not open_warning.blocks_level
 

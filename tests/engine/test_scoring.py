@@ -22,13 +22,28 @@ ALL_AVAILABLE = {"PSVC001": 4, "PSVC002": 1, "PSVC003": 0, "PSVC004": 0, "PSVC00
 #   PSVC005 like PSVC004 but OWN-05 and OWN-06 pass (3+1) and two teams: Checkout's OWN-02 passes (3),
 #           Platform's fails (3): passes 13, fails 5+5+3+10+5+5+3 = 36
 #   PSVC006 OWN-01 n/a; passes OWN-05 3 and its team's OWN-02 3; fails OWN-06 1
-HAND_SCORES = {
+HAND_CHECKS_PASSING = {
     "PSVC001": 100.0,
     "PSVC002": 100 * 47 / 51,
     "PSVC003": 100 * 32 / 46,
     "PSVC004": 100 * 6 / 43,
     "PSVC005": 100 * 13 / 49,
     "PSVC006": 100 * 6 / 7,
+}
+# The ladder score: 25 x level, plus 25 x the weighted share of the next level's findings passed.
+#   PSVC001 level 4: 100
+#   PSVC002 level 1; level 2: ESC-07 fails (3), OC-03 (5) and OWN-02 (3) pass: 25 + 25 x 8/11
+#   PSVC003 level 0; level 1: OC-01 fails (10); ESC-01 5, ESC-03 3, OWN-01 5, OWN-05 3, RCH-01 5 pass
+#   PSVC004 level 0; every level-1 finding fails: 0
+#   PSVC005 level 0; level 1: only OWN-05 (3) passes of 5+3+10+5+3+5
+#   PSVC006 level 3; level 4: OWN-06 fails (1): 75
+HAND_SCORES = {
+    "PSVC001": 100.0,
+    "PSVC002": 25 + 25 * 8 / 11,
+    "PSVC003": 25 * 21 / 31,
+    "PSVC004": 0.0,
+    "PSVC005": 25 * 3 / 31,
+    "PSVC006": 75.0,
 }
 
 
@@ -43,7 +58,7 @@ def test_levels_follow_the_ladder(core_pack, account):
 
 def test_info_rules_never_block(core_pack, account):
     payments = score(evaluated(core_pack, account), account.services).services["PSVC001"]
-    assert any(f.rule_id == "OC-12" and f.status is Status.FAIL for f in payments.findings)
+    assert any(f.rule_id == "OC-12" and f.status is Status.WARN for f in payments.findings)
     assert payments.level == 4
 
 
@@ -101,8 +116,8 @@ def test_warnings_and_other_services_findings_do_not_hold_a_service_back():
     def finding(service_ids, *, warning=False, level=1):
         return Finding(
             rule_id="OC-03", entity_type="schedule", entity_id=f"PSCH{len(service_ids)}{warning:d}{level}",
-            entity_name="Payments primary", status=Status.FAIL, severity=Severity.HIGH, level=level,
-            mode=Mode.STATIC, message="", service_ids=service_ids, warning=warning,
+            entity_name="Payments primary", status=Status.WARN if warning else Status.FAIL, severity=Severity.HIGH,
+            level=level, mode=Mode.STATIC, message="", service_ids=service_ids,
         )  # fmt: skip
 
     services = [ServiceRef("PSVC001", "Payments API", ("PTEAM01",)), ServiceRef("PSVC002", "Ledger", ("PTEAM01",))]
@@ -112,31 +127,48 @@ def test_warnings_and_other_services_findings_do_not_hold_a_service_back():
     assert {sid: s.level for sid, s in report.services.items()} == {"PSVC001": 4, "PSVC002": 2}
     assert [len(s.findings) for s in report.services.values()] == [1, 2]
     # The shared warning counts once for the team; the org also counts the unscored service's finding.
-    assert report.teams["PTEAM01"].rules["OC-03"].counts == {Status.FAIL: 2}
-    assert report.org.rules["OC-03"].counts == {Status.FAIL: 3}
+    assert report.teams["PTEAM01"].rules["OC-03"].counts == {Status.WARN: 1, Status.FAIL: 1}
+    assert report.org.rules["OC-03"].counts == {Status.WARN: 1, Status.FAIL: 2}
 
 
-def test_weighted_scores_match_hand_computation(core_pack, account):
+def test_ladder_scores_match_hand_computation(core_pack, account):
     report = score(evaluated(core_pack, account), account.services)
     assert {sid: s.score for sid, s in report.services.items()} == pytest.approx(HAND_SCORES)
 
 
+def test_checks_passing_is_the_weighted_pass_rate(core_pack, account):
+    report = score(evaluated(core_pack, account), account.services)
+    assert {sid: s.checks_passing for sid, s in report.services.items()} == pytest.approx(HAND_CHECKS_PASSING)
+    assert report.org.checks_passing == pytest.approx(sum(HAND_CHECKS_PASSING.values()) / 6)
+
+
+@pytest.mark.parametrize("weights", [DEFAULT_WEIGHTS, {severity: 0 for severity in Severity}])
+def test_every_level_outscores_the_one_below(core_pack, account, weights):
+    report = score(evaluated(core_pack, account), account.services, weights)
+    by_level = sorted(report.services.values(), key=lambda s: s.level)
+    for lower, higher in zip(by_level, by_level[1:]):
+        if higher.level > lower.level:
+            assert higher.score > lower.score
+    for service in by_level:
+        assert 25 * service.level <= service.score < 25 * service.level + 25 or service.score == 100
+
+
 def test_weights_and_severity_overrides_change_scores(core_pack, account):
     weights = {**DEFAULT_WEIGHTS, Severity.CRITICAL: 20}
-    assert score(evaluated(core_pack, account), account.services, weights).services["PSVC002"].score == (
-        pytest.approx(100 * 57 / 61)  # OC-01 passes at 20 instead of 10
+    assert score(evaluated(core_pack, account), account.services, weights).services["PSVC003"].score == (
+        pytest.approx(25 * 21 / 41)  # OC-01 fails at 20 instead of 10
     )
     softer = core_pack.configured(severity={"OWN-01": Severity.LOW})
     assert score(evaluated(softer, account), account.services).services["PSVC005"].score == (
-        pytest.approx(100 * 13 / 45)  # OWN-01 costs 1 instead of 5
+        pytest.approx(25 * 3 / 27)  # OWN-01 costs 1 instead of 5
     )
 
 
-def test_service_with_nothing_weighed_has_no_score():
+def test_service_with_nothing_weighed_is_at_the_top_but_has_no_checks_passing():
     report = score([], [ServiceRef("PSVC999", "Sandbox", ("PTEAM01",))])
-    assert report.services["PSVC999"].score is None
-    assert report.services["PSVC999"].level == 4
-    assert report.teams["PTEAM01"].score is None
+    assert report.services["PSVC999"].checks_passing is None
+    assert report.services["PSVC999"].level == 4 and report.services["PSVC999"].score == 100
+    assert report.teams["PTEAM01"].checks_passing is None
 
 
 def test_next_level_lists_the_failing_rules_one_step_up(core_pack, account):
@@ -170,7 +202,7 @@ def test_team_roll_up(core_pack, account):
     assert payments.rules["OWN-06"].pass_rate == pytest.approx(1 / 3)
     # Ada and Grace are each counted once, though each reaches two Payments services
     assert payments.rules["RCH-01"].counts == {Status.PASS: 2}
-    assert payments.rules["OC-12"].counts == {Status.FAIL: 1}
+    assert payments.rules["OC-12"].counts == {Status.WARN: 1}
     assert payments.rules["SVC-05"].counts == {Status.EXCLUDED: 3} and payments.rules["SVC-05"].pass_rate is None
     assert teams["PTEAM03"].service_ids == ("PSVC005",)
     assert teams["PTEAM02"].level_distribution == {0: 2, 1: 0, 2: 0, 3: 0, 4: 0}
@@ -186,17 +218,19 @@ def test_org_roll_up(core_pack, account):
     assert report.org.rules["ESC-01"].pass_rate == pytest.approx(3 / 4)
 
 
-def test_a_warning_does_not_block_the_level_but_still_costs_its_weight(core_pack, account):
+def test_a_warning_neither_blocks_the_level_nor_costs_score(core_pack, account):
     findings = evaluated(core_pack, account)
     # Payments API (level 4) gets a failing level-2 finding: as an error it drops to 1, as a warning it stays.
     failure = Finding(
         rule_id="OC-03", entity_type="schedule", entity_id="PSCH001", entity_name="Payments primary",
         status=Status.FAIL, severity=Severity.LOW, level=2, mode=Mode.STATIC,
-        message="warning: Payments primary rotates 3 person(s)", service_ids=("PSVC001",), team_ids=("PTEAM01",),
+        message="Payments primary rotates 3 people", service_ids=("PSVC001",), team_ids=("PTEAM01",),
     )  # fmt: skip
     others = tuple(f for f in findings if not (f.rule_id == "OC-03" and f.entity_id == "PSCH001"))
     as_error = score(others + (failure,), account.services).services["PSVC001"]
-    as_warning = score(others + (dataclasses.replace(failure, warning=True),), account.services).services["PSVC001"]
-    assert as_error.level == 1
-    assert as_warning.level == 4
-    assert as_warning.score == as_error.score < 100.0
+    as_warning = score(others + (dataclasses.replace(failure, status=Status.WARN),), account.services).services["PSVC001"]
+    as_pass = score(others + (dataclasses.replace(failure, status=Status.PASS),), account.services).services["PSVC001"]
+    assert as_error.level == 1 and as_error.score < 50
+    assert as_warning.level == 4 and as_warning.score == 100.0
+    assert as_warning.checks_passing == pytest.approx(score(others, account.services).services["PSVC001"].checks_passing)
+    assert as_pass.checks_passing >= as_warning.checks_passing
