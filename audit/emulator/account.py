@@ -30,7 +30,7 @@ FORMAT_VERSION = 1
 # Collections holding objects with an "id", in the order they are checked.
 ID_COLLECTIONS = (
     "teams", "users", "escalation_policies", "services", "schedules", "schedules_v3", "overrides",
-    "business_services", "service_dependencies", "standards", "priorities", "maintenance_windows",
+    "business_services", "service_dependencies", "standards", "priorities", "maintenance_windows", "extensions",
 )
 PLAIN_COLLECTIONS = ("memberships", "standards_scores")
 ESCALATION_TARGET_KINDS = {
@@ -289,6 +289,15 @@ class _Builder:
                 if kind is None:
                     raise self.fail(f"service_dependencies {dependency['id']} {end}", f"unknown type {reference.get('type')!r}")
                 self.ref(f"service_dependencies {dependency['id']} {end}", reference, kind)
+        for extension in objects["extensions"].values():
+            where = f"extensions {extension['id']}"
+            if not isinstance(extension.get("extension_schema"), dict):
+                raise self.fail(where, "needs an extension_schema reference")
+            served = extension.get("extension_objects")
+            if not isinstance(served, list):
+                raise self.fail(where, "needs a list of extension_objects (the services it serves)")
+            for service in served:
+                self.ref(f"{where} extension_objects", service, "services")
         for window in objects["maintenance_windows"].values():
             for service in window.get("services") or []:
                 self.ref(f"maintenance_windows {window['id']} services", service, "services")

@@ -58,6 +58,7 @@ ROUTES = (
     ("/users/<id>/oncall_handoff_notification_rules", "handoff_rules", None),
     ("/services", "services", None),
     ("/services/<id>", "service", None),
+    ("/extensions", "extensions", None),
     ("/escalation_policies", "escalation_policies", None),
     ("/escalation_policies/<id>", "escalation_policy", None),
     ("/schedules", "schedules", None),

@@ -151,6 +151,18 @@ class DirectoryEndpoints:
         self._object("services", id)
         return {"service": self.present.expand("services", id, include_param(args))}
 
+    def extensions(self, args: MultiDict) -> dict:
+        """Outbound extensions (Slack v1, webhooks v1, ...): PagerDuty lists them here, not on services."""
+        service_id = args.get("extension_object_id", "")
+        schema_id = args.get("extension_schema_id", "")
+
+        def keep(extension: dict) -> bool:
+            return ((not service_id or any(s["id"] == service_id for s in extension["extension_objects"]))
+                    and (not schema_id or extension["extension_schema"].get("id") == schema_id))
+
+        return self._list("extensions", "extensions", args, teams=False, extra=(service_id, schema_id),
+                          keep=keep if service_id or schema_id else None)
+
     def escalation_policies(self, args: MultiDict) -> dict:
         user_ids = frozenset(list_param(args, "user_ids"))
         keep = (lambda policy: bool(user_ids & self.policy_user_ids(policy))) if user_ids else None

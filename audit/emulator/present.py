@@ -35,6 +35,7 @@ KINDS = {
     "schedules_v3": Kind("schedule_v3", "/v3/schedules", "/schedules"),
     "business_services": Kind("business_service", "/business_services", None),
     "priorities": Kind("priority", "/priorities", None),
+    "extensions": Kind("extension", "/extensions", None),
     "maintenance_windows": Kind("maintenance_window", "/maintenance_windows", "/service-directory/maintenance-windows", "description"),
 }
 # Fields the account file carries that the API never returns as-is (rebuilt or internal).
@@ -121,7 +122,8 @@ class Presenter:
         return body
 
     def _build_services(self, service: dict) -> dict:
-        body = self._base("services", service)
+        # Extensions are not part of PagerDuty's service object: they are served at /extensions.
+        body = self._base("services", service, omit=("extensions",))
         body["escalation_policy"] = self.ref("escalation_policies", service["escalation_policy"]["id"])
         body["teams"] = self._team_refs("services", service)
         body["integrations"] = [self.integration(service["id"], i, full=False) for i in service.get("integrations", [])]
@@ -163,6 +165,14 @@ class Presenter:
             body["team"] = {"id": team["id"], "type": "team_reference", "self": f"{self.api_url}/teams/{team['id']}"}
         else:
             body.setdefault("team", None)
+        return body
+
+    def _build_extensions(self, extension: dict) -> dict:
+        body = self._base("extensions", extension)
+        schema = extension["extension_schema"]
+        body["extension_schema"] = {"type": "extension_schema_reference", **schema,
+                                    "self": f"{self.api_url}/extension_schemas/{schema['id']}"}
+        body["extension_objects"] = self.refs("services", [s["id"] for s in extension["extension_objects"]])
         return body
 
     def _build_maintenance_windows(self, window: dict) -> dict:
@@ -247,6 +257,9 @@ class Presenter:
                 body["teams"] = [self.full("teams", r["id"]) for r in body["teams"]]
             if "integrations" in includes:
                 body["integrations"] = [self.integration(object_id, i, full=True) for i in obj.get("integrations", [])]
+        elif collection == "extensions":
+            if "extension_objects" in includes:
+                body["extension_objects"] = [self.full("services", r["id"]) for r in body["extension_objects"]]
         elif collection == "escalation_policies":
             if "services" in includes:
                 body["services"] = [self.full("services", r["id"]) for r in body["services"]]

@@ -227,7 +227,7 @@ class AccountBuilder:
                           "event_rules", "coordinated_responding", "preview_intelligent_alert_grouping"],
             "teams": [], "memberships": [], "users": [], "services": [], "escalation_policies": [],
             "schedules": [], "overrides": [], "schedules_v3": [], "business_services": [],
-            "service_dependencies": [], "standards": [], "standards_scores": [],
+            "service_dependencies": [], "standards": [], "standards_scores": [], "extensions": [],
         }
 
     # -- people ---------------------------------------------------------------------------
@@ -403,6 +403,15 @@ class AccountBuilder:
         if kind == "email":
             integration["integration_email"] = f"{service_name.lower().replace(' ', '-')}@acme.pagerduty.com"
         return integration
+
+    def extension(self, name: str, schema: str, url: str, service_ids: list[str]) -> None:
+        """An outbound extension: PagerDuty lists these at /extensions, never on the service."""
+        schema_ids = {"Slack V1": "PSLACK1", "Generic V2 Webhook": "PWEBHK2"}
+        self.account["extensions"].append({
+            "id": self.ids.next("PEXT"), "type": "extension", "name": name, "endpoint_url": url,
+            "extension_schema": {"id": schema_ids[schema], "type": "extension_schema_reference", "summary": schema},
+            "extension_objects": [ref("service", service_id) for service_id in service_ids],
+            "temporarily_disabled": False})
 
     def business_service(self, name: str, team: str, description: str) -> str:
         service_id = self.ids.next("PBS")
@@ -639,19 +648,25 @@ def add_services(b: AccountBuilder, ep: dict) -> None:
     b.service("Gift Cards", ep["ep_shared"], ["checkout", "payments"], describe(  # PLANTED OWN-01: two teams
         "Issues, redeems and reconciles gift cards across channels.", "gift-cards"))
     # Search
+    # The Search team's services have no add-on: their chat channel is a Slack extension (SVC-02
+    # boundary: it counts although the service object does not carry it).
     s["search_api"] = b.service("Search API", ep["ep_search"], ["search"], describe(
-        "Product and shipment search queries for the storefront and apps.", "search-api"))
-    b.service("Search Indexer", ep["ep_ingest"], ["search"], describe(  # PLANTED OWN-03, OWN-04
-        "Streams catalogue changes into the search cluster within a minute.", "search-indexer"))
-    b.service("Autocomplete", ep["ep_relevance"], ["search"], describe(
-        "Type-ahead suggestions ranked by the relevance models.", "autocomplete"))
-    b.service("Datadog Alerts", ep["ep_search"], ["search"], describe(  # PLANTED OWN-07
+        "Product and shipment search queries for the storefront and apps.", "search-api"), addons=False)
+    s["indexer"] = b.service("Search Indexer", ep["ep_ingest"], ["search"], describe(  # PLANTED OWN-03, OWN-04
+        "Streams catalogue changes into the search cluster within a minute.", "search-indexer"), addons=False)
+    s["autocomplete"] = b.service("Autocomplete", ep["ep_relevance"], ["search"], describe(
+        "Type-ahead suggestions ranked by the relevance models.", "autocomplete"), addons=False)
+    s["search_monitors"] = b.service("Datadog Alerts", ep["ep_search"], ["search"], describe(  # PLANTED OWN-07
         "Catch-all for search cluster monitors that have no better home.", "search-monitors"),
         urgency=SUPPORT_HOURS_URGENCY, support_hours=support_hours(BERLIN),
-        integrations=("generic_events",))
+        integrations=("generic_events",), addons=False)
     b.service("Recommendations", ep["ep_search"], ["search"], describe(  # PLANTED SVC-02: no add-on
         "Recommends related products on product and basket pages.", "recommendations"),
         urgency=SUPPORT_HOURS_URGENCY, support_hours=support_hours(BERLIN), addons=False)
+    b.extension("#search-oncall", "Slack V1", "https://hooks.slack.com/services/T0ACME/B0SEARCH",
+                [s["search_api"], s["indexer"], s["autocomplete"], s["search_monitors"]])
+    b.extension("Status page updates", "Generic V2 Webhook", "https://status.acme.example/hooks/pagerduty",
+                [s["payments_api"], s["checkout_web"]])
     # Platform SRE
     b.service("Kubernetes Platform", ep["ep_platform"], ["platform"], describe(
         "The production Kubernetes clusters every Acme service runs on.", "kubernetes"), status="warning")

@@ -198,6 +198,14 @@ def northwind_account() -> dict:
             {"id": "PMW0002", "type": "maintenance_window", "start_time": "2026-03-20T02:00:00Z", "end_time": "2026-03-20T04:00:00Z",
              "description": "Cluster upgrade", "services": [_ref("service", "PSVC003")], "created_by": _ref("user", "PUSR007")},
         ],
+        "extensions": [
+            {"id": "PEXT001", "type": "extension", "name": "#payments-oncall", "endpoint_url": "https://hooks.slack.com/x",
+             "extension_schema": {"id": "PSLACK1", "type": "extension_schema_reference", "summary": "Slack V1"},
+             "extension_objects": [_ref("service", "PSVC001"), _ref("service", "PSVC002")]},
+            {"id": "PEXT002", "type": "extension", "name": "Change log webhook", "endpoint_url": "https://changes.northwind.example/pd",
+             "extension_schema": {"id": "PWEBHK2", "type": "extension_schema_reference", "summary": "Generic V2 Webhook"},
+             "extension_objects": [_ref("service", "PSVC002")]},
+        ],
     }
 
 

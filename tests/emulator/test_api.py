@@ -13,6 +13,8 @@ import pytest
 from audit.emulator.account import build_account
 from audit.emulator.app import create_app
 
+from .conftest import NOW, TOKEN
+
 # -- pagination -------------------------------------------------------------------------------
 
 def test_default_page_is_25_and_total_only_on_request(account_data, client_for, now):
@@ -157,6 +159,25 @@ def test_dependencies_standards_and_maintenance_windows(http):
     assert http.get("/standards/scores/business_services/PBS0001").status_code == 400
     future = http.get("/maintenance_windows", params={"filter": "future"}).json()["maintenance_windows"]
     assert [(w["id"], [t["id"] for t in w["teams"]]) for w in future] == [("PMW0002", ["PTEAM02"])]
+
+
+def test_extensions_are_listed_apart_from_the_services_they_serve(account_data, client_for):
+    # As at PagerDuty: one paginated list naming each extension's services; never on the service
+    # object, even where an account file puts them there.
+    account_data["services"][0]["extensions"] = [{"id": "PEXT001", "type": "extension_reference"}]
+    http = client_for(create_app(build_account(account_data), tokens=[TOKEN], clock=lambda: NOW))
+    body = http.get("/extensions", params={"total": "true"}).json()
+    assert [(e["id"], [s["id"] for s in e["extension_objects"]]) for e in body["extensions"]] == [
+        ("PEXT001", ["PSVC001", "PSVC002"]), ("PEXT002", ["PSVC002"])]
+    assert body["total"] == 2 and body["more"] is False
+    assert body["extensions"][0]["extension_objects"][0]["type"] == "service_reference"
+    assert body["extensions"][0]["extension_schema"]["self"].endswith("/extension_schemas/PSLACK1")
+    only = http.get("/extensions", params={"extension_object_id": "PSVC001"}).json()["extensions"]
+    assert [e["id"] for e in only] == ["PEXT001"]
+    by_schema = http.get("/extensions", params={"extension_schema_id": "PWEBHK2"}).json()["extensions"]
+    assert [e["id"] for e in by_schema] == ["PEXT002"]
+    assert all("extensions" not in s for s in http.get("/services").json()["services"])
+    assert "extensions" not in http.get("/services/PSVC001").json()["service"]
 
 
 # -- auth, abilities, rate limit, stats ---------------------------------------------------------
