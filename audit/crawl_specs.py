@@ -365,6 +365,9 @@ SPECS: tuple[CollectionSpec, ...] = (
                    fetch_schedules_v3, detailed_pages("schedules_v3", V3_PAGE)),
     CollectionSpec("business_services", "a business service object", listed(BUSINESS_SERVICES),
                    list_pages("business_services"), skippable=True),
+    CollectionSpec("extensions", "an outbound extension from GET /extensions; extension_objects names the "
+                   "services it serves", listed(ListSpec("extensions", "/extensions", "extensions", by_team=False)),
+                   list_pages("extensions")),
     CollectionSpec("standards", "a service standard, from GET /standards", fetch_standards,
                    lambda crawler: 1, skippable=True),
     CollectionSpec("oncalls", "an on-call entry from GET /oncalls over the window", fetch_oncalls,
