@@ -114,6 +114,7 @@ def _build(
         oncall_user_ids = _oncall_user_ids(snapshot.iter("oncalls"))
         handoff_rules = people.read_handoff_rules(snapshot.iter("handoff_rules"))
         dependencies = snapshot.collection("service_dependencies")
+        extension_counts = _extension_counts(snapshot.iter("extensions"))
         policy_records = list(snapshot.iter("escalation_policies"))
 
     with timed("render schedules"):
@@ -145,6 +146,7 @@ def _build(
         schedules=renderings,
         schedule_team_ids={sid: ref_ids(s.get("teams")) for sid, s in raw_schedules.items()},
         dependencies=dependencies,
+        extension_counts=extension_counts,
         window=window,
         since=since,
         until=until,
@@ -191,6 +193,16 @@ def _build(
         window=(since, until),
         team_ids_by_service=team_ids_by_service,
     )
+
+
+def _extension_counts(extensions: Iterator[Any]) -> dict[str, int]:
+    """Service id -> how many extensions serve it (an extension names its services in extension_objects)."""
+    counts: dict[str, int] = {}
+    for extension in extensions:
+        if isinstance(extension, dict):
+            for service_id in ref_ids(extension.get("extension_objects")):
+                counts[service_id] = counts.get(service_id, 0) + 1
+    return counts
 
 
 def _policy_tiers(

@@ -80,7 +80,7 @@ SERVICE = _columns(
                                            "level, 100 when level 1 covers nothing (OC-02)")),
     ("l2_promise_gaps", "object", "time level 1 covers and level 2 does not, [[start, end], ...] UTC"),
     ("integration_count", "int64", "integrations sending alerts to the service (SVC-01)"),
-    ("addon_count", "int64", "add-ons and extensions on the service (SVC-02)"),
+    ("addon_count", "int64", "the service's add-ons plus the extensions (GET /extensions) serving it (SVC-02)"),
     ("ack_timeout_minutes", "float64", "acknowledgement timeout in minutes; NaN when off (SVC-04)"),
     ("auto_resolve_hours", "float64", "auto-resolve timeout in hours; NaN when off (SVC-04)"),
     ("dependency_count", "int64", "technical services this service depends on"),

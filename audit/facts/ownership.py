@@ -55,6 +55,7 @@ class Account:
     schedules: Mapping[str, ScheduleRendering]
     schedule_team_ids: Mapping[str, Sequence[str]]
     dependencies: Sequence[Mapping[str, Any]]
+    extension_counts: Mapping[str, int]  # service id -> extensions whose extension_objects name it
     window: IntervalSet
     since: datetime
     until: datetime
@@ -146,7 +147,7 @@ def service_table(
             "l2_promise_coverage_pct": l2.pct,
             "l2_promise_gaps": l2.gaps_iso(),
             "integration_count": len(as_list(service.get("integrations"))),
-            "addon_count": len(as_list(service.get("addons"))) + len(as_list(service.get("extensions"))),
+            "addon_count": len(as_list(service.get("addons"))) + account.extension_counts.get(service_id, 0),
             "ack_timeout_minutes": _timeout(service.get("acknowledgement_timeout"), 60),
             "auto_resolve_hours": _timeout(service.get("auto_resolve_timeout"), 3600),
             "dependency_count": len(graph.depends_on.get(service_id, ())),
