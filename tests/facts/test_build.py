@@ -246,6 +246,13 @@ def acme_account() -> dict[str, list[Any]]:
             {"user_id": "PUBOB", "oncall_handoff_notification_rules": []},
         ],
         "service_dependencies": dependencies,
+        # Listed apart from the services (GET /extensions): Checkout's chat channel, and a webhook on both.
+        "extensions": [
+            {"id": "PX1", "type": "extension", "name": "#checkout", "extension_objects": [ref("service", "PSVC2")],
+             "extension_schema": {"id": "PSLACK", "type": "extension_schema_reference"}},
+            {"id": "PX2", "type": "extension", "name": "Change log", "extension_schema": {"id": "PHOOK"},
+             "extension_objects": [ref("service", "PSVC1"), ref("service", "PSVC2"), ref("service", "PSVC2")]},
+        ],
     }
 
 

@@ -57,7 +57,10 @@ def test_tier_status_and_hygiene(acme_facts: Facts) -> None:
     services = acme_facts.tables["service"]
     assert services.loc["PSVC1", "tier"] == 1.0 and math.isnan(services.loc["PSVC3", "tier"])
     assert services.loc["PSVC4", "is_disabled"] and services.loc["PSVC5", "in_maintenance"]
-    assert services.loc["PSVC1", "integration_count"] == 2 and services.loc["PSVC1", "addon_count"] == 1
+    assert services.loc["PSVC1", "integration_count"] == 2
+    # add-ons on the service plus the extensions naming it (each extension once)
+    assert services.loc["PSVC1", "addon_count"] == 2 and services.loc["PSVC2", "addon_count"] == 2
+    assert services.loc["PSVC3", "addon_count"] == 0
     assert services.loc["PSVC1", "ack_timeout_minutes"] == 30.0 and math.isnan(services.loc["PSVC1", "auto_resolve_hours"])
     assert math.isnan(services.loc["PSVC2", "ack_timeout_minutes"]) and services.loc["PSVC2", "auto_resolve_hours"] == 4.0
 
