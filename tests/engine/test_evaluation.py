@@ -365,3 +365,17 @@ def test_rules_over_incident_analytics_are_excluded_where_they_apply(account, tm
     pack_file.write_text(yaml.safe_dump({"rules": [{**rule, "requires": []}]}), encoding="utf-8")
     with pytest.raises(UserError, match=r"ACME-09: condition: unknown service column 'auto_resolved_pct'"):
         load_packs([pack_file], account.columns, include_builtin=False)
+
+
+def test_expressions_are_parsed_at_load_only(core_pack, account, monkeypatch):
+    # The loader stores the names each expression and message uses on the rule; evaluating
+    # (hundreds of rules over large tables) must not parse any of them again.
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("an expression was parsed again during evaluation")
+
+    for module in ("audit.rules.model", "audit.rules.loader"):
+        monkeypatch.setattr(f"{module}.check_expression", no_parsing)
+        monkeypatch.setattr(f"{module}.template_fields", no_parsing)
+    findings = run(core_pack.configured(), account).findings  # configured copies keep the names
+    assert {f.fingerprint for f in findings if f.status is Status.FAIL} == PLANTED_FAILURES
+    assert core_pack.resolve("OC-06").names.columns("applies_when")  # what the evaluator reads instead
