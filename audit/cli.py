@@ -248,6 +248,25 @@ def snapshot_info(path: Path, as_json: bool) -> None:
     click.echo(format_manifest(snap.manifest))
 
 
+VANISHED_SHOWN = 10  # objects named per collection; the JSON manifest has them all
+
+
+def _vanished_lines(collections: dict[str, Any]) -> list[str]:
+    """The objects deleted while the crawl ran (a list named them, their own request answered 404)."""
+    lines = []
+    for name, info in sorted(collections.items()):
+        records = info.get("vanished") or []
+        if not isinstance(records, list) or not records:
+            continue
+        named = ", ".join(f"{record.get('id')} ({record.get('endpoint')}, HTTP {record.get('http_status')})"
+                          for record in records[:VANISHED_SHOWN] if isinstance(record, dict))
+        more = f" and {len(records) - VANISHED_SHOWN} more" if len(records) > VANISHED_SHOWN else ""
+        lines.append(f"  {name:<22} {len(records):>8,} vanished during the crawl: {named}{more}")
+    if lines:
+        lines.insert(0, "vanished (deleted after a list named them; left out of what needs them):")
+    return lines
+
+
 def format_manifest(m: dict[str, Any]) -> str:
     from audit.snapshot import CollectionStatus
 
@@ -266,6 +285,7 @@ def format_manifest(m: dict[str, Any]) -> str:
             lines.append(f"  {name:<22} {info['count']:>8,}")
         else:
             lines.append(f"  {name:<22} {'-':>8}  unavailable (HTTP {info.get('http_status')}): {info.get('reason')}")
+    lines += _vanished_lines(m["collections"])
     requests = m.get("requests")
     if requests:
         lines.append(_requests_summary(requests))

@@ -13,7 +13,11 @@ collection as whole:
   sort) until the count matches ``total``. If it cannot be made to match, the
   crawl fails (exit 3) and says how many objects were out of reach.
 * Every unit is journalled; ``--resume`` skips the units already done, so a crawl
-  that gave up continues from where it stopped.
+  that gave up continues from where it stopped, after confirming it reads the same
+  account (``audit.account_check``).
+* A per-object request for an object deleted since a list named it (``Gone``) is a
+  finished unit with nothing in it: journalled with why, and listed in the manifest
+  under its collection's ``vanished`` (``snapshot info`` shows them).
 
 Requests run concurrently in a thread pool, paced by the client's ``Pacer``.
 """
@@ -29,7 +33,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from audit.client import ApiClient, ApiError, Unavailable
+from audit.account_check import API_BASE, SUBDOMAIN, AccountCheck, check_api_base
+from audit.client import ApiClient, ApiError, Gone, Unavailable
 from audit.crawl_specs import (
     CAP,
     PAGE,
@@ -126,6 +131,8 @@ class Crawler:
         # --workers bounds concurrent requests and what a crash can lose.
         self._unit_slots = threading.BoundedSemaphore(workers)
         self._shortfalls: dict[str, tuple[ListSpec, int]] = {}
+        self.account = AccountCheck(client, writer.state, resuming=bool(writer.done_units))
+        self.units_fetched = 0  # units this run asked the API for (none: nothing worth resuming)
         for spec in SPECS:
             self._collected.seen[spec.name] = {spec.identity(obj) for obj in writer.existing(spec.name)}
 
@@ -135,7 +142,8 @@ class Crawler:
         """Crawl everything; return the manifest fields the crawl knows."""
         started = self.writer.state.get("crawl_started_at") or iso(self.now())
         if "crawl_started_at" not in self.writer.state:
-            self.writer.write_unit("start", None, [], state={"crawl_started_at": started})
+            self.writer.write_unit("start", None, [], state={"crawl_started_at": started,
+                                                             API_BASE: self.client.base_url})
         try:
             self._run_collections()
         except BaseException:
@@ -255,24 +263,40 @@ class Crawler:
             if unit in self.writer.done_units:
                 return self.writer.state.get(unit, {})
         with self._unit_slots:
-            body = fetch()
-            objects = extract(body)
-            memo = remember(body)
+            gone = None
+            self.account.confirm()
+            try:
+                body = fetch()
+            except Gone as exc:  # deleted since a list named it: nothing to keep, nothing to ask again
+                body, gone = None, (collection or unit.split(":")[0], exc.record())
             with self._lock:
-                fresh = []
-                if collection is not None:
-                    seen = self._collected.seen[collection]
-                    identity = SPEC_BY_NAME[collection].identity
-                    for obj in objects:
-                        key = identity(obj)
-                        if key not in seen:
-                            seen.add(key)
-                            fresh.append(obj)
-                self.writer.write_unit(unit, collection, fresh, state={unit: memo} if memo else None,
-                                       requests=self._unjournalled_requests())
+                try:
+                    objects = extract(body) if body is not None else []
+                    memo = remember(body or {})
+                    fresh = self._fresh(collection, objects)
+                except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+                    raise ApiError(self.client.last_endpoint(), 200, None,
+                                   f"the answer lacks what PagerDuty sends ({exc.__class__.__name__}: {exc})")
+                state = {**({unit: memo} if memo else {}), **(self.account.observe(body) or {})}
+                self.writer.write_unit(unit, collection, fresh, state=state or None,
+                                       requests=self._unjournalled_requests(), gone=gone)
+                self.units_fetched += 1
                 if collection is not None:
                     self.progress.update(collection, len(self._collected.seen[collection]))
         return memo
+
+    def _fresh(self, collection: str | None, objects: list[Any]) -> list[Any]:
+        """The objects not seen before (call holding ``_lock``); they are counted as seen."""
+        fresh = []
+        if collection is not None:
+            seen = self._collected.seen[collection]
+            identity = SPEC_BY_NAME[collection].identity
+            for obj in objects:
+                key = identity(obj)
+                if key not in seen:
+                    seen.add(key)
+                    fresh.append(obj)
+        return fresh
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """Run ``fn`` (one request's worth of work) over items on the request pool.
@@ -478,15 +502,8 @@ class Crawler:
     def detail(self, collection: str, unit: str, path: str, object_id: str,
                params: dict[str, Any], key: str) -> None:
         """One object's detail (``body[key]``) as one unit; one deleted since it was listed is left out."""
-        def fetch() -> dict[str, Any]:
-            try:
-                return self.client.get(path, multi(params.items()), id=object_id)
-            except ApiError as exc:
-                if exc.status == 404:  # deleted between the list and the detail: nothing to keep
-                    return {}
-                raise
-
-        self.unit(unit, fetch, collection, lambda body: [body[key]] if body.get(key) else [])
+        self.unit(unit, lambda: self.client.get(path, multi(params.items()), id=object_id), collection,
+                  lambda body: [body[key]] if body.get(key) else [])
 
     # ---------------------------------------------------------------- accounting
 
@@ -523,6 +540,12 @@ def crawl_to_snapshot(
     On failure the partial snapshot stays on disk, journalled, for ``--resume``.
     """
     writer = SnapshotWriter(out, resume=resume, force=force)
+    if resume:
+        try:
+            check_api_base(writer.state, client.base_url)
+        except BaseException:
+            writer.close()
+            raise
     if window is None:
         saved = writer.state.get("window")
         if saved is None:
@@ -542,14 +565,16 @@ def crawl_to_snapshot(
         crawler = Crawler(client, writer, window, team_ids=team_ids, skip=skip, workers=workers,
                           progress=progress)
     except BaseException:
-        writer.close()
+        writer.close(discard=not resume)
         raise
     try:
         fields = crawler.run()
     except BaseException:
-        writer.close()
+        # A crawl that fetched nothing (a wrong token, an unreachable host) leaves nothing behind:
+        # a partial snapshot would only refuse the next crawl into the same --output.
+        writer.close(discard=not resume and crawler.units_fetched == 0)
         raise
-    fields["subdomain"] = subdomain
+    fields["subdomain"] = subdomain or writer.state.get(SUBDOMAIN)
     path = writer.finish(fields)
     return path, fields
 

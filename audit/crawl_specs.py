@@ -133,16 +133,16 @@ def fetch_teams(crawler: Crawler) -> None:
     if not crawler.scope_team_ids:
         crawler.crawl_list(TEAMS)
         return
-    from audit.client import ApiError  # not at import: snapshot readers import this module
+    from audit.client import Gone  # not at import: snapshot readers import this module
+
+    def scoped_team(team_id: str) -> dict[str, Any]:
+        try:
+            return crawler.client.get("/teams/{id}", id=team_id)
+        except Gone:  # a team the user named, not one a list named: a mistake, not a deletion
+            raise CrawlError(f"--teams: team {team_id} does not exist in this account") from None
 
     for team_id in crawler.scope_team_ids:
-        try:
-            crawler.unit(f"teams:{team_id}", lambda t=team_id: crawler.client.get("/teams/{id}", id=t),
-                         "teams", lambda body: [body["team"]])
-        except ApiError as exc:
-            if exc.status == 404:
-                raise CrawlError(f"--teams: team {team_id} does not exist in this account") from None
-            raise
+        crawler.unit(f"teams:{team_id}", lambda t=team_id: scoped_team(t), "teams", lambda body: [body["team"]])
 
 
 def fetch_team_members(crawler: Crawler) -> None:
@@ -332,14 +332,26 @@ def fetch_standards(crawler: Crawler) -> None:
 
 
 def fetch_standards_scores(crawler: Crawler) -> None:
+    from audit.client import ApiError  # not at import: snapshot readers import this module
+
     def scores(ids: list[str]) -> None:
-        crawler.unit(
-            "standards_scores:" + batch_label(ids),
-            lambda: crawler.client.get("/standards/scores/{resource_type}", multi([("ids[]", i) for i in ids]),
-                                       resource_type="technical_services"),
-            "standards_scores",
-            lambda body: list(body.get("resources") or []),
-        )
+        try:
+            crawler.unit(
+                "standards_scores:" + batch_label(ids),
+                lambda: crawler.client.get("/standards/scores/{resource_type}", multi([("ids[]", i) for i in ids]),
+                                           resource_type="technical_services"),
+                "standards_scores",
+                lambda body: list(body.get("resources") or []),
+            )
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            # A service of the batch was deleted: ask for each one, so that only it is left out (Gone).
+            for service_id in ids:
+                crawler.unit(f"standards_scores:{service_id}",
+                             lambda i=service_id: crawler.client.get("/standards/scores/{resource_type}/{id}",
+                                                                     resource_type="technical_services", id=i),
+                             "standards_scores", lambda body: [body] if body.get("resource_id") else [])
 
     crawler.map(scores, in_batches(sorted(crawler.seen("services")), SCORES_BATCH))
 

@@ -92,6 +92,8 @@ class SnapshotWriter:
         # Requests the interrupted runs made, by endpoint: each journal entry carries those made
         # since the one before, so a resumed crawl reports them even after a SIGKILL.
         self.journalled_requests: collections.Counter[str] = collections.Counter()
+        # Objects deleted while the crawl ran (404 on a per-object request), by collection.
+        self.vanished: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
         self._files: dict[str, Any] = {}
         sizes: dict[str, int] = {}
         journal = self.partial / JOURNAL
@@ -106,6 +108,8 @@ class SnapshotWriter:
                     sizes[entry["collection"]] = entry["size"]
                 self.state.update(entry.get("state", {}))
                 self.journalled_requests.update(entry.get("requests", {}))
+                if entry.get("gone"):
+                    self.vanished[entry["gone"]["collection"]].append(entry["gone"]["object"])
             # Rewrite the journal without a torn tail line.
             journal.write_text(
                 "".join(_utf8_json(e) + "\n" for e in self._journal_entries(journal)),
@@ -142,8 +146,12 @@ class SnapshotWriter:
         objects: list[Any],
         state: dict[str, Any] | None = None,
         requests: Mapping[str, int] | None = None,
+        gone: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
-        """Append one finished unit of work and journal it (durably), with the requests made since the last."""
+        """Append one finished unit of work and journal it (durably), with the requests made since the last.
+
+        ``gone`` is (collection, record) for a unit whose object was deleted since a list named it.
+        """
         entry: dict[str, Any] = {"unit": unit}
         if collection is not None:
             if collection not in COLLECTIONS:
@@ -168,6 +176,9 @@ class SnapshotWriter:
             self.state.update(state)
         if requests:
             entry["requests"] = dict(requests)
+        if gone is not None:
+            entry["gone"] = {"collection": gone[0], "object": gone[1]}
+            self.vanished[gone[0]].append(gone[1])
         self._journal.write(_utf8_json(entry) + "\n")
         self._journal.flush()
         os.fsync(self._journal.fileno())
@@ -183,6 +194,9 @@ class SnapshotWriter:
             info = collections.setdefault(path.stem, {"status": CollectionStatus.COMPLETE.value, "count": 0})
             info["file"] = f"collections/{path.name}"
             info["sha256"] = _sha256(path)
+        for name, records in self.vanished.items():
+            info = collections.setdefault(name, {"status": CollectionStatus.COMPLETE.value, "count": 0})
+            info["vanished"] = sorted(records, key=lambda record: (str(record.get("id")), str(record.get("endpoint"))))
         for name, info in collections.items():
             if info.get("status") == CollectionStatus.COMPLETE and "file" not in info:
                 # A complete collection with no objects still gets its (empty) file,
@@ -216,13 +230,16 @@ class SnapshotWriter:
         self._lock_file.close()
         return self.out
 
-    def close(self) -> None:
-        """Leave the partial snapshot in place for --resume (after an error)."""
+    def close(self, *, discard: bool = False) -> None:
+        """Leave the partial snapshot in place for --resume (after an error), or, with ``discard``,
+        remove it (a crawl that did no work: nothing to resume, and it would block the next one)."""
         for fh in self._files.values():
             fh.close()
         self._files.clear()
         if not self._journal.closed:
             self._journal.close()
+        if discard:  # still holding the lock: no other crawl can have taken the folder over
+            shutil.rmtree(self.partial, ignore_errors=True)
         self._lock_file.close()
 
 

@@ -9,7 +9,7 @@ import httpx2
 import pytest
 
 from audit.client import ApiClient, ApiError, Pacer, Unavailable
-from audit.errors import CrawlError
+from audit.errors import CrawlError, UserError
 
 TOKEN = "u+SECRETtoken_4f9a8b7c6d5e"
 
@@ -156,9 +156,11 @@ def test_token_sent_as_pagerduty_token_header_and_requests_counted():
     assert client.requests == {"GET /teams": 1, "GET /schedules/{id}": 1}
 
 
-def test_refuses_plain_http():
-    with pytest.raises(CrawlError, match="https"):
-        ApiClient(TOKEN, base_url="http://api.pagerduty.com")
+@pytest.mark.parametrize("url", ["http://api.pagerduty.com", "api.pagerduty.com", "https://", "https://h/?x=1",
+                                 "https://user@api.pagerduty.com", "https://api.pagerduty.com:port"])
+def test_refuses_anything_but_an_https_url_as_a_usage_error(url):
+    with pytest.raises(UserError, match="--api-url"):
+        ApiClient(TOKEN, base_url=url)
 
 
 def test_pacer_spaces_requests_and_slows_before_the_limit():

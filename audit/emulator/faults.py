@@ -17,6 +17,14 @@ kind). Kinds (``FAULT_KINDS``):
 * ``429storm``: ``storm_length`` consecutive requests answered 429 (code 2020) with
   ``ratelimit-*`` headers and ``ratelimit-reset: storm_reset_seconds``.
 
+Kinds only ``per_endpoint`` gives (``ANSWER_KINDS``: real answers about one object, not
+random trouble, so a random policy never draws them):
+
+* ``404``: the object was deleted a moment ago (code 2100), though lists still name it.
+* ``400``: what ``GET /schedules/{id}`` answers for a schedule upgraded to v3 (code 2001).
+* ``echo400``, ``echo403``: a 400 whose message, and a 403 whose reason, repeat the
+  request's ``Authorization`` header: a server echoing the credential it was sent.
+
 Which request fails is decided by its sequence number (the n-th request the app received),
 so a seed gives the same faults on the same request sequence: request n fails when a
 generator seeded with (seed, n) draws under ``rate``, and then with the kind that generator
@@ -46,6 +54,7 @@ from audit.errors import UserError
 
 ERROR_KINDS = {"500": "Internal Server Error", "502": "Bad Gateway", "503": "Service Unavailable"}
 FAULT_KINDS = (*ERROR_KINDS, "drop", "truncate", "slow", "429storm")
+ANSWER_KINDS = ("404", "400", "echo400", "echo403")
 # PagerDuty's code for an internal error; 5xx answers from a proxy in front of it carry none,
 # but the client must cope with either, and a JSON body is the harder case for a parser.
 INTERNAL_ERROR_CODE = 2000
@@ -82,8 +91,10 @@ class FaultPolicy:
         kinds = tuple(self.kinds)
         if not kinds:
             raise UserError("fault kinds: name at least one")
-        for kind in (*kinds, *self.per_endpoint.values()):
+        for kind in kinds:
             _check_kind(kind)
+        for kind in self.per_endpoint.values():
+            _check_kind(kind, ANSWER_KINDS)
         for endpoint in self.per_endpoint:
             if not endpoint.startswith("/"):
                 raise UserError(f"fault endpoint {endpoint!r} must be a path like /schedules/{{id}}")
@@ -97,9 +108,9 @@ class FaultPolicy:
         return self.rate > 0 or bool(self.per_endpoint)
 
 
-def _check_kind(kind: str) -> None:
-    if kind not in FAULT_KINDS:
-        raise UserError(f"unknown fault kind {kind!r} (choose from {', '.join(FAULT_KINDS)})")
+def _check_kind(kind: str, also: tuple[str, ...] = ()) -> None:
+    if kind not in (*FAULT_KINDS, *also):
+        raise UserError(f"unknown fault kind {kind!r} (choose from {', '.join((*FAULT_KINDS, *also))})")
 
 
 def parse_endpoint_faults(specs: Iterable[str]) -> dict[str, str]:
@@ -109,7 +120,7 @@ def parse_endpoint_faults(specs: Iterable[str]) -> dict[str, str]:
         endpoint, sep, kind = spec.rpartition("=")
         if not sep or not endpoint:
             raise UserError(f"--fault {spec!r}: expected ENDPOINT=KIND, e.g. '/schedules/{{id}}=503'")
-        _check_kind(kind.strip())
+        _check_kind(kind.strip(), ANSWER_KINDS)
         faults[endpoint.strip()] = kind.strip()
     return faults
 
@@ -169,6 +180,9 @@ class FaultInjector:
             self._count(kind)
             failure = ApiFailure(int(kind), INTERNAL_ERROR_CODE, ERROR_KINDS[kind])
             return _json_response(failure.status, failure.body(), {})
+        if kind in ANSWER_KINDS:
+            self._count(kind)
+            return _json_response(*_object_answer(kind, environ.get("HTTP_AUTHORIZATION", "")), {})
         if kind == "429storm":
             self._count(kind)
             return _json_response(429, rate_limited().body(), {
@@ -200,6 +214,17 @@ class FaultInjector:
     def _count(self, kind: str) -> None:
         with self._lock:
             self._injected[kind] += 1
+
+
+def _object_answer(kind: str, authorization: str) -> tuple[int, dict[str, Any]]:
+    if kind == "404":
+        return 404, ApiFailure(404, 2100, "Not Found").body()
+    if kind == "400":
+        return 400, ApiFailure(400, 2001, "Invalid Input Provided").body()
+    if kind == "echo400":
+        return 400, {"error": {"message": f"Invalid Input Provided: header {authorization}", "code": 2001,
+                               "errors": [f"Authorization {authorization} is malformed"]}}
+    return 403, {"error": {"message": f"Access Denied to the key in {authorization}", "code": 2010}}
 
 
 def _json_response(status: int, body: dict[str, Any], headers: dict[str, str]) -> Response:

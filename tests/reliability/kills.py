@@ -28,6 +28,8 @@ POLL_SECONDS = 0.001
 # After a kill, requests already sent may still be reaching the emulator: its count is read
 # once it has stopped moving for this long.
 SETTLE_SECONDS = 0.25
+# A resume confirms the account with one request before fetching (audit.account_check): not work redone.
+ACCOUNT_PROBE = 1
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,9 @@ class KillOutcome:
 
     @property
     def refetched(self) -> int:
-        """Requests the kill cost: both runs together against one clean crawl."""
-        return self.received_by_kill + self.received_by_resume - self.clean.requests
+        """Requests the kill cost: both runs together against one clean crawl (the resume's account probe aside)."""
+        probe = ACCOUNT_PROBE if self.received_by_resume else 0
+        return self.received_by_kill + self.received_by_resume - probe - self.clean.requests
 
     def problems(self) -> list[str]:
         found = list(self.leftovers)

@@ -185,8 +185,8 @@ def test_endpoint_that_always_fails_names_it_then_resume_completes(clean, tmp_pa
     run = broken_endpoint(tmp_path / "snap", f"/schedules/{target}", "503", clean)
     assert run.error == f"GET /schedules/{{id}} (/schedules/{target}): gave up after 3 attempts: HTTP 503"
     assert run.partial_left
-    # Only what was missing is fetched again: the one schedule, nothing else.
-    assert run.resume_requests == {"/schedules/{id}": 1}
+    # Only what was missing is fetched again: the one schedule, after one request confirming the account.
+    assert run.resume_requests == {"/users": 1, "/schedules/{id}": 1}
     assert run.same_content
 
 
@@ -206,7 +206,7 @@ def test_cli_crawl_of_a_failing_endpoint_exits_3_then_resumes_once_lifted(clean,
         server.app.stats.reset()
         resumed = run_cli(crawl_argv(server, tmp_path / "snap", "--resume"))
         assert resumed.exit_code == 0, resumed
-        assert server.app.stats.by_endpoint == {"/schedules/{id}": schedules}
+        assert server.app.stats.by_endpoint == {"/users": 1, "/schedules/{id}": schedules}  # /users: the account
     assert content_digests(load(tmp_path / "snap")) == clean
 
 
