@@ -19,6 +19,7 @@ from audit.facts.build import Facts, build_facts
 from audit.facts.collector import collector_paused
 from audit.facts.columns import column_names
 from audit.findings import Finding, Mode, Status, WaiverOutcome, apply_waivers
+from audit.tiers import TIER_RULE, Notice, default_tiers, no_mapping_notice
 from audit.rules import Evaluation, EvaluationContext, RulePack, evaluate, load_packs
 from audit.scoring import ScoreReport, score, service_refs
 from audit.snapshot import Snapshot, load
@@ -39,6 +40,7 @@ class Assessment:
     waivers: WaiverOutcome
     scores: ScoreReport
     today: dt.date
+    notices: tuple[Notice, ...] = ()  # said once for the account (e.g. no tier mapping)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -78,8 +80,23 @@ def load_pack_and_config(
     return config.apply(pack), config
 
 
+def as_of(snapshot: Snapshot) -> dt.date:
+    """The instant a snapshot describes: the day its crawl finished (else its window's start, else today)."""
+    for stamp in (snapshot.manifest.get("crawl_finished_at"), (snapshot.manifest.get("window") or {}).get("since")):
+        try:
+            return dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).date()
+        except (TypeError, ValueError):
+            continue
+    return dt.date.today()
+
+
 def service_tiers(snapshot: Snapshot, config: Config) -> dict[str, int]:
-    """Each service's declared tier, from the config's mapping (id, name pattern or team)."""
+    """Each service's declared tier, from the config's mapping (id, name pattern or team).
+
+    Without any mapping every service takes the default tier (see ``audit.tiers``).
+    """
+    if not config.tiers:
+        return default_tiers(str(service.get("id")) for service in snapshot.iter("services"))
     tiers = {}
     for service in snapshot.iter("services"):
         team_ids = [t.get("id") for t in service.get("teams") or [] if isinstance(t, dict)]
@@ -102,7 +119,9 @@ def assess(
 ) -> Assessment:
     """Judge a snapshot with the packs and config in force.
 
-    ``today`` decides which waivers have expired (default: the real date).
+    ``today`` is the audit's "as of" date: it decides which waivers have expired. By default it is
+    the day the snapshot was crawled (``as_of``), so a re-run next month reads the same, and the
+    report's header, the on-call window and waiver expiry all agree.
     """
     with collector_paused():  # see audit.facts.collector: every stage builds long-lived objects
         return _assess(snapshot, rules_dirs, config_path, cwd, modes, today, env, flags)
@@ -116,7 +135,20 @@ def _assess(snapshot: Any, rules_dirs: Any, config_path: Any, cwd: Any, modes: f
     rollup = facts.rollup()
     evaluation = evaluate(pack, facts.tables, EvaluationContext(rollup=rollup, unavailable=facts.unavailable,
                                                                 modes=modes))
-    today = today or dt.date.today()
-    outcome = apply_waivers(evaluation.findings, config.waivers, today)
+    today = today or as_of(snap)
+    findings, notices = evaluation.findings, ()
+    if not config.tiers:
+        notice = no_mapping_notice()
+        findings, notices = _tier_rule_as_notice(findings, notice), (notice,)
+    outcome = apply_waivers(findings, config.waivers, today)
     scores = score(outcome.findings, service_refs(facts.tables["service"], rollup), config.weights)
-    return Assessment(snap, pack, config, facts, evaluation, outcome, scores, today)
+    return Assessment(snap, pack, config, facts, evaluation, outcome, scores, today, notices)
+
+
+def _tier_rule_as_notice(findings: tuple[Finding, ...], notice: Notice) -> tuple[Finding, ...]:
+    """Without a tier mapping OWN-08 is the account's notice, not a verdict on each service."""
+    return tuple(
+        dataclasses.replace(f, status=Status.NOT_APPLICABLE, message=notice.message)
+        if f.rule_id == TIER_RULE and f.status is not Status.EXCLUDED else f
+        for f in findings
+    )

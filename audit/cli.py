@@ -384,7 +384,7 @@ def rules_options(fn: Any) -> Any:
         click.option("--mode", type=click.Choice(["static", "all"]), default="all", show_default=True,
                      help="static: configuration rules only (deterministic); all: window rules too."),
         click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
-                     help="Judge waiver expiry as of this date (default: today)."),
+                     help="The audit's as-of date, for waiver expiry and the report header (default: the day the snapshot was crawled)."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -430,6 +430,24 @@ def score(snapshot_path: Path, fmt: str, team_id: str | None, **opts: Any) -> No
             raise UserError(f"--team {team_id}: no service of this snapshot belongs to that team")
         assessment = assessment.for_team(team_id)
     click.echo(SCORE_FORMATS[fmt](assessment), nl=False)
+
+
+@main.command()
+@click.argument("snapshot_path", metavar="SNAPSHOT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("pd-audit.toml"),
+              show_default=True, help="Where to write the config (an existing file is never overwritten).")
+def init(snapshot_path: Path, output: Path) -> None:
+    """Write a starter pd-audit.toml from SNAPSHOT: tiers proposed from the account's own signals
+    (each with a comment saying why), every threshold at its default, an example waiver."""
+    import collections
+
+    from audit.starter_config import write_starter
+
+    proposals = write_starter(snapshot_path, output)
+    per_tier = collections.Counter(p.tier for p in proposals)
+    tiers = ", ".join(f"tier {tier}: {count}" for tier, count in sorted(per_tier.items())) or "no services"
+    click.echo(f"wrote {output} ({tiers}); review the proposed tiers, then run "
+               f"`pd-audit score {snapshot_path} --config {output}`")
 
 
 @main.group(invoke_without_command=True)
@@ -707,8 +725,7 @@ def _echo_written(paths: list[Path]) -> None:
 @report_options
 def report(snapshot_path: Path, previous_path: Path | None, **opts: Any) -> None:
     """Write the org report and one scorecard per team, in HTML and PDF."""
-    # Both snapshots are judged with today's rules, config and date: the trend compares like with like.
-    opts = {**opts, "as_of": opts["as_of"] or datetime.now()}
+    # Both snapshots are judged with today's rules and config, each as of its own crawl (or --as-of).
     assessment = _assess(snapshot_path, opts)
     previous = _assess(previous_path, opts) if previous_path else None
     _echo_written(_write_reports(assessment, previous, opts))

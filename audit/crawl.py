@@ -533,8 +533,12 @@ def crawl_to_snapshot(
     workers: int = 8,
     progress: Progress | None = None,
     subdomain: str | None = None,
+    now: Callable[[], datetime] | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Crawl into ``out`` and publish the snapshot; return (path, manifest fields).
+
+    ``now`` is the API's clock (default: the real one); the demo's emulator pins its own, and
+    the crawl times recorded must agree with it, as they are the audit's "as of" instant.
 
     ``window`` None on a resume means "the window the interrupted crawl used".
     On failure the partial snapshot stays on disk, journalled, for ``--resume``.
@@ -563,7 +567,7 @@ def crawl_to_snapshot(
         writer.write_unit("window", None, [], state={"window": window.to_json()})
     try:
         crawler = Crawler(client, writer, window, team_ids=team_ids, skip=skip, workers=workers,
-                          progress=progress)
+                          progress=progress, **({"now": now} if now else {}))
     except BaseException:
         writer.close(discard=not resume)
         raise

@@ -54,7 +54,7 @@ def run_demo(out: Path, progress: Progress | None = None) -> Path:
     try:
         path, _ = crawl_to_snapshot(
             client, out / "snapshot", Window(DEMO_SINCE, DEMO_WINDOW_DAYS), force=True,
-            progress=progress, subdomain="acme",
+            progress=progress, subdomain="acme", now=lambda: DEMO_SINCE,  # the emulator's pinned clock
         )
     finally:
         client.close()

@@ -62,6 +62,7 @@ def summarize(assessment: Assessment) -> dict[str, Any]:
         "services": [_service(s) for _, s in sorted(assessment.scores.services.items())],
         "teams": [_group(g, names) for _, g in sorted(assessment.scores.teams.items())],
         "org": _group(assessment.scores.org, names),
+        "notices": [notice.to_json() for notice in assessment.notices],
         "not_run": dict(sorted(assessment.evaluation.not_run.items())),
         "waivers": {
             "expired": [w.to_json() for w in assessment.waivers.expired],

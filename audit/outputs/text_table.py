@@ -62,6 +62,7 @@ def render(assessment: Assessment) -> str:
         f"Org        score {_score(scores.org.score)}   {_levels(scores.org)}   "
         f"({len(scores.services)} services, {_passing(scores.org.checks_passing)} of checks passing)",
         f"  {SCORE_EXPLAINED}",
+        *(f"Notice ({notice.rule_id}): {notice.message}" for notice in assessment.notices),
         "",
         "Teams, by score:",
     ]

@@ -62,6 +62,7 @@ class Meta:
     window_end: dt.datetime
     rule_count: int
     previous_date: dt.date | None = None
+    notices: tuple[str, ...] = ()  # said once for the account (e.g. no tier mapping)
 
     @property
     def window_days(self) -> int:
@@ -475,11 +476,7 @@ def _standards_scores(assessment: Assessment) -> dict[str, tuple[int, int]]:
 def meta(assessment: Assessment, previous: Assessment | None = None) -> Meta:
     manifest = assessment.snapshot.manifest
     since, until = assessment.facts.window
-    finished = text(manifest.get("crawl_finished_at"))
-    try:
-        audit_date = dt.datetime.fromisoformat(finished).date() if finished else assessment.today
-    except ValueError:
-        audit_date = assessment.today
+    audit_date = assessment.today  # the audit's one "as of" date: waiver expiry is judged on it too
     subdomain = text(manifest.get("subdomain"))
     host = urllib.parse.urlsplit(text(manifest.get("api_base")) or "").hostname
     return Meta(
@@ -489,4 +486,5 @@ def meta(assessment: Assessment, previous: Assessment | None = None) -> Meta:
         window_end=until,
         rule_count=len(assessment.pack.rules),
         previous_date=meta(previous).audit_date if previous else None,
+        notices=tuple(notice.message for notice in assessment.notices),
     )
