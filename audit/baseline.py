@@ -25,7 +25,6 @@ import datetime as dt
 import functools
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,8 @@ from typing import Any
 from audit import __version__
 from audit.errors import UserError
 from audit.findings import ENTITY_TYPES, Finding, Severity, fingerprint
+from audit.json_text import json_text
+from audit.safe_write import write_file
 
 FORMAT = "pd-audit-baseline"
 FORMAT_VERSION = 1
@@ -171,18 +172,13 @@ def update_baseline(
 
 
 def write_baseline(baseline: Baseline, path: str | os.PathLike[str]) -> Path:
-    """Write atomically (a temporary file renamed over the target): never a half-written baseline."""
+    """Write atomically (``audit.safe_write``): never a half-written baseline."""
     target = Path(path)
-    text = json.dumps(baseline.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, target)
     except OSError as exc:
         raise UserError(f"{target}: cannot write the baseline ({exc.strerror or exc.__class__.__name__})") from None
-    return target
+    return write_file(target, json_text(baseline.to_json(), sort_keys=True), what="baseline")
 
 
 def load_baseline(path: str | os.PathLike[str]) -> Baseline:

@@ -21,6 +21,7 @@ import click
 
 from audit import __version__
 from audit.errors import AuditError, ExitCode, UserError
+from audit.safe_text import for_terminal, one_line, without_surrogates
 
 if TYPE_CHECKING:  # the rest is imported where used: startup time
     from audit.snapshot import CollectionStatus
@@ -40,7 +41,7 @@ class AuditGroup(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:
-            click.echo(f"{PROG}: interrupted", err=True)
+            echo(f"{PROG}: interrupted", err=True)
             ctx.exit(130)
         except Exception as exc:  # a bug: still one line, unless --debug
             _report(ctx, f"internal error: {exc.__class__.__name__}: {exc}", exc)
@@ -50,12 +51,14 @@ class AuditGroup(click.Group):
 def _report(ctx: click.Context, message: str, exc: BaseException) -> None:
     if ctx.find_root().params.get("debug"):
         traceback.print_exception(exc, file=sys.stderr)
-    click.echo(f"{PROG}: error: {_one_line(message)}", err=True)
+    echo(f"{PROG}: error: {one_line(message)}", err=True)
 
 
-def _one_line(text: str) -> str:
-    # Strings from an API or a file may hold newlines or control characters.
-    return re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
+def echo(text: str, *, nl: bool = True, err: bool = False, machine: bool = False) -> None:
+    """Print through ``audit.safe_text``: what is meant for a person has every control, escape
+    sequence and bidi mark replaced (names, ids and file contents reach it); a machine format
+    (JSON, CSV, SARIF) keeps its characters, less the lone surrogates that have no UTF-8 form."""
+    click.echo(without_surrogates(text) if machine else for_terminal(text), nl=nl, err=err)
 
 
 class WindowType(click.ParamType):
@@ -147,7 +150,7 @@ def read_token(token_file: Path | None) -> str:
         except UnicodeDecodeError:
             raise UserError(f"{source}: not a text file (the token must be printable ASCII)") from None
         if mode & (stat.S_IRGRP | stat.S_IROTH):
-            click.echo(f"{PROG}: warning: {token_file} is readable by other users; chmod 600 it", err=True)
+            echo(f"{PROG}: warning: {token_file} is readable by other users; chmod 600 it", err=True)
     else:
         source = "PAGERDUTY_TOKEN"
         token = os.environ.get("PAGERDUTY_TOKEN", "").strip()
@@ -178,7 +181,7 @@ class StderrProgress:
         if not self.quiet:
             prefix = "\r" if self.tty else ""
             detail = (f"{count:>8,}" if status == CollectionStatus.COMPLETE
-                      else f"       - ({_one_line(f'{status}: {reason}')})")
+                      else f"       - ({one_line(f'{status}: {reason}')})")
             click.echo(f"{prefix}  {collection:<22} {detail}", err=True)
 
 
@@ -195,7 +198,7 @@ def _run_crawl(client: Any, output: Path, opts: dict[str, Any], subdomain: str |
         workers=opts["workers"], progress=StderrProgress(opts["quiet"]), subdomain=subdomain,
     )
     if not opts["quiet"]:
-        click.echo(_requests_summary(fields["requests"]), err=True)
+        echo(_requests_summary(fields["requests"]), err=True)
     return path
 
 
@@ -223,7 +226,7 @@ def _api_client(opts: dict[str, Any], token: str, transport: Any = None) -> Any:
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Snapshot directory to write.")
 def crawl(output: Path, **opts: Any) -> None:
     """Crawl a PagerDuty account into a snapshot."""
-    click.echo(str(crawl_live(output, opts)))
+    echo(str(crawl_live(output, opts)))
 
 
 # ---------------------------------------------------------------- snapshot
@@ -239,13 +242,14 @@ def snapshot() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 def snapshot_info(path: Path, as_json: bool) -> None:
     """Print a snapshot's manifest: when, from where, what and how much."""
+    from audit.json_text import json_text
     from audit.snapshot import load
 
     snap = load(path)
     if as_json:
-        click.echo(json.dumps(snap.manifest, indent=2, sort_keys=True))
+        echo(json_text(snap.manifest, sort_keys=True), nl=False, machine=True)
         return
-    click.echo(format_manifest(snap.manifest))
+    echo(format_manifest(snap.manifest))
 
 
 VANISHED_SHOWN = 10  # objects named per collection; the JSON manifest has them all
@@ -334,12 +338,12 @@ def emulator(account: Path, host: str, port: int, state_dir: Path, rate_limit: i
 
     def ready(url: str, ca_path: Path) -> None:
         # On stdout, for scripts (`url=$(pd-audit emulator ... | head -1)`); diagnostics go to stderr.
-        click.echo(f"serving {account} at {url}")
-        click.echo(f"CA certificate: {ca_path}  (pass it to crawl with --ca-bundle)")
+        echo(f"serving {account} at {url}")
+        echo(f"CA certificate: {ca_path}  (pass it to crawl with --ca-bundle)")
         if faults.active:
             always = "".join(f"; {endpoint} always {kind}" for endpoint, kind in faults.per_endpoint.items())
-            click.echo(f"injecting faults: {fault_rate:g} of requests (seed {fault_seed}, kinds "
-                       f"{','.join(kinds)}){always}", err=True)
+            echo(f"injecting faults: {fault_rate:g} of requests (seed {fault_seed}, kinds "
+                 f"{','.join(kinds)}){always}", err=True)
 
     serve(account, host=host, port=port, state_dir=state_dir, rate_limit_per_minute=rate_limit,
           latency_seconds=latency, tokens=list(tokens) or None, ready=ready, faults=faults)
@@ -351,24 +355,23 @@ def emulator(account: Path, host: str, port: int, state_dir: Path, rate_limit: i
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 def demo(out: Path, quiet: bool) -> None:
     """Audit the bundled example account through the in-process emulator (no token, no network)."""
-    from audit.demo import run_demo
-
     from audit.assess import assess
-    from audit.demo import DEMO_SINCE, bundled_config_path
+    from audit.demo import DEMO_SINCE, bundled_config_path, run_demo
     from audit.outputs import text_table
+    from audit.reports import write_reports
+    from audit.safe_write import write_file
 
     snapshot_path = run_demo(out, progress=StderrProgress(quiet))
     # Waivers are judged as of the window's start, so the demo reads the same every day.
     assessment = assess(snapshot_path, config_path=bundled_config_path(), today=DEMO_SINCE.date())
-    (out / "score.txt").write_text(text_table.render(assessment), encoding="utf-8")
-    from audit.reports import write_reports
+    write_file(out / "score.txt", text_table.render(assessment))
 
     written = write_reports(assessment, out / "report")
     org = assessment.scores.org
-    click.echo(f"snapshot:  {snapshot_path}")
-    click.echo(f"scores:    {out / 'score.txt'}  (org score "
-               f"{'-' if org.score is None else f'{org.score:.1f}'}, {len(assessment.failing())} failing findings)")
-    click.echo(f"reports:   {out / 'report' / 'index.html'}  ({len(written)} files: org and team HTML and PDF)")
+    echo(f"snapshot:  {snapshot_path}")
+    echo(f"scores:    {out / 'score.txt'}  (org score "
+         f"{'-' if org.score is None else f'{org.score:.1f}'}, {len(assessment.failing())} failing findings)")
+    echo(f"reports:   {out / 'report' / 'index.html'}  ({len(written)} files: org and team HTML and PDF)")
 
 
 # ---------------------------------------------------------------- facts, score, rules
@@ -412,7 +415,7 @@ def facts(snapshot_path: Path, entity: str, fmt: str) -> None:
     """Print one fact table of a snapshot (what the rules judge)."""
     from audit.facts.build import facts_table
 
-    click.echo(facts_table(snapshot_path, entity, fmt), nl=False)
+    echo(facts_table(snapshot_path, entity, fmt), nl=False, machine=True)
 
 
 @main.command()
@@ -429,7 +432,7 @@ def score(snapshot_path: Path, fmt: str, team_id: str | None, **opts: Any) -> No
         if team_id not in assessment.scores.teams:
             raise UserError(f"--team {team_id}: no service of this snapshot belongs to that team")
         assessment = assessment.for_team(team_id)
-    click.echo(SCORE_FORMATS[fmt](assessment), nl=False)
+    echo(SCORE_FORMATS[fmt](assessment), nl=False, machine=fmt != "table")
 
 
 @main.command()
@@ -464,7 +467,7 @@ def rules(ctx: click.Context, rules_dirs: tuple[str, ...]) -> None:
     if ctx.invoked_subcommand is None:
         from audit.outputs import rule_list
 
-        click.echo(rule_list.render(pack), nl=False)
+        echo(rule_list.render(pack), nl=False)
 
 
 @rules.command("explain")
@@ -492,7 +495,7 @@ def rules_explain(pack: Any, rule_id: str) -> None:
         for name, param in rule.params.items():
             lines.append(f"  {name} = {param.default!r}  ({sources[param.source]}): {param.description}")
     lines += ["", "How to fix it in PagerDuty:", f"  {rule.fix.strip()}"]
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 # ---------------------------------------------------------------- CI: baseline, check, diff, history
@@ -514,14 +517,16 @@ def static_by_default(fn: Any) -> Any:
 def _write_output(path: str, text: str) -> None:
     """Write one output file ('-' is stdout); a directory is created if needed."""
     if path == "-":
-        click.echo(text, nl=False)
+        echo(text, nl=False, machine=True)
         return
+    from audit.safe_write import write_file
+
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UserError(f"{target}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+    write_file(target, text)
 
 
 def crawl_live(output: Path, opts: dict[str, Any]) -> Path:
@@ -556,7 +561,7 @@ def baseline_create(snapshot_path: Path, output: Path, force: bool, **opts: Any)
     assessment = _assess(snapshot_path, opts)
     baseline = create_baseline(assessment.findings, assessment.today, snapshot_source(assessment.snapshot.manifest))
     write_baseline(baseline, output)
-    click.echo(f"{output}: {len(baseline)} failing findings recorded")
+    echo(f"{output}: {len(baseline)} failing findings recorded")
 
 
 @baseline_group.command("update")
@@ -576,7 +581,7 @@ def baseline_update(snapshot_path: Path, baseline_path: Path, output: Path | Non
         write_baseline,
     )
     from audit.gate import Judged
-    from audit.outputs.text_table import printable
+    from audit.safe_text import printable
 
     old = load_baseline(baseline_path)
     assessment = _assess(snapshot_path, opts)
@@ -586,9 +591,9 @@ def baseline_update(snapshot_path: Path, baseline_path: Path, output: Path | Non
     target = write_baseline(change.baseline, output or baseline_path)
     for label, entries in (("added", change.added), ("dropped (fixed)", change.dropped)):
         for entry in entries:
-            click.echo(f"  {label:<16} {entry.rule_id:<7} {entry.entity_type} {printable(entry.entity_name)} "
-                       f"({printable(entry.entity_id)})")
-    click.echo(f"{target}: {len(change.added)} added, {len(change.dropped)} dropped, {len(change.kept)} kept")
+            echo(f"  {label:<16} {entry.rule_id:<7} {entry.entity_type} {printable(entry.entity_name)} "
+                 f"({printable(entry.entity_id)})")
+    echo(f"{target}: {len(change.added)} added, {len(change.dropped)} dropped, {len(change.kept)} kept")
 
 
 @main.command()
@@ -626,8 +631,8 @@ def check(snapshot_path: Path, baseline_path: str, fail_on: str | None, team_id:
     assessment = _assess(snapshot_path, opts)
     recorded, crawled = baseline.snapshot.get("subdomain"), assessment.snapshot.manifest.get("subdomain")
     if recorded and crawled and recorded != crawled:
-        click.echo(f"{PROG}: warning: the baseline was recorded on account {_one_line(recorded)!r}, the snapshot is "
-                   f"of {_one_line(crawled)!r}: every finding will look new", err=True)
+        echo(f"{PROG}: warning: the baseline was recorded on account {one_line(recorded)!r}, the snapshot is "
+             f"of {one_line(crawled)!r}: every finding will look new", err=True)
     threshold, warnings_fail = fail_on_threshold(fail_on or assessment.config.fail_on or DEFAULT_FAIL_ON.value)
     result = run_gate(assessment, baseline, fail_on=threshold, team_id=team_id, baseline_name=baseline_path,
                       fail_on_warnings=warnings_fail)
@@ -636,7 +641,7 @@ def check(snapshot_path: Path, baseline_path: str, fail_on: str | None, team_id:
         if path:
             _write_output(path, CHECK_FORMATS[fmt](result))
     # The verdict goes to stderr when an output took stdout, so that output stays parseable.
-    click.echo(CHECK_FORMATS["text"](result), nl=False, err="-" in outputs.values())
+    echo(CHECK_FORMATS["text"](result), nl=False, err="-" in outputs.values())
     click.get_current_context().exit(int(result.exit_code))
 
 
@@ -660,7 +665,7 @@ def diff_command(old_path: Path, new_path: Path, fmt: str, team_id: str | None, 
         if team_id not in old.scores.teams and team_id not in new.scores.teams:
             raise UserError(f"--team {team_id}: no service of either snapshot belongs to that team")
         old, new = old.for_team(team_id), new.for_team(team_id)
-    click.echo(DIFF_FORMATS[fmt](diff_assessments(old, new)), nl=False)
+    echo(DIFF_FORMATS[fmt](diff_assessments(old, new)), nl=False, machine=fmt != "table")
 
 
 @main.command()
@@ -680,7 +685,8 @@ def history(folder: Path, fmt: str, team_id: str | None, **opts: Any) -> None:
         as_of = opts["as_of"] or datetime.combine(crawled_on, datetime.min.time())
         return _assess(snapshot, {**opts, "as_of": as_of})
 
-    click.echo(HISTORY_FORMATS[fmt](build_history(folder, assess_snapshot, team_id=team_id)), nl=False)
+    echo(HISTORY_FORMATS[fmt](build_history(folder, assess_snapshot, team_id=team_id)), nl=False,
+         machine=fmt != "table")
 
 
 # ---------------------------------------------------------------- reports and the quarterly run
@@ -712,9 +718,9 @@ def _write_reports(assessment: Any, previous: Any, opts: dict[str, Any]) -> list
 
 def _echo_written(paths: list[Path]) -> None:
     index = next((p for p in paths if p.name == "index.html"), None)
-    click.echo(f"{len(paths)} files written to {paths[0].parent if paths else '-'}")
+    echo(f"{len(paths)} files written to {paths[0].parent if paths else '-'}")
     if index is not None:
-        click.echo(f"org report: {index}")
+        echo(f"org report: {index}")
 
 
 @main.command()
@@ -747,5 +753,5 @@ def audit_command(output: Path, previous_path: Path | None, **opts: Any) -> None
     judging = {**opts, "mode": "all", "as_of": None}
     assessment = _assess(snapshot_path, judging)
     previous = _assess(previous_path, judging) if previous_path else None
-    click.echo(f"snapshot: {snapshot_path}")
+    echo(f"snapshot: {snapshot_path}")
     _echo_written(_write_reports(assessment, previous, opts))

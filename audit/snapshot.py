@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -71,9 +72,13 @@ class SnapshotWriter:
 
     def __init__(self, out: Path, *, resume: bool = False, force: bool = False):
         self.out = Path(out)
+        if not self.out.name or self.out.name in (".", ".."):
+            raise UserError(f"{self.out}: name a snapshot folder of its own for --output (e.g. snapshots/q1)")
         self.partial = partial_path(self.out)
-        if self.out.exists() and not force:
-            raise UserError(f"{self.out} already exists; choose another snapshot path or pass --force to replace it")
+        if _exists(self.out):
+            if not force:
+                raise UserError(f"{self.out} already exists; choose another snapshot path or pass --force to replace it")
+            refuse_unless_snapshot(self.out)
         if self.partial.exists() and not resume:
             if _locked(self.partial / LOCK):  # not interrupted: running
                 raise UserError(f"another crawl is writing {self.partial}")
@@ -219,10 +224,16 @@ class SnapshotWriter:
             os.fsync(fh.fileno())
         os.replace(tmp, self.partial / MANIFEST)
         self._journal.close()
-        if self.out.exists():  # only reachable with force=True
-            shutil.rmtree(self.out)
+        replaced = None
+        if _exists(self.out):  # only reachable with force=True, and checked again now: it may have changed
+            refuse_unless_snapshot(self.out)
+            # Moved aside, not deleted, until the new snapshot is in place.
+            replaced = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.replaced-", dir=self.out.parent))
+            os.rename(self.out, replaced / self.out.name)
         os.rename(self.partial, self.out)
         _fsync_dir(self.out.parent)
+        if replaced is not None:
+            shutil.rmtree(replaced)
         # The journal goes only once the snapshot is published: a crawl killed before the
         # rename resumes with every unit done, instead of starting over with nothing.
         (self.out / JOURNAL).unlink()
@@ -241,6 +252,48 @@ class SnapshotWriter:
         if discard:  # still holding the lock: no other crawl can have taken the folder over
             shutil.rmtree(self.partial, ignore_errors=True)
         self._lock_file.close()
+
+
+# What a finished snapshot folder holds (a crawl killed while publishing leaves its journal and lock).
+_SNAPSHOT_ENTRIES = frozenset({MANIFEST, "collections", JOURNAL, LOCK})
+_MANIFEST_READ_LIMIT = 64 << 20  # bytes: a real manifest is a few kilobytes
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def refuse_unless_snapshot(path: Path) -> None:
+    """UserError unless ``path`` is recognisably a pd-audit snapshot and nothing else: a real
+    folder (not a link) holding a snapshot manifest, its collections and nothing of anyone else's.
+    ``--force`` replaces only such a folder: never a parent folder, a home or a user's files."""
+    refusal = f"{path} is not a pd-audit snapshot; --force replaces only a snapshot folder (choose another --output)"
+    if path.is_symlink() or not path.is_dir():
+        raise UserError(refusal)
+    try:
+        entries = {entry.name for entry in os.scandir(path)}
+        manifest = _read_manifest_text(path / MANIFEST)
+        document = json.loads(manifest)
+    except (OSError, ValueError, RecursionError, SnapshotError):
+        raise UserError(refusal) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT or not entries <= _SNAPSHOT_ENTRIES:
+        raise UserError(refusal)
+    collections = path / "collections"
+    if collections.is_symlink() or (collections.exists() and not collections.is_dir()):
+        raise UserError(refusal)
+
+
+def _read_manifest_text(path: Path) -> str:
+    """A manifest's text, opening only a regular file and reading a bounded amount: a FIFO would
+    hang the read, a link to /dev/zero would never end it."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO opens at once instead of waiting for a writer
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise SnapshotError(f"{path}: not a regular file; a snapshot's manifest is one")
+        data = fh.read(_MANIFEST_READ_LIMIT + 1)
+    if len(data) > _MANIFEST_READ_LIMIT:
+        raise SnapshotError(f"{path}: larger than {_MANIFEST_READ_LIMIT >> 20} MiB; not a pd-audit snapshot manifest")
+    return data.decode("utf-8")
 
 
 def _lock(partial: Path) -> IO[str]:
@@ -331,7 +384,11 @@ class Snapshot:
         if info is None or info.get("status") != CollectionStatus.COMPLETE:
             return
         path = self.path / info["file"]
-        with open(path, "rb") as fh:
+        try:
+            fh = open(path, "rb")
+        except OSError as exc:
+            raise SnapshotError(f"{path}: cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+        with fh:
             for number, line in enumerate(fh, 1):
                 yield _parse_line(line, path, number)
 
@@ -371,7 +428,7 @@ def load(path: str | os.PathLike[str], *, verify: bool = True) -> Snapshot:
         raise SnapshotError(f"{root} is not a snapshot directory")
     manifest_path = root / MANIFEST
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = json.loads(_read_manifest_text(manifest_path))
     except FileNotFoundError:
         raise SnapshotError(f"{root}: no {MANIFEST}; not a pd-audit snapshot") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -405,8 +462,11 @@ def load(path: str | os.PathLike[str], *, verify: bool = True) -> Snapshot:
         file = root / str(info.get("file", ""))
         if not file.is_file() or file.resolve().parent != (root / "collections").resolve():
             raise SnapshotError(f"{root}: collection file for {name!r} is missing")
-        if verify and _sha256(file) != info.get("sha256"):
-            raise SnapshotError(f"{file}: checksum mismatch (the snapshot was modified or is corrupt)")
+        try:
+            if verify and _sha256(file) != info.get("sha256"):
+                raise SnapshotError(f"{file}: checksum mismatch (the snapshot was modified or is corrupt)")
+        except OSError as exc:
+            raise SnapshotError(f"{file}: cannot be read ({exc.strerror or exc.__class__.__name__})") from None
     return Snapshot(root, manifest)
 
 

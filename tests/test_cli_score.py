@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from audit.cli import main
-from audit.outputs.csv_findings import safe_cell
+from audit.safe_csv import safe_cell
 
 from .crawl.conftest import ACME, crawl, emulator_app
 

@@ -11,7 +11,9 @@ JSON or CSV for ``pd-audit facts``. Nothing here talks to the network.
 from __future__ import annotations
 
 import functools
+import io
 import json
+import math
 import os
 import time
 from collections.abc import Iterator, Mapping, MutableMapping
@@ -30,6 +32,8 @@ from audit.facts.forked import Forked, forking_helps
 from audit.facts.intervals import IntervalSet
 from audit.facts.raw import as_text, by_id, parse_window, ref_id, ref_ids
 from audit.findings import RollUp
+from audit.safe_csv import safe_cell, spreadsheet_writer
+from audit.safe_text import without_surrogates
 from audit.snapshot import COLLECTIONS, Snapshot, load
 
 FORMATS = ("json", "csv")
@@ -276,11 +280,37 @@ def facts_table(snapshot_path: str | os.PathLike[str], entity: str, fmt: str) ->
         raise UserError(f"unknown entity {entity!r}; choose one of {', '.join(SCHEMA)}")
     if fmt not in FORMATS:
         raise UserError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    table = build_facts(load(snapshot_path)).tables[entity]
+    table = build_facts(load(snapshot_path)).tables[entity].copy()
+    for name in table.columns:
+        if pd.api.types.is_object_dtype(table[name]) or pd.api.types.is_string_dtype(table[name]):
+            # names may hold lone surrogates, which have no UTF-8 form
+            table[name] = [_without_surrogates(value) for value in table[name]]
     if fmt == "json":
         return table.to_json(orient="records", indent=2, force_ascii=False) + "\n"
-    as_text_cells = table.copy()
     for name, column in SCHEMA[entity].items():
         if column.dtype == "object":
-            as_text_cells[name] = [json.dumps(value, ensure_ascii=False) for value in table[name]]
-    return as_text_cells.to_csv(index=False)
+            table[name] = [json.dumps(value, ensure_ascii=False) for value in table[name]]
+    # The same spreadsheet-safe writer as the findings' CSV: names come from PagerDuty.
+    out = io.StringIO()
+    writer = spreadsheet_writer(out)
+    writer.writerow(table.columns)
+    for row in table.itertuples(index=False):
+        writer.writerow([safe_cell(_csv_text(value)) for value in row])
+    return out.getvalue()
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return without_surrogates(value)
+    if isinstance(value, (list, tuple)):
+        return [_without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _without_surrogates(item) for key, item in value.items()}
+    return value
+
+
+def _csv_text(value: Any) -> str:
+    """A cell as pandas' CSV writes it: missing values empty."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)

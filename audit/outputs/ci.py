@@ -10,7 +10,6 @@ modules. ``DIFF_FORMATS`` render an ``AssessmentDiff``, ``HISTORY_FORMATS`` a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -19,8 +18,9 @@ from audit.diff import AssessmentDiff
 from audit.findings import Finding, Status
 from audit.gate import BaselineState, GateResult
 from audit.history import History
+from audit.json_text import json_text
 from audit.outputs import diff_formats, history_formats, junit, markdown, sarif
-from audit.outputs.text_table import printable
+from audit.safe_text import printable
 
 
 def _finding(result: GateResult, finding: Finding) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def render_json(result: GateResult) -> str:
         "unjudged": [e.to_json() for e in result.unjudged],
         "expired_waivers": [w.to_json() for w in result.assessment.waivers.expired],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json_text(data)
 
 
 def render_text(result: GateResult) -> str:

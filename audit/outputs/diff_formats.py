@@ -8,13 +8,13 @@ strings through ``markdown.escape`` (the same inert-text rules as the check).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from audit.diff import AssessmentDiff, LevelChange
 from audit.findings import Finding
+from audit.json_text import json_text
 from audit.outputs import markdown
-from audit.outputs.text_table import printable
+from audit.safe_text import printable
 
 
 def _number(value: float | None, places: int = 1) -> str:
@@ -48,7 +48,7 @@ def render_json(diff: AssessmentDiff) -> str:
         "teams": [_change_json(c) for _, c in sorted(diff.teams.items())],
         "services": [_change_json(c) for _, c in sorted(diff.services.items())],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json_text(data)
 
 
 def _level_line(change: LevelChange, width: int = 32) -> str:

@@ -8,13 +8,13 @@ previous snapshot. The HTML chart lives with the reports, not here.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from audit.history import GroupPoint, History, HistoryPoint
-from audit.outputs.csv_findings import safe_cell, spreadsheet_writer
-from audit.outputs.text_table import printable
+from audit.json_text import json_text
+from audit.safe_csv import safe_cell, spreadsheet_writer
+from audit.safe_text import printable
 
 CSV_COLUMNS = ("snapshot", "crawled_at", "group_id", "group_name", "services", "mean_level", "score", "failing",
                "new", "fixed")
@@ -48,7 +48,7 @@ def render_json(history: History) -> str:
         "org": _group_json(point.org),
         "teams": [_group_json(point.teams[t]) for t in history.team_ids if t in point.teams],
     } for point in history.points]
-    return json.dumps({"points": data}, indent=2, ensure_ascii=False) + "\n"
+    return json_text({"points": data})
 
 
 def render_csv(history: History) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 
 from audit.assess import Assessment
+from audit.json_text import json_text
 from audit.outputs.summary import summarize
 
 
 def render(assessment: Assessment) -> str:
-    return json.dumps(summarize(assessment), indent=2, ensure_ascii=False) + "\n"
+    return json_text(summarize(assessment))

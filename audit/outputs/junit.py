@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ET
 
 from audit.findings import Finding, Status
 from audit.gate import BaselineState, GateResult
-from audit.outputs.text_table import printable
+from audit.safe_text import printable
 
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from audit.baseline import BaselineEntry
 from audit.findings import Finding, Status
 from audit.gate import GateResult
-from audit.outputs.text_table import printable
+from audit.safe_text import printable
 
 MAX_ROWS = 50  # per section; keeps a comment well under GitHub's size limit
 _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")

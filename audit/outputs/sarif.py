@@ -20,7 +20,6 @@ them harmless to parsers, but not to the terminals and UIs that show them).
 
 from __future__ import annotations
 
-import json
 import posixpath
 import urllib.parse
 from pathlib import PurePath
@@ -30,8 +29,9 @@ from audit import __version__
 from audit.baseline import BaselineEntry
 from audit.findings import Finding, Severity, Status
 from audit.gate import BaselineState, GateResult
-from audit.outputs.text_table import printable
+from audit.json_text import json_text
 from audit.rules import Rule
+from audit.safe_text import printable
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "pdAuditFingerprint/v1"
@@ -180,4 +180,4 @@ def sarif_log(result: GateResult) -> dict[str, Any]:
 
 
 def render(result: GateResult) -> str:
-    return json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n"
+    return json_text(sarif_log(result))

@@ -1,43 +1,18 @@
 """The terminal view of an assessment: org, teams ranked, services, failing findings.
 
-Strings from PagerDuty are shown with control characters replaced, so a service
-name cannot move the cursor or recolour the terminal (ANSI escapes are control
-characters too), nor reorder what the reader sees with bidi overrides.
-``printable`` is the one place that decides what is a control character: the CI
-outputs (SARIF, JUnit, Markdown), ``diff``, ``history`` and the HTML and PDF
-reports all use it.
+Strings from PagerDuty are shown through ``audit.safe_text.printable`` (controls, ANSI and OSC
+escapes, bidi steering replaced; long strings cut), so a name cannot move the cursor, recolour
+or retitle the terminal, nor reorder what the reader sees; the CLI passes the whole table
+through ``for_terminal`` besides.
 """
 
 from __future__ import annotations
 
-import re
-
 from audit.assess import Assessment
 from audit.findings import Status
 from audit.outputs.summary import team_names
+from audit.safe_text import printable
 from audit.scoring import NO_TEAM, SCORE_EXPLAINED, GroupScore
-
-# Bidi embeddings, overrides and isolates reorder the text after them on screen, so a name can
-# show as something else ("Trojan Source", CVE-2021-42574): they are replaced like controls.
-_BIDI = "\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
-# The same, but keeping tab, line feed and carriage return (plain whitespace in HTML).
-_CONTROL_BUT_WHITESPACE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
-# Unicode's line and paragraph separators break a line in some viewers and not others (WeasyPrint
-# writes a glyph for them that reads back as a stray letter): a name shows them as a space.
-_SEPARATORS = re.compile("[\u2028\u2029]")
-
-
-def printable(text: object, width: int | None = None, *, keep_whitespace: bool = False) -> str:
-    """``text`` with every control character (see above) replaced by U+FFFD, cut to ``width``.
-
-    ``keep_whitespace`` keeps tabs and line breaks, for formats where they are only whitespace.
-    """
-    control = _CONTROL_BUT_WHITESPACE if keep_whitespace else _CONTROL
-    clean = control.sub("\N{REPLACEMENT CHARACTER}", _SEPARATORS.sub(" ", "" if text is None else str(text)))
-    if width is not None and len(clean) > width:
-        clean = clean[: width - 1] + "…"
-    return clean
 
 
 def _score(value: float | None) -> str:

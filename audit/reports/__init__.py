@@ -7,7 +7,8 @@ previous assessment is given), ``html`` renders it with the templates in
 
 Files written to ``out_dir``: ``index.html`` and ``org.pdf`` (the org report; the PDF
 opens with the executive summary and gives each team a page), and per team
-``team-<ID>.html`` and ``team-<ID>.pdf``. With ``team_id`` only that team's files.
+``team-<name>-<ID>.html`` and ``.pdf`` (``files.scorecard_stems``). With ``team_id`` only
+that team's files. ``out_dir`` must be new, empty or a report folder of ours (``files``).
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ from pathlib import Path
 from audit.assess import Assessment
 from audit.errors import UserError
 from audit.reports.html import HtmlRenderer
-from audit.reports.model import ReportIndex, meta, team_file_name
+from audit.outputs.summary import team_names
+from audit.reports.files import claim_folder, record_folder, scorecard_stems
+from audit.reports.model import ReportIndex, meta
 from audit.reports.org import build_org_report
 from audit.reports.pdf import PdfJob, write_pdfs
 from audit.reports.team import ScorecardBuilder
+from audit.safe_write import write_file
 from audit.scoring import NO_TEAM
 
 FORMATS = ("html", "pdf")
@@ -57,9 +61,11 @@ def plan_reports(
     index = ReportIndex(assessment, previous)
     report_meta = meta(assessment, previous)
     team_ids = [team_id] if team_id else sorted(t for t in teams if t != NO_TEAM)
+    names = team_names(assessment)
+    stems = scorecard_stems({tid: names.get(tid, "") for tid in teams if tid != NO_TEAM})
 
     def team_href(tid: str) -> str:
-        return team_file_name(tid) + ".html"
+        return stems[tid] + ".html"
 
     cards = list(ScorecardBuilder(index, report_meta, team_href).build_all(team_ids))
     org = None if team_id else build_org_report(index, report_meta, team_href)
@@ -73,7 +79,7 @@ def plan_reports(
     if "pdf" in formats:
         if org is not None:
             pdf.append(PdfJob(renderer.org(org, for_print=True, scorecards=cards), out / ORG_PDF))
-        pdf.extend(PdfJob(renderer.team(card, for_print=True), out / (team_file_name(card.team.id) + ".pdf"))
+        pdf.extend(PdfJob(renderer.team(card, for_print=True), out / (stems[card.team.id] + ".pdf"))
                    for card in cards)
     return ReportPlan(tuple(html), tuple(pdf))
 
@@ -93,13 +99,11 @@ def write_reports(
     """
     plan = plan_reports(assessment, out_dir, formats=formats, previous=previous, team_id=team_id)
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot create the report directory {out}: {exc.strerror}") from None
-    written = [_write_text(path, page) for path, page in plan.html]
+    previous_files = claim_folder(out)
+    written = [write_file(path, page, what="report") for path, page in plan.html]
     if plan.pdf:
         written.extend(result.path for result in write_pdfs(plan.pdf, workers))
+    record_folder(out, written, previous_files, whole=team_id is None)
     return written
 
 
@@ -109,16 +113,6 @@ def _check_formats(formats: Iterable[str]) -> tuple[str, ...]:
     if unknown or not chosen:
         raise UserError(f"unknown report format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}")
     return chosen
-
-
-def _write_text(path: Path, text: str) -> Path:
-    partial = path.with_name(path.name + ".partial")
-    try:
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror}") from None
-    return path
 
 
 __all__ = ["FORMATS", "ReportPlan", "plan_reports", "write_reports"]

@@ -24,7 +24,7 @@ from functools import cached_property
 import jinja2
 from markupsafe import Markup
 
-from audit.outputs.text_table import printable
+from audit.safe_text import printable
 from audit.reports import svg
 from audit.reports.org import OrgReport
 from audit.reports.team import TeamScorecard

@@ -12,7 +12,6 @@ import collections
 import dataclasses
 import datetime as dt
 import math
-import re
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -25,7 +24,6 @@ from audit.rules import Rule
 from audit.scoring import LEVEL_NAMES, MAX_LEVEL, NO_TEAM, GroupScore
 
 SEVERITY_RANK = {Severity.CRITICAL: 4, Severity.HIGH: 3, Severity.MEDIUM: 2, Severity.LOW: 1, Severity.INFO: 0}
-SAFE_FILE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 def number(value: Any) -> float | None:
@@ -44,11 +42,6 @@ def text(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return str(value)
-
-
-def team_file_name(team_id: str) -> str:
-    """The scorecard's file stem: the PagerDuty id, reduced to characters safe in any file system."""
-    return "team-" + (SAFE_FILE_NAME.sub("_", team_id) or "_")
 
 
 # --------------------------------------------------------------------------- records

@@ -27,6 +27,8 @@ from pathlib import Path
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from audit.safe_write import write_file
+
 ASSET_SCHEME = "pd-audit-asset:"
 ASSET_PACKAGE = "audit.report_templates"
 ASSET_TYPES = {".css": "text/css", ".svg": "image/svg+xml"}
@@ -89,9 +91,7 @@ def render_pdf(job: PdfJob) -> PdfResult:
         document = weasyprint.HTML(string=job.html, url_fetcher=fetcher, base_url=ASSET_SCHEME).render()
     finally:
         logger.removeFilter(quiet)
-    partial = job.path.with_name(job.path.name + ".partial")
-    document.write_pdf(partial)
-    os.replace(partial, job.path)
+    write_file(job.path, document.write_pdf(), what="PDF report")
     return PdfResult(job.path, len(document.pages), tuple(fetcher.refused))
 
 

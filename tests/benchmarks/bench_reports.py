@@ -32,7 +32,7 @@ from audit.assess import Assessment, assess
 from audit.emulator.generate import generate_account
 from audit.reports import ORG_HTML, plan_reports
 from audit.reports.html import HtmlRenderer
-from audit.reports.model import ReportIndex, meta, team_file_name
+from audit.reports.model import ReportIndex, meta
 from audit.reports.org import build_org_report
 from audit.reports.pdf import BundledAssetFetcher, default_workers, write_pdfs
 from audit.reports.team import ScorecardBuilder
@@ -83,7 +83,7 @@ def time_html(assessment: Assessment, out: Path, figures: Figures) -> None:
     report_meta = meta(assessment, assessment)
 
     def href(team_id: str) -> str:
-        return team_file_name(team_id) + ".html"
+        return f"team-{team_id}.html"
 
     team_ids = sorted(t for t in assessment.scores.teams if t)
     cards = list(ScorecardBuilder(index, report_meta, href).build_all(team_ids))

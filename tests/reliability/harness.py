@@ -87,10 +87,11 @@ def crawl_argv(server: EmulatorServer, out: Path, *extra: str) -> list[str]:
             "--quiet", *extra]
 
 
-def run_cli(argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> CliRun:
-    """Run ``pd-audit`` to the end (at most ``CLI_TIMEOUT``), with ``env`` laid over ``cli_env()``."""
+def run_cli(argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
+            timeout: float = CLI_TIMEOUT) -> CliRun:
+    """Run ``pd-audit`` to the end (at most ``timeout`` seconds), with ``env`` laid over ``cli_env()``."""
     done = subprocess.run(argv, env={**cli_env(), **(env or {})}, cwd=cwd, capture_output=True, text=True,
-                          timeout=CLI_TIMEOUT, check=False)
+                          timeout=timeout, check=False)
     return CliRun(tuple(argv), done.returncode, done.stdout, done.stderr)
 
 

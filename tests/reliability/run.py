@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python -m tests.reliability.run [--fault-crawls 6] [--fault-rate 0.05] [--seed 7]
 [--kills 5] [--latency 0.05] [--workers 4] [--bad-inputs all|N] [--fast-token-errors] [--workdir DIR]``.
 
-Four checks against the example account, each printing its figures:
+Five checks against the example account, each printing its figures:
 
 * faults: crawls in-process under ``--fault-rate`` random faults of every kind (one seed each,
   from ``--seed``), one over TLS against the served emulator, and one against an endpoint
@@ -17,6 +17,9 @@ Four checks against the example account, each printing its figures:
   then every byte the run wrote (files under the work directory, the stdout and stderr of every
   command, PDFs and gzip files opened) is searched for the token in every form it could leak
   as; it must occur nowhere.
+* attacks: the adversarial review's attacks (``attacks.ATTACKS``: folders replaced, planted links,
+  lone surrogates, spreadsheet formulas, colliding file names, terminal escapes, rule-pack bombs,
+  nonsense config, odd inputs); each must be held.
 
 Exit 0 when every check passed, 1 otherwise. ``tests/reliability/test_run.py`` runs a small one.
 """
@@ -35,6 +38,7 @@ from audit.emulator.faults import FAULT_KINDS, FaultPolicy
 from audit.emulator.serve import start_server
 from audit.snapshot import load
 from tests.crawl.conftest import ACME, TOKEN
+from tests.reliability.attacks import ATTACKS, Bench, run_attack
 from tests.reliability.bad_inputs import BAD_INPUTS, make_corpus, refusal
 from tests.reliability.fault_runs import (
     SERVED_SLOW,
@@ -84,6 +88,8 @@ class Figures:
     most_refetched: int = 0
     bad_tried: int = 0
     bad_refused: int = 0
+    attacks_tried: int = 0
+    attacks_held: int = 0
     token_occurrences: int = 0
     bytes_scanned: int = 0
     commands: int = 0  # CLI runs whose output the token search read
@@ -105,6 +111,7 @@ class ReliabilityRun:
         good = self.check_kills()
         self.check_bad_inputs(good)
         self.check_token()
+        self.check_attacks(good)
         return self.figures
 
     def _cli(self, argv: list[str]) -> CliRun:
@@ -199,6 +206,17 @@ class ReliabilityRun:
         for snapshot in (good, *sorted((self.work / "kills").glob("killed-*"))):
             self._cli([str(PD_AUDIT), "snapshot", "info", str(snapshot)])
 
+    # ---------------------------------------------------------------- attacks
+
+    def check_attacks(self, good: Path) -> None:
+        bench = Bench(self.work / "attacks", good)
+        for attack in ATTACKS:
+            problems = run_attack(attack, bench)
+            self.figures.attacks_tried += 1
+            self.figures.attacks_held += not problems
+            self.log(f"attacks: {attack.name}: {'; '.join(problems) or 'held'}")
+            self.figures.failures += [f"attack {attack.name} (issue 16.{attack.item}): {p}" for p in problems]
+
     # ---------------------------------------------------------------- token
 
     def check_token(self) -> None:
@@ -236,6 +254,7 @@ def format_report(options: RunOptions, figures: Figures) -> str:
         (f"kills: {figures.kills} (SIGKILL), resumed whole: {figures.resumes_whole}; most requests made again "
          f"after a kill: {figures.most_refetched} (bound: {options.workers} workers)"),
         f"bad inputs: {figures.bad_tried} tried, {figures.bad_refused} refused cleanly (exit 2, one line)",
+        f"attacks: {figures.attacks_tried} tried, {figures.attacks_held} held",
         (f"token occurrences found: {figures.token_occurrences} (in {figures.bytes_scanned:,} bytes written) "
          f"across {figures.commands} commands"),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.reliability.attacks import ATTACKS
 from tests.reliability.bad_inputs import BAD_INPUTS
 from tests.reliability.run import main
 
@@ -21,6 +22,7 @@ def test_small_reliability_run_passes_and_reports_its_figures(capsys):
     # one kill at a seeded point, one in the publishing rename; both resumed whole
     assert any(line.startswith("kills: 2 (SIGKILL), resumed whole: 2;") for line in lines), report
     assert "bad inputs: 8 tried, 8 refused cleanly (exit 2, one line)" in lines
+    assert f"attacks: {len(ATTACKS)} tried, {len(ATTACKS)} held" in lines
     token_line = next(line for line in lines if line.startswith("token occurrences found:"))
     assert token_line.startswith("token occurrences found: 0 (in ") and int(
         token_line.split("(in ")[1].split()[0].replace(",", "")) > 1_000_000

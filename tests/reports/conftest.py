@@ -110,7 +110,7 @@ def acme_pdf(tmp_path_factory, acme, acme_previous) -> dict[str, PdfResult]:
     """Acme's org PDF and the Payments team's PDF, printed in parallel (two documents keep the suite fast)."""
     out = tmp_path_factory.mktemp("acme-pdf")
     plan = plan_reports(acme, out, formats=("pdf",), previous=acme_previous)
-    org, payments = plan.pdf[0], next(job for job in plan.pdf if job.path.name == "team-PTEAM01.pdf")
+    org, payments = plan.pdf[0], next(job for job in plan.pdf if job.path.name == "team-payments-PTEAM01.pdf")
     results = write_pdfs([org, payments], workers=2)
     return {result.path.name: result for result in results}
 

@@ -19,7 +19,13 @@ from tests.reports.conftest import (
     HOSTILE_USER,
 )
 
-TEAMS = ["PTEAM01", "PTEAM02", "PTEAM03", "PTEAM04", "PTEAM05", "PTEAM06", "PTEAM07", "PTEAM08", "PTEAM09"]
+# Each scorecard is named from its team's name and id.
+SCORECARDS = {"PTEAM01": "team-payments-PTEAM01.html", "PTEAM02": "team-checkout-PTEAM02.html",
+              "PTEAM03": "team-search-PTEAM03.html", "PTEAM04": "team-platform-sre-PTEAM04.html",
+              "PTEAM05": "team-data-PTEAM05.html", "PTEAM06": "team-mobile-PTEAM06.html",
+              "PTEAM07": "team-identity-PTEAM07.html", "PTEAM08": "team-warehouse-ops-PTEAM08.html",
+              "PTEAM09": "team-returns-PTEAM09.html"}
+TEAMS = list(SCORECARDS)
 
 
 def pages(directory):
@@ -27,13 +33,13 @@ def pages(directory):
 
 
 def test_one_org_report_and_one_scorecard_per_team(acme_html):
-    assert set(pages(acme_html)) == {"index.html"} | {f"team-{t}.html" for t in TEAMS}
+    assert set(pages(acme_html)) == {"index.html", *SCORECARDS.values()}
 
 
 def test_org_report_links_every_scorecard(acme_html):
     index = pages(acme_html)["index.html"]
-    linked = set(re.findall(r'href="(team-[A-Z0-9]+\.html)"', index))
-    assert linked == {f"team-{t}.html" for t in TEAMS}
+    linked = set(re.findall(r'href="(team-[a-z0-9-]+-[A-Z0-9]+\.html)"', index))
+    assert linked == set(SCORECARDS.values())
 
 
 def test_org_report_shows_what_no_scorecard_does(acme_html):
@@ -51,7 +57,7 @@ def test_pages_fetch_nothing(acme_html):
         assert not re.search(r"@font-face", html), name
         # Every link is a plain https link (PagerDuty or a guide) or another report file.
         for href in re.findall(r'href="([^"]*)"', html):
-            assert href.startswith("https://") or re.fullmatch(r"(index|team-[A-Z0-9_-]+)\.html", href), href
+            assert href.startswith("https://") or re.fullmatch(r"(index|team-[A-Za-z0-9_-]+)\.html", href), href
 
 
 def test_csp_admits_exactly_the_inline_script_and_styles(acme_html):
@@ -69,13 +75,15 @@ def test_csp_admits_exactly_the_inline_script_and_styles(acme_html):
 def test_trend_appears_with_a_previous_assessment(acme_html):
     index = pages(acme_html)["index.html"]
     assert "Trend since" in index and "Most improved" in index and "Worst drops" in index
-    checkout = pages(acme_html)["team-PTEAM02.html"]
+    checkout = pages(acme_html)["team-checkout-PTEAM02.html"]
     assert "New findings" in checkout and "Gift Cards" in checkout
 
 
 def test_hostile_strings_are_escaped_text(hostile_html):
     html = pages(hostile_html)
-    index, payments = html["index.html"], html["team-PTEAM01.html"]
+    # A hostile name still makes a plain file name: its slug keeps only letters, digits and hyphens.
+    index, payments = html["index.html"], html["team-img-src-file-etc-passwd-PTEAM01.html"]
+
     for page in (index, payments):
         assert len(re.findall(r"<script\b", page)) == 1  # ours, at the end
         assert "<img" not in page and "<iframe" not in page and "<svg onload" not in page
@@ -106,7 +114,7 @@ def test_only_plain_https_links_are_emitted(url, expected):
 
 def test_single_team_writes_only_that_team(acme, tmp_path):
     written = write_reports(acme, tmp_path, formats=("html",), team_id="PTEAM09")
-    assert [p.name for p in written] == ["team-PTEAM09.html"]
+    assert [p.name for p in written] == ["team-returns-PTEAM09.html"]
     assert "Returns" in written[0].read_text()
 
 

@@ -68,7 +68,7 @@ def test_every_page_has_number_and_audit_date_in_the_footer(acme_pdf, acme):
 
 
 def test_team_pdf_holds_names_levels_and_scores(acme_pdf, acme):
-    result = acme_pdf["team-PTEAM01.pdf"]
+    result = acme_pdf["team-payments-PTEAM01.pdf"]
     text = flat(" ".join(page_texts(result.path)))
     assert text.startswith("Payments Service ownership scorecard")
     assert f"TEAM SCORE {acme.scores.teams['PTEAM01'].score:.0f}" in text

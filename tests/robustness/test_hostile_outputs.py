@@ -421,7 +421,7 @@ def hostile_pdfs(run, tmp_path_factory) -> dict[PdfResult, str]:
     """The org PDF (a page per team) and Warehouse Ops' scorecard (the team with the most
     hostile objects), printed in parallel; each with the text of the HTML it was printed from."""
     plan = plan_reports(run.now, tmp_path_factory.mktemp("hostile-pdf"), formats=("pdf",), previous=run.earlier)
-    jobs = [plan.pdf[0], next(job for job in plan.pdf if job.path.name == "team-PTEAM08.pdf")]
+    jobs = [plan.pdf[0], next(job for job in plan.pdf if job.path.name == "team-warehouse-ops-PTEAM08.pdf")]
     return {result: PrintedText(job.html).text for result, job in zip(write_pdfs(jobs, workers=2), jobs)}
 
 

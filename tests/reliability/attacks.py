@@ -1,0 +1,356 @@
+"""The adversarial review's attacks (issue 16), kept as a corpus so that each stays fixed.
+
+Each ``Attack`` lays a trap in a scratch folder of its own, runs pd-audit on it as a person
+would, and returns what went wrong: an empty list when the attack was held. ``ATTACKS`` is the
+corpus; ``python -m tests.reliability.run`` runs it and ``test_attacks.py`` runs each as a test.
+
+The odd inputs are made from a real crawl of the example account (``Bench.good``):
+``odd_snapshot`` rewrites its collections (names holding lone surrogates and spreadsheet
+formulas, ids holding terminal escapes, three teams whose ids differ only in punctuation and
+share a name) and re-seals the manifest's checksums, so every command reads it as a finished
+snapshot. Commands run in-process through click's runner (fast, and its output streams are as
+strict about encoding as a terminal's), except where a hang is the attack: those run as a
+subprocess with a time limit.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from audit.cli import main
+from audit.snapshot import MANIFEST
+from tests.crawl.conftest import TOKEN
+from tests.reliability.harness import PD_AUDIT, CliRun, run_cli
+
+HANG_LIMIT = 30.0  # seconds: a command on an odd input that takes longer has hung
+UNREACHABLE_API = "https://127.0.0.1:9"  # nothing listens there: a crawl that got as far as asking fails
+
+SURROGATE = "\ud800"
+# Ids the odd snapshot gives three example services: an ANSI clear-screen, an OSC window title, a
+# right-to-left mark. A terminal shows none of them as text unless pd-audit replaces them.
+ESCAPED_IDS = {"PSVC002": "PSVC\x1b[2J002", "PSVC003": "PSVC\x1b]0;pwned\x07003", "PSVC004": "PSVC\u200f004"}
+TERMINAL_CONTROLS = ("\x1b", "\x07", "\x9b", "\u200f", "\u202e")
+# Ids that reduce to one file name, given one name.
+COLLIDING_TEAMS = {"PTEAM05": "A.B", "PTEAM06": "A_B", "PTEAM08": "A B"}
+COLLIDING_NAME = "Ops"
+ODD_NAMES = {  # service id -> name
+    "PSVC001": f"Payments{SURROGATE} API",
+    "PSVC005": '=HYPERLINK("http://evil.example","Payout")',
+    "PSVC006": "Card\r=1+1 Vault",
+    "PSVC007": "@SUM(1+1) Reconciler",
+}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Attack:
+    name: str
+    item: int  # the item of issue 16 it came from
+    what: str
+    run: Callable[[Bench], list[str]]
+
+
+class Bench:
+    """Scratch space, the clean example snapshot, and the odd ones made from it (once each)."""
+
+    def __init__(self, work: Path, good: Path):
+        self.work = work
+        self.good = good
+        self._made: dict[str, Path] = {}
+
+    def folder(self, name: str) -> Path:
+        path = self.work / name
+        path.mkdir(parents=True, exist_ok=False)
+        return path
+
+    def odd_snapshot(self) -> Path:
+        if "odd" not in self._made:
+            renames = {**ESCAPED_IDS, **COLLIDING_TEAMS}
+
+            def edit(collection: str, obj: Any) -> None:
+                if collection == "services" and obj.get("id") in ODD_NAMES:
+                    obj["name"] = ODD_NAMES[obj["id"]]
+                if collection == "teams" and obj.get("id") in COLLIDING_TEAMS:
+                    obj["name"] = COLLIDING_NAME
+
+            self._made["odd"] = derived_snapshot(self.good, self.work / "odd-snapshot", edit, renames)
+        return self._made["odd"]
+
+    def cli(self, *args: str, cwd: Path | None = None) -> CliRun:
+        """pd-audit in this process (see the module)."""
+        previous = Path.cwd()
+        if cwd is not None:
+            os.chdir(cwd)
+        try:
+            result = CliRunner().invoke(main, list(args), env={"PAGERDUTY_TOKEN": TOKEN})
+        finally:
+            os.chdir(previous)
+        return CliRun(tuple(args), result.exit_code, result.stdout, result.stderr)
+
+    def cli_subprocess(self, *args: str) -> CliRun | None:
+        """pd-audit as a process; None if it ran past ``HANG_LIMIT`` (it is killed)."""
+        try:
+            return run_cli([str(PD_AUDIT), *args], timeout=HANG_LIMIT)
+        except subprocess.TimeoutExpired:
+            return None
+
+
+def derived_snapshot(good: Path, dest: Path, edit: Callable[[str, Any], None], renames: Mapping[str, str]) -> Path:
+    """A copy of ``good`` with each object edited and each id in ``renames`` replaced everywhere
+    (references and links too), its checksums sealed again."""
+    shutil.copytree(good, dest)
+    manifest = json.loads((dest / MANIFEST).read_text(encoding="utf-8"))
+    escaped = {json.dumps(old)[1:-1]: json.dumps(new)[1:-1] for old, new in renames.items()}
+    for info in manifest["collections"].values():
+        if info.get("status") != "complete":
+            continue
+        path = dest / info["file"]
+        lines = []
+        for raw in path.read_bytes().splitlines():
+            obj = json.loads(raw)
+            edit(path.stem, obj)
+            text = json.dumps(obj, separators=(",", ":"))  # ASCII: a lone surrogate stays an escape
+            for old, new in escaped.items():
+                text = text.replace(old, new)
+            lines.append(text + "\n")
+        path.write_text("".join(lines), encoding="ascii")
+        info["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (dest / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return dest
+
+
+# ------------------------------------------------------------------------------------------ checks
+
+
+def refused(run: CliRun | None, what: str) -> list[str]:
+    """Exit 2 with one ``pd-audit: error:`` line and no traceback."""
+    if run is None:
+        return [f"{what}: still running after {HANG_LIMIT:g} s (hung)"]
+    if not run.refused_cleanly(2):
+        return [f"{what}: exit {run.exit_code}, stderr {run.stderr.strip()[:300]!r}"]
+    return []
+
+
+def succeeded(run: CliRun, what: str) -> list[str]:
+    if run.exit_code not in (0, 1) or "Traceback" in run.stderr:
+        return [f"{what}: exit {run.exit_code}, stderr {run.stderr.strip()[:300]!r}"]
+    return []
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every regular file under ``folder`` and its bytes (links are not followed)."""
+    return {str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file() and not path.is_symlink()}
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Half-written files: temporary ones, or outputs of zero bytes."""
+    return [str(path.relative_to(folder)) for path in folder.rglob("*")
+            if path.is_file() and (".partial" in path.name or path.stat().st_size == 0)]
+
+
+def strict_utf8(folder: Path) -> list[str]:
+    problems = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in (".html", ".json", ".sarif", ".xml", ".md", ".csv", ".txt"):
+            try:
+                path.read_bytes().decode("utf-8")
+            except UnicodeDecodeError:
+                problems.append(f"{path.name}: not UTF-8")
+    return problems
+
+
+def strict_json(text: str, what: str) -> list[str]:
+    def refuse(constant: str) -> None:
+        raise ValueError(f"bare {constant}")
+    try:
+        json.loads(text, parse_constant=refuse)
+    except ValueError as exc:
+        return [f"{what}: not strict JSON ({exc})"]
+    return []
+
+
+# ---------------------------------------------------------------------------------------- attacks
+
+
+def force_on_parent(bench: Bench) -> list[str]:
+    parent = bench.folder("force-parent")
+    (parent / "keep.txt").write_text("the user's\n")
+    cwd = parent / "work"
+    cwd.mkdir()
+    (cwd / "notes.txt").write_text("the user's too\n")
+    before = tree(parent)
+    run = bench.cli("crawl", "-o", "..", "--force", "--api-url", UNREACHABLE_API, "--quiet", cwd=cwd)
+    problems = refused(run, "crawl -o .. --force")
+    return problems + (["the parent folder changed"] if tree(parent) != before else [])
+
+
+def force_on_user_folder(bench: Bench) -> list[str]:
+    folder = bench.folder("force-precious")
+    precious = folder / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work\n")
+    (precious / MANIFEST).write_text('{"format": "something-else"}\n')
+    before = tree(folder)
+    problems = refused(bench.cli("crawl", "-o", str(precious), "--force", "--api-url", UNREACHABLE_API, "--quiet"),
+                       "crawl -o precious --force")
+    return problems + (["the user's folder changed"] if tree(folder) != before else [])
+
+
+def report_into_user_folder(bench: Bench) -> list[str]:
+    folder = bench.folder("report-precious")
+    precious = folder / "precious"
+    precious.mkdir()
+    (precious / "index.html").write_text("<p>the user's own page</p>\n")
+    before = tree(folder)
+    problems = refused(bench.cli("report", str(bench.good), "--out", str(precious), "--format", "html"),
+                       "report --out precious")
+    problems += refused(bench.cli("report", str(bench.good), "--out", "..", "--format", "html", cwd=precious),
+                        "report --out ..")
+    if tree(folder) != before:
+        problems.append("the user's folder changed")
+    # A folder of our own reports is replaced: run twice.
+    ours = folder / "ours"
+    for attempt in (1, 2):
+        problems += succeeded(bench.cli("report", str(bench.good), "--out", str(ours), "--format", "html"),
+                              f"report into its own folder, run {attempt}")
+    return problems
+
+
+def planted_symlinks(bench: Bench) -> list[str]:
+    folder = bench.folder("planted-links")
+    out = folder / "report"
+    problems = succeeded(bench.cli("report", str(bench.good), "--out", str(out), "--format", "html"), "first report")
+    victims = {name: folder / f"victim-{number}" for number, name in
+               enumerate(("index.html.partial", "index.html", ".index.html.partial", "org.pdf.partial"))}
+    for name, victim in victims.items():
+        victim.write_text("must not be overwritten\n")
+        target = out / name
+        target.unlink(missing_ok=True)
+        target.symlink_to(victim)
+    problems += succeeded(bench.cli("report", str(bench.good), "--out", str(out), "--format", "html"), "second report")
+    problems += [f"{victim.name} was written through a link at {name}" for name, victim in victims.items()
+                 if victim.read_text() != "must not be overwritten\n"]
+    if (out / "index.html").is_symlink() or "<html" not in (out / "index.html").read_text(encoding="utf-8").lower():
+        problems.append("index.html is not the new report")
+    return problems
+
+
+def lone_surrogates(bench: Bench) -> list[str]:
+    snap = str(bench.odd_snapshot())
+    out = bench.folder("surrogates")
+    problems = []
+    runs = {
+        "score": bench.cli("score", snap),
+        "score --format json": bench.cli("score", snap, "--format", "json"),
+        "score --format csv": bench.cli("score", snap, "--format", "csv"),
+        "facts --format json": bench.cli("facts", snap, "--entity", "service"),
+        "facts --format csv": bench.cli("facts", snap, "--entity", "service", "--format", "csv"),
+        "report": bench.cli("report", snap, "--out", str(out / "report"), "--format", "html"),
+        "baseline create": bench.cli("baseline", "create", snap, "-o", str(out / "baseline.json")),
+        "diff": bench.cli("diff", snap, snap),
+        "diff --format json": bench.cli("diff", snap, snap, "--format", "json"),
+    }
+    runs["check"] = bench.cli("check", snap, "--baseline", str(out / "baseline.json"), "--sarif", str(out / "f.sarif"),
+                              "--junit", str(out / "f.xml"), "--markdown", str(out / "f.md"),
+                              "--json", str(out / "f.json"))
+    for what, run in runs.items():
+        problems += succeeded(run, what)
+    shown = runs["score"].stdout
+    if "Payments\N{REPLACEMENT CHARACTER} API" not in shown:
+        problems.append("score: the name with a lone surrogate is not shown with U+FFFD")
+    problems += strict_json(runs["score --format json"].stdout, "score --format json")
+    problems += [f"left behind: {name}" for name in leftovers(out)]
+    return problems + strict_utf8(out)
+
+
+def facts_csv_formulas(bench: Bench) -> list[str]:
+    run = bench.cli("facts", str(bench.odd_snapshot()), "--entity", "service", "--format", "csv")
+    problems = succeeded(run, "facts --format csv")
+    rows = list(csv.reader(io.StringIO(run.stdout, newline="")))
+    names = {row[rows[0].index("id")]: row[rows[0].index("name")] for row in rows[1:]} if rows else {}
+    for service_id, name in ODD_NAMES.items():
+        if name.startswith(FORMULA_STARTS) and names.get(service_id) != "'" + name:
+            problems.append(f"facts csv: {service_id}'s name {names.get(service_id)!r} is not a safe cell")
+    unsafe = [cell for row in rows for cell in row if cell.startswith(FORMULA_STARTS)]
+    problems += [f"facts csv: a cell starts a formula: {cell[:40]!r}" for cell in unsafe]
+    services = json.loads((bench.odd_snapshot() / MANIFEST).read_text())["collections"]["services"]["count"]
+    if len(rows) - 1 != services or any(len(row) != len(rows[0]) for row in rows):
+        problems.append("facts csv: a name broke a row (an unquoted carriage return)")
+    return problems
+
+
+def scorecard_collisions(bench: Bench) -> list[str]:
+    out = bench.folder("collisions") / "report"
+    run = bench.cli("report", str(bench.odd_snapshot()), "--out", str(out), "--format", "html")
+    problems = succeeded(run, "report")
+    pages = sorted(path.name for path in out.glob("team-*.html"))
+    teams = json.loads((bench.odd_snapshot() / MANIFEST).read_text())["collections"]["teams"]["count"]
+    if len(pages) != teams:
+        problems.append(f"{teams} teams, {len(pages)} scorecards: {pages}")
+    written = len([path for path in out.iterdir() if not path.name.startswith(".")])
+    if f"{written} files written" not in run.stdout:
+        problems.append(f"{written} files exist, the command said {run.stdout.splitlines()[:1]}")
+    return problems
+
+
+def terminal_escapes(bench: Bench) -> list[str]:
+    snap = str(bench.odd_snapshot())
+    problems = []
+    for args in (("score", snap), ("diff", snap, snap), ("rules",)):
+        run = bench.cli(*args)
+        problems += succeeded(run, " ".join(args[:1]))
+        problems += [f"{args[0]}: prints {control!r}" for control in TERMINAL_CONTROLS
+                     if control in run.stdout + run.stderr]
+    return problems
+
+
+def fifo_manifest(bench: Bench) -> list[str]:
+    snap = bench.folder("fifo-manifest") / "snap"
+    shutil.copytree(bench.good, snap)
+    (snap / MANIFEST).unlink()
+    os.mkfifo(snap / MANIFEST)
+    return refused(bench.cli_subprocess("snapshot", "info", str(snap)), "snapshot info (manifest a FIFO)")
+
+
+def endless_manifest(bench: Bench) -> list[str]:
+    snap = bench.folder("zero-manifest") / "snap"
+    shutil.copytree(bench.good, snap)
+    (snap / MANIFEST).unlink()
+    (snap / MANIFEST).symlink_to("/dev/zero")
+    return refused(bench.cli_subprocess("score", str(snap)), "score (manifest a link to /dev/zero)")
+
+
+ATTACKS: tuple[Attack, ...] = (
+    Attack("force-on-parent", 1, "crawl -o .. --force empties the parent folder", force_on_parent),
+    Attack("force-on-user-folder", 1, "crawl -o precious --force deletes the user's files", force_on_user_folder),
+    Attack("report-into-user-folder", 1, "report --out overwrites a folder that is not ours", report_into_user_folder),
+    Attack("planted-symlinks", 6, "a symlink at <out>/index.html.partial has its target overwritten",
+           planted_symlinks),
+    Attack("lone-surrogates", 4, "a lone surrogate in a name crashes every writer halfway", lone_surrogates),
+    Attack("facts-csv-formulas", 5, "facts --format csv writes formulas and bare CRs", facts_csv_formulas),
+    Attack("scorecard-collisions", 7, "team ids A.B, A_B, A B write one scorecard", scorecard_collisions),
+    Attack("terminal-escapes", 8, "entity ids print ESC[2J, OSC titles and U+200F", terminal_escapes),
+    Attack("fifo-manifest", 12, "a manifest.json that is a FIFO hangs", fifo_manifest),
+    Attack("endless-manifest", 12, "a manifest.json linked to /dev/zero hangs", endless_manifest),
+)
+
+
+def run_attack(attack: Attack, bench: Bench) -> list[str]:
+    """The attack's problems; an exception of the check itself counts as one."""
+    try:
+        return attack.run(bench)
+    except Exception as exc:  # noqa: BLE001 - a crash of the attack is a finding, reported with the rest
+        return [f"the attack itself failed: {exc.__class__.__name__}: {exc}"]
