@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from audit.config import Config, load_config
+from audit.errors import UserError
 from audit.facts.build import Facts, build_facts
 from audit.facts.collector import collector_paused
 from audit.facts.columns import column_names
@@ -41,6 +43,7 @@ class Assessment:
     scores: ScoreReport
     today: dt.date
     notices: tuple[Notice, ...] = ()  # said once for the account (e.g. no tier mapping)
+    team_id: str | None = None  # set by ``for_team``: the one team this assessment is seen by
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -48,6 +51,38 @@ class Assessment:
 
     def failing(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.status is Status.FAIL)
+
+    def team_names(self) -> dict[str, str]:
+        """Team id -> name, for every team of the snapshot."""
+        teams = self.facts.tables.get("team")
+        if teams is None or teams.empty:
+            return {}
+        return {str(i): str(n) for i, n in zip(teams["id"], teams["name"])}
+
+    def resolve_team(self, given: str) -> str:
+        """The id of the team ``given`` names: a team id, or a name (case-insensitive).
+
+        A name several teams share is an error that lists them; so is a team nobody can find,
+        with the closest names. A team that owns no service is an error too: it has no figures.
+        """
+        names = self.team_names()
+        owning = {t for t in self.scores.teams if t}
+        if given in names or given in owning:
+            team_id = given
+        else:
+            wanted = given.strip().casefold()
+            matches = sorted(t for t, name in names.items() if name.strip().casefold() == wanted)
+            if len(matches) > 1:
+                listed = ", ".join(f"{names[t]!r} ({t})" for t in matches)
+                raise UserError(f"--team {given!r}: {len(matches)} teams have that name: {listed}; give the id")
+            if not matches:
+                close = difflib.get_close_matches(given, sorted(set(names.values())), n=3)
+                hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+                raise UserError(f"--team {given!r}: no team has that id or name{hint}")
+            team_id = matches[0]
+        if team_id not in owning:
+            raise UserError(f"--team {given}: no service of this snapshot belongs to that team")
+        return team_id
 
     def for_team(self, team_id: str) -> Assessment:
         """The same assessment seen by one team: its services' findings and scores only."""
@@ -62,7 +97,7 @@ class Assessment:
             teams={k: v for k, v in self.scores.teams.items() if k == team_id},
         )
         return dataclasses.replace(
-            self, waivers=dataclasses.replace(self.waivers, findings=findings), scores=scores
+            self, waivers=dataclasses.replace(self.waivers, findings=findings), scores=scores, team_id=team_id
         )
 
 

@@ -422,16 +422,14 @@ def facts(snapshot_path: Path, entity: str, fmt: str) -> None:
 @click.argument("snapshot_path", metavar="SNAPSHOT", type=click.Path(path_type=Path))
 @rules_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-@click.option("--team", "team_id", help="Only this team's services and findings.")
+@click.option("--team", "team_id", help="Only this team's services and findings (its id or name).")
 def score(snapshot_path: Path, fmt: str, team_id: str | None, **opts: Any) -> None:
     """Judge a snapshot: findings, maturity levels and scores."""
     from audit.outputs import SCORE_FORMATS
 
     assessment = _assess(snapshot_path, opts)
     if team_id is not None:
-        if team_id not in assessment.scores.teams:
-            raise UserError(f"--team {team_id}: no service of this snapshot belongs to that team")
-        assessment = assessment.for_team(team_id)
+        assessment = assessment.for_team(assessment.resolve_team(team_id))
     echo(SCORE_FORMATS[fmt](assessment), nl=False, machine=fmt != "table")
 
 
@@ -603,7 +601,7 @@ def baseline_update(snapshot_path: Path, baseline_path: Path, output: Path | Non
 @click.option("--fail-on", type=click.Choice(["warn", "low", "medium", "high", "critical"]),
               help="Fail on new violations of this severity or above; 'warn' fails on new warnings too "
                    "(default: [check] fail_on in the config, else low).")
-@click.option("--team", "team_id", help="Judge only this team's services and findings.")
+@click.option("--team", "team_id", help="Judge only this team's services and findings (its id or name).")
 @click.option("--sarif", "sarif_path", metavar="FILE", help="Write SARIF 2.1.0 here ('-' for stdout).")
 @click.option("--junit", "junit_path", metavar="FILE", help="Write JUnit XML here.")
 @click.option("--markdown", "markdown_path", metavar="FILE",
@@ -634,6 +632,7 @@ def check(snapshot_path: Path, baseline_path: str, fail_on: str | None, team_id:
         echo(f"{PROG}: warning: the baseline was recorded on account {one_line(recorded)!r}, the snapshot is "
              f"of {one_line(crawled)!r}: every finding will look new", err=True)
     threshold, warnings_fail = fail_on_threshold(fail_on or assessment.config.fail_on or DEFAULT_FAIL_ON.value)
+    team_id = assessment.resolve_team(team_id) if team_id is not None else None
     result = run_gate(assessment, baseline, fail_on=threshold, team_id=team_id, baseline_name=baseline_path,
                       fail_on_warnings=warnings_fail)
     outputs = {"sarif": sarif_path, "junit": junit_path, "markdown": markdown_path, "json": json_path}
@@ -699,7 +698,7 @@ def report_options(fn: Any) -> Any:
                      default=Path("pd-audit-report"), show_default=True, help="Folder for the reports."),
         click.option("--format", "formats", default="html,pdf", show_default=True,
                      help="Comma-separated: html, pdf."),
-        click.option("--team", "team_id", help="Only this team's scorecard (and the org report)."),
+        click.option("--team", "team_id", help="Only this team's scorecard (its id or name)."),
         # Not --workers: `audit` also crawls, and the crawl's --workers means concurrent requests.
         click.option("--pdf-workers", type=click.IntRange(1, 64), help="Processes printing PDFs (default: the cores)."),
     ]
@@ -712,8 +711,9 @@ def _write_reports(assessment: Any, previous: Any, opts: dict[str, Any]) -> list
     from audit.reports import write_reports
 
     formats = [f.strip() for f in opts["formats"].split(",") if f.strip()]
+    team_id = assessment.resolve_team(opts["team_id"]) if opts["team_id"] else None
     return write_reports(assessment, opts["out_dir"], formats=formats, previous=previous,
-                         team_id=opts["team_id"], workers=opts["pdf_workers"])
+                         team_id=team_id, workers=opts["pdf_workers"])
 
 
 def _echo_written(paths: list[Path]) -> None:

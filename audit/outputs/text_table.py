@@ -31,18 +31,21 @@ def render(assessment: Assessment) -> str:
     names = team_names(assessment)
     window = assessment.snapshot.manifest["window"]
     scores = assessment.scores
+    # Seen by one team (--team), the headline is that team's, not the org's.
+    headline, label = ((scores.teams[assessment.team_id], f"Team {printable(names.get(assessment.team_id, ''), 40)}")
+                       if assessment.team_id in scores.teams else (scores.org, "Org"))
     lines = [
         f"pd-audit score: {assessment.snapshot.path}  (window {window['since']} .. {window['until']})",
         "",
-        f"Org        score {_score(scores.org.score)}   {_levels(scores.org)}   "
-        f"({len(scores.services)} services, {_passing(scores.org.checks_passing)} of checks passing)",
+        f"{label:<10} score {_score(headline.score)}   {_levels(headline)}   "
+        f"({len(headline.service_ids)} services, {_passing(headline.checks_passing)} of checks passing)",
         f"  {SCORE_EXPLAINED}",
         *(f"Notice ({notice.rule_id}): {notice.message}" for notice in assessment.notices),
-        "",
-        "Teams, by score:",
     ]
     ranked = sorted(scores.teams.values(), key=lambda g: (g.score is None, -(g.score or 0), g.id))
-    for group in ranked:
+    if headline is scores.org:
+        lines += ["", "Teams, by score:"]
+    for group in ranked if headline is scores.org else ():
         name = names.get(group.id, "(no team)" if group.id == NO_TEAM else group.id)
         lines.append(f"  {printable(name, 28):<28} score {_score(group.score)}   {_levels(group)}   "
                      f"{_passing(group.checks_passing)} of checks passing")

@@ -8,7 +8,8 @@ previous assessment is given), ``html`` renders it with the templates in
 Files written to ``out_dir``: ``index.html`` and ``org.pdf`` (the org report; the PDF
 opens with the executive summary and gives each team a page), and per team
 ``team-<name>-<ID>.html`` and ``.pdf`` (``files.scorecard_stems``). With ``team_id`` only
-that team's files. ``out_dir`` must be new, empty or a report folder of ours (``files``).
+that team's files, whose link back to the org report is left out unless an org report sits
+beside them. ``out_dir`` must be new, empty or a report folder of ours (``files``).
 """
 
 from __future__ import annotations
@@ -75,7 +76,9 @@ def plan_reports(
     if "html" in formats:
         if org is not None:
             html.append((out / ORG_HTML, renderer.org(org)))
-        html.extend((out / team_href(card.team.id), renderer.team(card)) for card in cards)
+        # A lone scorecard links to the org report only when one is there (from an earlier full run).
+        org_href = ORG_HTML if org is not None or (out / ORG_HTML).is_file() else None
+        html.extend((out / team_href(card.team.id), renderer.team(card, org_href=org_href)) for card in cards)
     if "pdf" in formats:
         if org is not None:
             pdf.append(PdfJob(renderer.org(org, for_print=True, scorecards=cards), out / ORG_PDF))

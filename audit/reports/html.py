@@ -139,7 +139,7 @@ class HtmlRenderer:
             report=report, meta=report.meta, scorecards=scorecards, **self._context(for_print)
         )
 
-    def team(self, card: TeamScorecard, *, for_print: bool = False, org_href: str = "index.html") -> str:
+    def team(self, card: TeamScorecard, *, for_print: bool = False, org_href: str | None = "index.html") -> str:
         return self.env.get_template("team.html").render(
             card=card, meta=card.meta, org_href=org_href, **self._context(for_print)
         )
