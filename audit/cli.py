@@ -394,7 +394,7 @@ def rules_options(fn: Any) -> Any:
     return fn
 
 
-def _assess(snapshot_path: Path, opts: dict[str, Any]) -> Any:
+def _assess(snapshot_path: Any, opts: dict[str, Any]) -> Any:
     from audit.assess import ALL_MODES, STATIC_ONLY, assess
 
     return assess(
@@ -642,6 +642,62 @@ def check(snapshot_path: Path, baseline_path: str, fail_on: str | None, team_id:
     # The verdict goes to stderr when an output took stdout, so that output stays parseable.
     echo(CHECK_FORMATS["text"](result), nl=False, err="-" in outputs.values())
     click.get_current_context().exit(int(result.exit_code))
+
+
+@main.command("plan")
+@click.argument("plan_path", metavar="PLAN.json", type=click.Path(dir_okay=False))
+@click.option("--snapshot", "snapshot_path", type=click.Path(path_type=Path),
+              help="Apply the plan to this snapshot (default: the resources as the plan has them now).")
+@click.option("--live", is_flag=True, help="Crawl the account into --snapshot first (takes the crawl options).")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
+              help="Violations already accepted (from `pd-audit baseline create`): never blocking.")
+@click.option("--fail-on", type=click.Choice(["low", "medium", "high", "critical"]), default="low",
+              show_default=True, help="Fail on introduced violations of this severity or above.")
+@click.option("--tf-dir", "tf_dirs", multiple=True, type=click.Path(file_okay=False),
+              help="Folder of the .tf files: findings point at file and line (repeatable, e.g. per module).")
+@click.option("--sarif", "sarif_path", metavar="FILE", help="Write SARIF 2.1.0 here ('-' for stdout).")
+@click.option("--junit", "junit_path", metavar="FILE", help="Write JUnit XML here.")
+@click.option("--markdown", "markdown_path", metavar="FILE",
+              help="Write a Markdown summary here (for a PR comment or $GITHUB_STEP_SUMMARY).")
+@click.option("--json", "json_path", metavar="FILE", help="Write the result as JSON here.")
+@static_by_default
+@rules_options
+@crawl_options
+def plan_command(plan_path: str, snapshot_path: Path | None, live: bool, baseline_path: str | None, fail_on: str,
+                 tf_dirs: tuple[str, ...], sarif_path: str | None, junit_path: str | None,
+                 markdown_path: str | None, json_path: str | None, **opts: Any) -> None:
+    """Judge a Terraform plan (`terraform show -json PLAN`) before it is applied.
+
+    Exit codes as `check`: 0 the plan introduces no violation at or above --fail-on;
+    1 it does; 2 bad input; 3 crawl error (with --live).
+    """
+    import dataclasses
+
+    from audit.baseline import load_baseline
+    from audit.findings import Severity
+    from audit.plan.compare import judge_plan
+    from audit.plan.locations import resource_blocks
+    from audit.plan.outputs import PLAN_FORMATS
+    from audit.plan.reader import read_plan
+    from audit.snapshot import load
+
+    planned = read_plan(plan_path)  # every input is read before a --live crawl: a typo should not cost one
+    accepted = load_baseline(baseline_path) if baseline_path else None
+    locations = resource_blocks(tf_dirs)
+    if live:
+        if snapshot_path is None:
+            raise UserError("--live needs --snapshot DIR to crawl the account into")
+        snapshot_path = crawl_live(snapshot_path, opts)
+    base = load(snapshot_path) if snapshot_path is not None else None
+    result = judge_plan(planned, base, lambda snap: _assess(snap, opts), accepted=accepted,
+                        fail_on=Severity(fail_on), baseline_name=baseline_path or plan_path)
+    result = dataclasses.replace(result, locations=locations)
+    outputs = {"sarif": sarif_path, "junit": junit_path, "markdown": markdown_path, "json": json_path}
+    for fmt, path in outputs.items():
+        if path:
+            _write_output(path, PLAN_FORMATS[fmt](result))
+    click.echo(PLAN_FORMATS["text"](result), nl=False, err="-" in outputs.values())
+    click.get_current_context().exit(int(result.gate.exit_code))
 
 
 @main.command("diff")

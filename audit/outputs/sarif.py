@@ -69,8 +69,8 @@ def _rule_descriptor(rule: Rule) -> dict[str, Any]:
     return descriptor
 
 
-def _artifact(baseline_name: str) -> dict[str, str]:
-    """The baseline file as a SARIF artifact location (a URI: relative to the source root, or file://)."""
+def artifact_location(baseline_name: str) -> dict[str, str]:
+    """A file (the baseline, a .tf file) as a SARIF artifact location: relative to the source root, or file://."""
     path = PurePath(baseline_name)
     if path.is_absolute():
         return {"uri": path.as_uri()}
@@ -89,7 +89,7 @@ def _location(entity_type: str, entity_id: str, name: str, sub_key: str | None, 
     }
     if url:
         logical["properties"]["url"] = printable(url)
-    return {"physicalLocation": {"artifactLocation": _artifact(baseline_name)}, "logicalLocations": [logical]}
+    return {"physicalLocation": {"artifactLocation": artifact_location(baseline_name)}, "logicalLocations": [logical]}
 
 
 def _message(entity_type: str, entity_id: str, name: str, text: str) -> dict[str, str]:
