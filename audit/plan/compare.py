@@ -31,6 +31,14 @@ from audit.snapshot import Snapshot
 UNKNOWN_PREFIX = "unknown until apply: "
 _DESCRIBING = ("name", "description")  # columns an unknown name or description feeds, by prefix
 _IDENTITY = frozenset({"id", "html_url"})
+# Attributes naming another object (by id): what they cannot change is what an object's own
+# settings give its facts, e.g. a service's timeouts, urgency and integrations.
+_REFERENCES = frozenset({"escalation_policy", "teams", "users", "id", "user_id", "team_id", "service",
+                         "extension_objects", "parent", "team"})
+_OWN_SETTINGS = frozenset({"status", "is_disabled", "in_maintenance", "tier", "urgency_promise", "support_hours",
+                           "integration_count", "addon_count", "ack_timeout_minutes", "auto_resolve_hours",
+                           "time_zone", "kind", "email", "role", "may_respond", "invitation_pending", "num_loops",
+                           "repeats"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,11 +170,13 @@ def _unknowns_excluded(assessment: Assessment, unknowns: Mapping[Unknown, set[tu
         for entity_type, entity_id in touched:
             subjects.update(("service", s) for s in rollup.services_of(entity_type, entity_id))
         reach[unknown] = subjects
-    needs = {rule.id: columns_read(rule) for rule in assessment.pack}
+    tables = assessment.facts.tables
+    needs = {rule.id: columns_read(rule) & set(tables[rule.facts_table].columns if rule.facts_table in tables else ())
+             for rule in assessment.pack}
     changed: dict[str, Finding] = {}
     left_open: dict[Unknown, list[str]] = {}
     for finding in assessment.findings:
-        if finding.status not in (Status.PASS, Status.FAIL, Status.WAIVED):
+        if finding.status is Status.EXCLUDED:  # whether a rule applies may hang on the value too
             continue
         for unknown, subjects in sorted(reach.items()):
             if (finding.entity_type, finding.entity_id) in subjects and _reads(needs.get(finding.rule_id), unknown):
@@ -185,9 +195,13 @@ def _unknowns_excluded(assessment: Assessment, unknowns: Mapping[Unknown, set[tu
 
 def _reads(columns: Iterable[str] | None, unknown: Unknown) -> bool:
     """Whether a rule reading ``columns`` needs the unknown value: a name or description feeds only
-    the columns describing the object; anything else (a reference, a setting) feeds the rest."""
+    the columns describing the object; a reference to another object everything but the object's
+    own settings; any other setting everything but the description."""
     read = set(columns or ())
     describing = {c for c in read if c.startswith(_DESCRIBING)}
-    if unknown.attribute.split(".")[-1].split("[")[0] in _DESCRIBING:
+    attribute = unknown.attribute.split(".")[-1].split("[")[0]
+    if attribute in _DESCRIBING:
         return bool(describing)
+    if attribute in _REFERENCES:
+        return bool(read - describing - _IDENTITY - _OWN_SETTINGS)
     return bool(read - describing - _IDENTITY)

@@ -6,7 +6,8 @@ the value comes from: ``escalation_policy = pagerduty_escalation_policy.eng.id``
 the references ``["pagerduty_escalation_policy.eng.id", "pagerduty_escalation_policy.eng"]``.
 :class:`References` follows such a reference to the resource it names in the same module
 (with its instance key, or the only instance) and answers that resource's planned id (its
-real id, or its address while it has none) or its known attribute. A value computed by the
+real id, or its address while it has none) or its known attribute; ``[each.key]`` and
+``[count.index]`` name the referring instance's own key. A value computed by the
 provider (no expression in the configuration) is left out, as if unset; one whose expression
 cannot be followed (a module output, a value computed at apply) is recorded as
 :class:`Unknown`, naming the resource address and attribute, so the rules that need it report
@@ -104,10 +105,13 @@ class References:
             if match is None:
                 continue
             resource = f"{match['type']}.{match['name']}"
-            key = resource + (f"[{match['key']}]" if match["key"] is not None else "")
+            instance = match["key"]
+            if instance in ("each.key", "count.index"):  # the referring instance's own key
+                instance = _key_text(change.index)
+            key = resource + (f"[{instance}]" if instance is not None else "")
             if any(k == key or (k.startswith(key + "[") and match["key"] is None) for k in values):
                 continue  # the shorter forms Terraform lists after the full reference
-            values[key] = self._value(change, resource, match["key"], match["attr"])
+            values[key] = self._value(change, resource, instance, match["attr"])
         return list(values.values())
 
     def _value(self, change: ResourceChange, resource: str, key: str | None, attr: str | None) -> Any:

@@ -47,6 +47,11 @@ SERVICES = {  # team: resource name, id, name, description (as it is), policy id
     "search": ("search_indexer", "PS2SRCI", "Search Indexer",
                "Builds the product search index from the catalogue feed.", "PE2SRCH", "PI2SRCI"),
 }
+NEW_PEOPLE = {  # the new team's people: name, email, team role, phone
+    "gina": ("Gina Park", "gina@example.com", "manager", "2025550107"),
+    "hugo": ("Hugo Lind", "hugo@example.com", "responder", "2025550108"),
+    "ines": ("Ines Brandt", "ines@example.com", "responder", "2025550109"),
+}
 SEARCH_DESCRIPTION_AFTER = ("Builds the product search index from the catalogue feed. Runbook: "
                             "https://wiki.example.com/runbooks/search-indexer")
 WEEK = 604800
@@ -216,32 +221,30 @@ def new_service() -> Resources:
     r.add("pagerduty_team", "checkout", {"name": "Checkout", "description": "The checkout pages and cart.",
                                          "parent": None},
           {"name": const("Checkout"), "description": const("The checkout pages and cart.")})
-    people = {"gina": ("Gina Park", "gina@example.com", "manager"), "hugo": ("Hugo Lind", "hugo@example.com",
-                                                                               "responder"),
-              "ines": ("Ines Brandt", "ines@example.com", "responder")}
-    for number, (key, (name, email, role)) in enumerate(people.items(), 7):
-        user = ref(f"pagerduty_user.{key}.id", f"pagerduty_user.{key}")
-        r.add("pagerduty_user", key, {"name": name, "email": email, "role": "user", "time_zone": NY},
-              {"name": const(name), "email": const(email), "role": const("user"), "time_zone": const(NY)})
-        r.add("pagerduty_team_membership", key, {"role": role},
+    for key, (name, email, role, phone) in NEW_PEOPLE.items():
+        user = ref("pagerduty_user.person[each.key].id", "pagerduty_user.person", "each.key")
+        r.add("pagerduty_user", "person", {"name": name, "email": email, "role": "user", "time_zone": NY},
+              {"name": each("name"), "email": each("email"), "role": const("user"), "time_zone": const(NY)},
+              key, ["local.people"])
+        r.add("pagerduty_team_membership", "person", {"role": role},
               {"team_id": ref("pagerduty_team.checkout.id", "pagerduty_team.checkout"), "user_id": user,
-               "role": const(role)})
-        phone = f"202555010{number}"
+               "role": each("role")}, key, ["local.people"])
         for kind, label in (("phone", "Work phone"), ("sms", "Work mobile")):
-            r.add("pagerduty_user_contact_method", f"{key}_{kind}", {
+            r.add("pagerduty_user_contact_method", kind, {
                 "type": f"{kind}_contact_method", "country_code": 1, "address": phone, "label": label,
                 "send_short_email": False, "device_type": None,
             }, {"user_id": user, "type": const(f"{kind}_contact_method"), "country_code": const(1),
-                "address": const(phone), "label": const(label)})
-        for kind, delay in (("sms", 0), ("phone", 3)):
-            r.add("pagerduty_user_notification_rule", f"{key}_{kind}", {
+                "address": each("phone"), "label": const(label)}, key, ["local.people"])
+        for rule_name, kind, delay in (("sms_at_once", "sms", 0), ("phone_after_3", "phone", 3)):
+            r.add("pagerduty_user_notification_rule", rule_name, {
                 "start_delay_in_minutes": delay, "urgency": "high",
                 "contact_method": {"type": f"{kind}_contact_method"},
             }, {"user_id": user, "start_delay_in_minutes": const(delay), "urgency": const("high"),
                 "contact_method": {"type": const(f"{kind}_contact_method"),
-                                   "id": ref(f"pagerduty_user_contact_method.{key}_{kind}.id",
-                                             f"pagerduty_user_contact_method.{key}_{kind}")}})
-    user_refs = [part for key in people for part in (f"pagerduty_user.{key}.id", f"pagerduty_user.{key}")]
+                                   "id": ref(f"pagerduty_user_contact_method.{kind}[each.key].id",
+                                             f"pagerduty_user_contact_method.{kind}", "each.key")}},
+                key, ["local.people"])
+    user_refs = [part for key in NEW_PEOPLE for part in person_ref(key)]
     r.add("pagerduty_schedule", "checkout", {
         "name": "Checkout primary", "time_zone": NY, "description": "Managed by Terraform", "overflow": None,
         "teams": [None],
@@ -263,7 +266,7 @@ def new_service() -> Resources:
                               "id": ref("pagerduty_schedule.checkout.id", "pagerduty_schedule.checkout")}]},
                  {"escalation_delay_in_minutes": const(15),
                   "target": [{"type": const("user_reference"),
-                              "id": ref("pagerduty_user.gina.id", "pagerduty_user.gina")}]}]})
+                              "id": ref(*person_ref("gina"))}]}]})
     description = ("The checkout pages, the cart and the order confirmation emails. Runbook: "
                    "https://wiki.example.com/runbooks/checkout-web")
     r.add("pagerduty_service", "checkout_web", {

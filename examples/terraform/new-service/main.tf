@@ -15,150 +15,66 @@ resource "pagerduty_team" "checkout" {
   description = "The checkout pages and cart."
 }
 
-resource "pagerduty_user" "gina" {
-  name      = "Gina Park"
-  email     = "gina@example.com"
+locals {
+  people = {
+    gina = { name = "Gina Park", email = "gina@example.com", role = "manager", phone = "2025550107" }
+    hugo = { name = "Hugo Lind", email = "hugo@example.com", role = "responder", phone = "2025550108" }
+    ines = { name = "Ines Brandt", email = "ines@example.com", role = "responder", phone = "2025550109" }
+  }
+}
+
+resource "pagerduty_user" "person" {
+  for_each  = local.people
+  name      = each.value.name
+  email     = each.value.email
   role      = "user"
   time_zone = "America/New_York"
 }
 
-resource "pagerduty_user" "hugo" {
-  name      = "Hugo Lind"
-  email     = "hugo@example.com"
-  role      = "user"
-  time_zone = "America/New_York"
+resource "pagerduty_team_membership" "person" {
+  for_each = local.people
+  team_id  = pagerduty_team.checkout.id
+  user_id  = pagerduty_user.person[each.key].id
+  role     = each.value.role
 }
 
-resource "pagerduty_user" "ines" {
-  name      = "Ines Brandt"
-  email     = "ines@example.com"
-  role      = "user"
-  time_zone = "America/New_York"
-}
-
-resource "pagerduty_team_membership" "gina" {
-  team_id = pagerduty_team.checkout.id
-  user_id = pagerduty_user.gina.id
-  role    = "manager"
-}
-
-resource "pagerduty_user_contact_method" "gina_phone" {
-  user_id      = pagerduty_user.gina.id
+resource "pagerduty_user_contact_method" "phone" {
+  for_each     = local.people
+  user_id      = pagerduty_user.person[each.key].id
   type         = "phone_contact_method"
   country_code = 1
-  address      = "2025550107"
+  address      = each.value.phone
   label        = "Work phone"
 }
 
-resource "pagerduty_user_contact_method" "gina_sms" {
-  user_id      = pagerduty_user.gina.id
+resource "pagerduty_user_contact_method" "sms" {
+  for_each     = local.people
+  user_id      = pagerduty_user.person[each.key].id
   type         = "sms_contact_method"
   country_code = 1
-  address      = "2025550107"
+  address      = each.value.phone
   label        = "Work mobile"
 }
 
-resource "pagerduty_user_notification_rule" "gina_sms" {
-  user_id                = pagerduty_user.gina.id
+resource "pagerduty_user_notification_rule" "sms_at_once" {
+  for_each               = local.people
+  user_id                = pagerduty_user.person[each.key].id
   start_delay_in_minutes = 0
   urgency                = "high"
   contact_method = {
     type = "sms_contact_method"
-    id   = pagerduty_user_contact_method.gina_sms.id
+    id   = pagerduty_user_contact_method.sms[each.key].id
   }
 }
 
-resource "pagerduty_user_notification_rule" "gina_phone" {
-  user_id                = pagerduty_user.gina.id
+resource "pagerduty_user_notification_rule" "phone_after_3" {
+  for_each               = local.people
+  user_id                = pagerduty_user.person[each.key].id
   start_delay_in_minutes = 3
   urgency                = "high"
   contact_method = {
     type = "phone_contact_method"
-    id   = pagerduty_user_contact_method.gina_phone.id
-  }
-}
-
-resource "pagerduty_team_membership" "hugo" {
-  team_id = pagerduty_team.checkout.id
-  user_id = pagerduty_user.hugo.id
-  role    = "responder"
-}
-
-resource "pagerduty_user_contact_method" "hugo_phone" {
-  user_id      = pagerduty_user.hugo.id
-  type         = "phone_contact_method"
-  country_code = 1
-  address      = "2025550108"
-  label        = "Work phone"
-}
-
-resource "pagerduty_user_contact_method" "hugo_sms" {
-  user_id      = pagerduty_user.hugo.id
-  type         = "sms_contact_method"
-  country_code = 1
-  address      = "2025550108"
-  label        = "Work mobile"
-}
-
-resource "pagerduty_user_notification_rule" "hugo_sms" {
-  user_id                = pagerduty_user.hugo.id
-  start_delay_in_minutes = 0
-  urgency                = "high"
-  contact_method = {
-    type = "sms_contact_method"
-    id   = pagerduty_user_contact_method.hugo_sms.id
-  }
-}
-
-resource "pagerduty_user_notification_rule" "hugo_phone" {
-  user_id                = pagerduty_user.hugo.id
-  start_delay_in_minutes = 3
-  urgency                = "high"
-  contact_method = {
-    type = "phone_contact_method"
-    id   = pagerduty_user_contact_method.hugo_phone.id
-  }
-}
-
-resource "pagerduty_team_membership" "ines" {
-  team_id = pagerduty_team.checkout.id
-  user_id = pagerduty_user.ines.id
-  role    = "responder"
-}
-
-resource "pagerduty_user_contact_method" "ines_phone" {
-  user_id      = pagerduty_user.ines.id
-  type         = "phone_contact_method"
-  country_code = 1
-  address      = "2025550109"
-  label        = "Work phone"
-}
-
-resource "pagerduty_user_contact_method" "ines_sms" {
-  user_id      = pagerduty_user.ines.id
-  type         = "sms_contact_method"
-  country_code = 1
-  address      = "2025550109"
-  label        = "Work mobile"
-}
-
-resource "pagerduty_user_notification_rule" "ines_sms" {
-  user_id                = pagerduty_user.ines.id
-  start_delay_in_minutes = 0
-  urgency                = "high"
-  contact_method = {
-    type = "sms_contact_method"
-    id   = pagerduty_user_contact_method.ines_sms.id
-  }
-}
-
-resource "pagerduty_user_notification_rule" "ines_phone" {
-  user_id                = pagerduty_user.ines.id
-  start_delay_in_minutes = 3
-  urgency                = "high"
-  contact_method = {
-    type = "phone_contact_method"
-    id   = pagerduty_user_contact_method.ines_phone.id
+    id   = pagerduty_user_contact_method.phone[each.key].id
   }
 }
 
@@ -173,9 +89,9 @@ resource "pagerduty_schedule" "checkout" {
     rotation_virtual_start       = "2026-11-02T10:00:00-05:00"
     rotation_turn_length_seconds = 604800
     users = [
-      pagerduty_user.gina.id,
-      pagerduty_user.hugo.id,
-      pagerduty_user.ines.id,
+      pagerduty_user.person["gina"].id,
+      pagerduty_user.person["hugo"].id,
+      pagerduty_user.person["ines"].id,
     ]
   }
 }
@@ -196,7 +112,7 @@ resource "pagerduty_escalation_policy" "checkout" {
     escalation_delay_in_minutes = 15
     target {
       type = "user_reference"
-      id   = pagerduty_user.gina.id
+      id   = pagerduty_user.person["gina"].id
     }
   }
 }
