@@ -651,8 +651,9 @@ def check(snapshot_path: Path, baseline_path: str, fail_on: str | None, team_id:
 @click.option("--live", is_flag=True, help="Crawl the account into --snapshot first (takes the crawl options).")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
               help="Violations already accepted (from `pd-audit baseline create`): never blocking.")
-@click.option("--fail-on", type=click.Choice(["low", "medium", "high", "critical"]), default="low",
-              show_default=True, help="Fail on introduced violations of this severity or above.")
+@click.option("--fail-on", type=click.Choice(["warn", "low", "medium", "high", "critical"]),
+              help="Fail on introduced violations of this severity or above; 'warn' fails on introduced "
+                   "warnings too (default: [check] fail_on in the config, else low).")
 @click.option("--tf-dir", "tf_dirs", multiple=True, type=click.Path(file_okay=False),
               help="Folder of the .tf files: findings point at file and line (repeatable, e.g. per module).")
 @click.option("--sarif", "sarif_path", metavar="FILE", help="Write SARIF 2.1.0 here ('-' for stdout).")
@@ -663,7 +664,8 @@ def check(snapshot_path: Path, baseline_path: str, fail_on: str | None, team_id:
 @static_by_default
 @rules_options
 @crawl_options
-def plan_command(plan_path: str, snapshot_path: Path | None, live: bool, baseline_path: str | None, fail_on: str,
+def plan_command(plan_path: str, snapshot_path: Path | None, live: bool, baseline_path: str | None,
+                 fail_on: str | None,
                  tf_dirs: tuple[str, ...], sarif_path: str | None, junit_path: str | None,
                  markdown_path: str | None, json_path: str | None, **opts: Any) -> None:
     """Judge a Terraform plan (`terraform show -json PLAN`) before it is applied.
@@ -674,7 +676,6 @@ def plan_command(plan_path: str, snapshot_path: Path | None, live: bool, baselin
     import dataclasses
 
     from audit.baseline import load_baseline
-    from audit.findings import Severity
     from audit.plan.compare import judge_plan
     from audit.plan.locations import resource_blocks
     from audit.plan.outputs import PLAN_FORMATS
@@ -690,13 +691,13 @@ def plan_command(plan_path: str, snapshot_path: Path | None, live: bool, baselin
         snapshot_path = crawl_live(snapshot_path, opts)
     base = load(snapshot_path) if snapshot_path is not None else None
     result = judge_plan(planned, base, lambda snap: _assess(snap, opts), accepted=accepted,
-                        fail_on=Severity(fail_on), baseline_name=baseline_path or plan_path)
+                        fail_on=fail_on, baseline_name=baseline_path or plan_path)
     result = dataclasses.replace(result, locations=locations)
     outputs = {"sarif": sarif_path, "junit": junit_path, "markdown": markdown_path, "json": json_path}
     for fmt, path in outputs.items():
         if path:
             _write_output(path, PLAN_FORMATS[fmt](result))
-    click.echo(PLAN_FORMATS["text"](result), nl=False, err="-" in outputs.values())
+    echo(PLAN_FORMATS["text"](result), nl=False, err="-" in outputs.values())
     click.get_current_context().exit(int(result.gate.exit_code))
 
 

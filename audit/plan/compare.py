@@ -18,14 +18,13 @@ from datetime import UTC, datetime
 
 from audit.assess import Assessment
 from audit.baseline import Baseline, BaselineEntry, create_baseline
-from audit.findings import Finding, Severity, Status
-from audit.gate import GateResult, run_gate
+from audit.findings import Finding, Status
+from audit.gate import DEFAULT_FAIL_ON, GateResult, fail_on_threshold, run_gate
 from audit.plan.account import Account
 from audit.plan.locations import Location
 from audit.plan.mappers import ENTITY_OF_TYPE, MAPPERS
 from audit.plan.reader import Plan, ResourceChange
 from audit.plan.references import References, Unknown, Values
-from audit.rules import columns_read
 from audit.snapshot import Snapshot
 
 UNKNOWN_PREFIX = "unknown until apply: "
@@ -78,7 +77,12 @@ class PlanResult:
 
     @property
     def introduced(self) -> tuple[Finding, ...]:
-        return self.gate.new
+        """The violations only the account after the plan has (warnings apart)."""
+        return tuple(f for f in self.gate.new if f.status is Status.FAIL)
+
+    @property
+    def introduced_warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.gate.new if f.status is not Status.FAIL)
 
     @property
     def fixed(self) -> tuple[BaselineEntry, ...]:
@@ -89,8 +93,10 @@ Assess = Callable[[Snapshot], Assessment]
 
 
 def judge_plan(plan: Plan, base: Snapshot | None, assess: Assess, *, accepted: Baseline | None = None,
-               fail_on: Severity, baseline_name: str) -> PlanResult:
-    """Apply ``plan`` to ``base`` (None: an empty account), assess before and after, compare."""
+               fail_on: str | None = None, baseline_name: str) -> PlanResult:
+    """Apply ``plan`` to ``base`` (None: the plan's prior state), assess before and after, compare.
+
+    ``fail_on`` is a ``--fail-on`` value (default: the config's ``[check] fail_on``, else low)."""
     start = plan.timestamp or datetime.now(UTC)
     account = Account.from_snapshot(base) if base is not None else Account.empty(start)
     planned_ids = {c.address: _planned_id(c) for c in plan.changes}
@@ -144,7 +150,7 @@ def _planned_id(change: ResourceChange) -> str:
     return change.address
 
 
-def _gate(before: Assessment, after: Assessment, accepted: Baseline | None, fail_on: Severity,
+def _gate(before: Assessment, after: Assessment, accepted: Baseline | None, fail_on: str | None,
           baseline_name: str) -> GateResult:
     """``after`` gated against ``before``'s failing findings (plus accepted debt); fixed = failing before only."""
     prior = create_baseline(before.findings, before.today, {})
@@ -153,7 +159,8 @@ def _gate(before: Assessment, after: Assessment, accepted: Baseline | None, fail
     entries.update(prior.by_fingerprint)
     baseline = Baseline(entries=tuple(entries.values()), updated=before.today,
                         snapshot=dict(accepted.snapshot) if accepted else {})
-    gate = run_gate(after, baseline, fail_on=fail_on, baseline_name=baseline_name)
+    threshold, warnings_fail = fail_on_threshold(fail_on or after.config.fail_on or DEFAULT_FAIL_ON.value)
+    gate = run_gate(after, baseline, fail_on=threshold, baseline_name=baseline_name, fail_on_warnings=warnings_fail)
     return dataclasses.replace(gate, absent=tuple(e for e in gate.absent if e.fingerprint in failing_before),
                                unjudged=tuple(e for e in gate.unjudged if e.fingerprint in failing_before))
 
@@ -171,7 +178,8 @@ def _unknowns_excluded(assessment: Assessment, unknowns: Mapping[Unknown, set[tu
             subjects.update(("service", s) for s in rollup.services_of(entity_type, entity_id))
         reach[unknown] = subjects
     tables = assessment.facts.tables
-    needs = {rule.id: columns_read(rule) & set(tables[rule.facts_table].columns if rule.facts_table in tables else ())
+    needs = {rule.id: (rule.names.expression_columns | rule.names.message)
+             & set(tables[rule.facts_table].columns if rule.facts_table in tables else ())
              for rule in assessment.pack}
     changed: dict[str, Finding] = {}
     left_open: dict[Unknown, list[str]] = {}
@@ -181,7 +189,7 @@ def _unknowns_excluded(assessment: Assessment, unknowns: Mapping[Unknown, set[tu
         for unknown, subjects in sorted(reach.items()):
             if (finding.entity_type, finding.entity_id) in subjects and _reads(needs.get(finding.rule_id), unknown):
                 changed[finding.fingerprint] = dataclasses.replace(
-                    finding, status=Status.EXCLUDED, original_status=None, waiver=None, warning=False,
+                    finding, status=Status.EXCLUDED, original_status=None, waiver=None,
                     message=f"{UNKNOWN_PREFIX}{unknown} (the rule needs it)")
                 left_open.setdefault(unknown, []).append(finding.fingerprint)
                 break

@@ -20,7 +20,7 @@ from audit.findings import Finding
 from audit.outputs import junit, sarif
 from audit.outputs.ci import render_json as render_gate_json
 from audit.outputs.markdown import entry_object, escape, finding_object, table
-from audit.outputs.text_table import printable
+from audit.safe_text import printable
 from audit.plan.compare import PlanResult
 
 _ENTITY_LABELS = {"escalation_policy": "escalation policy"}
@@ -32,7 +32,10 @@ def _plural(count: int, word: str) -> str:
 
 def sentence(result: PlanResult) -> str:
     """'this plan introduces 2 violations, fixes 1' (and what it left unjudged or unmodelled)."""
-    text = f"this plan introduces {_plural(len(result.introduced), 'violation')}, fixes {len(result.fixed)}"
+    text = f"this plan introduces {_plural(len(result.introduced), 'violation')}"
+    if result.introduced_warnings:
+        text += f" and {_plural(len(result.introduced_warnings), 'warning')}"
+    text += f", fixes {len(result.fixed)}"
     if result.unknowns:
         text += f"; {_plural(len(result.unknowns), 'value')} unknown until apply"
     if result.unmodelled:
@@ -55,8 +58,8 @@ def _resource(result: PlanResult, entity_type: str, entity_id: str, name: str) -
 def render_text(result: PlanResult) -> str:
     gate = result.gate
     lines = [f"pd-audit plan {'PASSED' if gate.passed else 'FAILED'}: {sentence(result)} "
-             f"({len(gate.blocking)} at or above {gate.fail_on.value}); applied to {printable(result.base)}"]
-    for finding in result.introduced:
+             f"({len(gate.blocking)} at or above {gate.threshold}); applied to {printable(result.base)}"]
+    for finding in gate.new:
         mark = "NEW" if gate.is_blocking(finding) else "new (below threshold)"
         lines.append(f"  {mark:<22} {finding.severity.value:<8} {finding.rule_id:<7} "
                      f"{printable(_resource(result, finding.entity_type, finding.entity_id, finding.entity_name))}: "
@@ -93,11 +96,11 @@ def render_markdown(result: PlanResult) -> str:
     icon = "✅" if gate.passed else "❌"
     lines = [f"### {icon} pd-audit plan: {sentence(result)}", "",
              f"Plan {escape(result.plan.path)} applied to {escape(result.base)}; the build fails on "
-             f"introduced violations at or above {gate.fail_on.value} ({len(gate.blocking)} here).", "",
-             f"#### Introduced ({len(result.introduced)})", ""]
+             f"introduced violations at or above {gate.threshold} ({len(gate.blocking)} here).", "",
+             f"#### Introduced ({len(gate.new)})", ""]
     rows = [[f"**{f.severity.value}**" if gate.is_blocking(f) else f"{f.severity.value} (below threshold)",
              _rule(result, f.rule_id), _address_cell(result, f.entity_type, f.entity_id, finding_object(f)),
-             escape(f.message)] for f in result.introduced]
+             escape(f.message)] for f in gate.new]
     lines += table(["Severity", "Rule", "Resource", "Finding"], rows) if rows else ["None."]
     lines += ["", f"#### Fixed ({len(result.fixed)})", ""]
     rows = [[_rule(result, e.rule_id), _address_cell(result, e.entity_type, e.entity_id, entry_object(e)),

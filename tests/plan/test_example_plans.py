@@ -18,9 +18,10 @@ from jsonschema import Draft4Validator
 from audit.cli import main
 from audit.findings import Status
 
-from .conftest import EXAMPLE, PLANS, REPO, change_of, config_of, judge, plan_json
+from ..ci.conftest import SARIF_SCHEMA
+from .conftest import EXAMPLE, PLANS, change_of, config_of, judge, plan_json
 
-SARIF_SCHEMA = REPO.parent / "shared" / "sarif" / "sarif-schema-2.1.0.json"
+
 INTRODUCED = {"ESC-07:escalation_policy:PE1PAYM": ("pagerduty_escalation_policy.payments", "payments.tf", 39),
               "SVC-04:service:PS1PAYA": ("pagerduty_service.payments_api", "payments.tf", 67)}
 FIXED = {"OWN-06:service:PS2SRCI": ("pagerduty_service.search_indexer", "search.tf", 67)}
@@ -43,8 +44,7 @@ def test_the_pull_request_introduces_two_violations_and_fixes_one(tmp_path):
         assert f"{address} (update, pagerduty/{file}:{line})" in result.output
 
     log = json.loads(sarif_path.read_text(encoding="utf-8"))
-    if SARIF_SCHEMA.exists():
-        Draft4Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))).validate(log)
+    Draft4Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))).validate(log)
     by_state = {}
     for record in log["runs"][0]["results"]:
         by_state.setdefault(record["baselineState"], {})[record["properties"]["fingerprint"]] = record
