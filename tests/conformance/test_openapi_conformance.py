@@ -192,7 +192,7 @@ def test_the_crawls_cover_the_endpoints_an_audit_reads(contract, full_crawl, cra
     templates = {contract.operation(e.method, e.path).template for e in full_crawl}
     assert {"/services", "/escalation_policies", "/schedules", "/schedules/{id}", "/v3/schedules",
             "/v3/schedules/{id}", "/users", "/teams", "/teams/{id}/members", "/oncalls",
-            "/users/{id}/oncall_handoff_notification_rules", "/abilities"} <= templates
+            "/users/{id}/oncall_handoff_notification_rules", "/abilities", "/extensions"} <= templates
     assert {e.status for e in full_crawl} == {200}
     assert 402 in {e.status for e in crawl_on_a_smaller_plan}
 
