@@ -185,8 +185,8 @@ def _connection(server: EmulatorServer) -> tuple[str, ...]:
 
 
 def _first_rule(listed: CliRun) -> str:
-    words = listed.stdout.split()
-    return words[0] if words else "missing"  # `rules explain missing` then fails the step
+    rows = listed.stdout.splitlines()[1:2]  # under the header row
+    return rows[0].split()[0] if rows and rows[0].split() else "missing"  # `rules explain missing` then fails the step
 
 
 def _crawl_steps(server: EmulatorServer, layout: _Layout) -> list[Step]:
