@@ -17,7 +17,7 @@ from audit.errors import UserError
 from audit.facts.collector import collector_paused
 from audit.facts.columns import ANALYTICS_COLUMNS, ANALYTICS_MISSING, INCIDENT_ANALYTICS
 from audit.findings import Finding, Mode, RollUp, Severity, Status
-from audit.rules.messages import FORMATTER, is_missing
+from audit.rules.messages import FORMATTER, alternatives, has_value, is_missing, polish
 from audit.rules.model import NAME_COLUMN, URL_COLUMN, Rule, RulePack
 from audit.snapshot import COLLECTIONS
 
@@ -199,24 +199,34 @@ def _judge(
 def _messages(rule: Rule, failing: pd.DataFrame) -> dict[int, str]:
     """The failure message of each failing row, by position (only the template's columns are read).
 
-    The template is parsed once per rule rather than once per row: the same ``str.format``
-    result (fields are plain names, so nothing nests), without its per-call parsing.
+    Each alternative of the template (see ``audit.rules.messages``) is parsed once per rule
+    rather than once per row: the same ``str.format`` result (fields are plain names, so
+    nothing nests), without its per-call parsing.
     """
-    pieces = list(FORMATTER.parse(rule.message))
+    choices = []
+    for template in alternatives(rule.message):
+        pieces = list(FORMATTER.parse(template))
+        choices.append((pieces, [field for _, field, _, _ in pieces if field is not None]))
     columns = sorted(rule.names.message & set(failing.columns))
     params = rule.param_values
     rows = failing[columns].to_dict("records") if columns else [{} for _ in range(len(failing))]
     messages = {}
     for position, row in zip(failing.index.tolist(), rows, strict=True):
         values = {**params, **row}
+        pieces = next((p for p, fields in choices if all(has_value(values.get(f)) for f in fields)), choices[-1][0])
         parts = []
         for literal, field, spec, conversion in pieces:
             parts.append(literal)
             if field is not None:
                 value = FORMATTER.convert_field(values[field], conversion)
                 parts.append(FORMATTER.format_field(value, spec or ""))
-        messages[position] = "".join(parts)
+        messages[position] = polish("".join(parts))
     return messages
+
+
+def render_messages(rule: Rule, frame: pd.DataFrame) -> dict[int, str]:
+    """The message the rule would give each row of ``frame`` (its facts table), failing or not."""
+    return _messages(rule, frame.reset_index(drop=True))
 
 
 def _mask(rule: Rule, field: str, frame: pd.DataFrame) -> pd.Series:

@@ -72,7 +72,7 @@ def test_missing_values_fail_and_read_n_a(core_pack, account):
     account.facts["schedule"].loc[0, "l1_coverage"] = None
     finding = by_fingerprint(run(core_pack, account))["OC-01:schedule:PSCH001"]
     assert finding.status is Status.FAIL
-    assert finding.message == "Payments primary covers level 1 for n/a of the window; the promise is 100%"
+    assert finding.message == "Payments primary covers level 1 for unknown of the window; the promise is 100%"
 
 
 def test_unavailable_collection_excludes_the_rules_that_need_it(core_pack, account):
@@ -137,7 +137,7 @@ def test_configured_params_and_severity_change_the_verdict(core_pack, account):
     stricter = core_pack.configured(params={"OC-03": {"min_people": 4}}, severity={"OC-03": Severity.CRITICAL})
     findings = by_fingerprint(run(stricter, account))
     assert findings["OC-03:schedule:PSCH002"].status is Status.FAIL  # 3 people
-    assert findings["OC-03:schedule:PSCH002"].message == "Checkout primary rotates 3 person(s); at least 4 needed"
+    assert findings["OC-03:schedule:PSCH002"].message == "Checkout primary rotates 3 people; at least 4 needed"
     assert findings["OC-03:schedule:PSCH001"].status is Status.PASS  # 4 people
     assert findings["OC-03:schedule:PSCH001"].severity is Severity.CRITICAL
     assert core_pack.resolve("OC-03").param_values == {"min_people": 2}  # the original is untouched
@@ -305,7 +305,7 @@ def test_warn_when_reports_a_warning_at_the_warning_severity_that_does_not_block
     findings = by_fingerprint(run(_rotation_pack(tmp_path, account), account))
     warned, failed = findings["OC-03:schedule:PSCH002"], findings["OC-03:schedule:PSCH003"]
     assert (warned.status, warned.severity, warned.warning) == (Status.WARN, Severity.LOW, True)
-    assert warned.message == "Checkout primary rotates 3 person(s)"
+    assert warned.message == "Checkout primary rotates 3 people"
     assert not warned.blocks_level
     assert (failed.status, failed.severity, failed.warning) == (Status.FAIL, Severity.HIGH, False)
     assert not failed.message.startswith("warning") and failed.blocks_level

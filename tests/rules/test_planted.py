@@ -200,7 +200,7 @@ def test_failure_messages_name_the_numbers(acme: Assessment) -> None:
     assert "76.2% of the 28-day window" in found[("OC-01", "service", "PSVC042")].message
     assert "2 h a day on weekdays" in found[("OC-01", "service", "PSVC040")].message  # 08-09 and 17-18 Berlin
     assert "on a tier 1 policy" in found[("ESC-07", "escalation_policy", "PEP0005")].message
-    assert "tier 1 policy with 2 level(s)" in found[("ESC-02", "escalation_policy", "PEP0002")].message
+    assert "tier 1 policy with 2 levels" in found[("ESC-02", "escalation_policy", "PEP0002")].message
     assert "Sat 09:00, Sun 09:00" in found[("OC-05", "schedule", "PSCH026")].message
     assert "after 75 min" in found[("ESC-08", "escalation_policy", "PEP0012")].message
     assert "28.6%" in found[("OC-10", "schedule", "PSCH011")].message
