@@ -493,7 +493,35 @@ def rules_explain(pack: Any, rule_id: str) -> None:
         for name, param in rule.params.items():
             lines.append(f"  {name} = {param.default!r}  ({sources[param.source]}): {param.description}")
     lines += ["", "How to fix it in PagerDuty:", f"  {rule.fix.strip()}"]
+    lines += ["", "Verdicts and score:", *(f"  {line}" for line in _verdict_lines(rule))]
     echo("\n".join(lines))
+
+
+def _verdict_lines(rule: Any) -> list[str]:
+    """How this rule's findings count: statuses, the ladder and the score (see audit.scoring)."""
+    from audit.scoring import DEFAULT_WEIGHTS
+    from audit.tiers import DEFAULT_TIER, TIER_RULE
+
+    level = rule.maturity_level
+    if level is None:
+        lines = ["Information only: it never fails, never blocks a level and costs no score; a miss is a warning."]
+    else:
+        lines = [
+            f"fail: the services it reaches stay below level {level} (their score below {25 * level}).",
+            f"It weighs {DEFAULT_WEIGHTS[rule.severity]:g} ({rule.severity.value}, by default) in placing a "
+            f"level-{level - 1} service within its band of the score: 25 x level, plus 25 x the weighted share "
+            "of the next level's checks it passes.",
+        ]
+        if rule.warn_when:
+            lines.append(f"warn (severity {rule.warn_severity.value}) when only the softer threshold is missed: "
+                         "shown as a warning, never blocks a level, costs no score; `check` fails on it only "
+                         "with --fail-on warn.")
+    if rule.id == TIER_RULE:
+        lines.append(f"Without any [[tiers]] mapping every service is judged as tier {DEFAULT_TIER} and this rule is "
+                     "one notice for the account; `pd-audit init SNAPSHOT` proposes a mapping.")
+    lines.append("Other statuses: pass; waived (a valid waiver accepts the failure); excluded (the data is not "
+                 "there); not_applicable (the rule does not concern the object).")
+    return lines
 
 
 # ---------------------------------------------------------------- CI: baseline, check, diff, history
