@@ -145,3 +145,13 @@ def test_the_demo_is_as_of_the_emulators_clock(tmp_path: Path) -> None:
     assert assessment.today == DEMO_SINCE.date()
     expired = assessment.waivers.expired
     assert all(w.expires < assessment.today for w in expired)
+
+
+def test_rules_explain_says_how_a_rule_counts(tmp_path: Path) -> None:
+    warned = run(tmp_path, "rules", "explain", "OC-03").stdout
+    assert "stay below level 2 (their score below 50)" in warned and "25 x level" in warned
+    assert "warn (severity low)" in warned and "--fail-on warn" in warned
+    advice = run(tmp_path, "rules", "explain", "OC-12").stdout
+    assert "Information only: it never fails" in advice and "stay below level" not in advice
+    tier = run(tmp_path, "rules", "explain", "OWN-08").stdout
+    assert f"judged as tier {DEFAULT_TIER}" in tier and "pd-audit init" in tier
