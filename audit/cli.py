@@ -187,11 +187,12 @@ class StderrProgress:
 
 def _run_crawl(client: Any, output: Path, opts: dict[str, Any], subdomain: str | None = None) -> Path:
     from audit.crawl import Window, crawl_to_snapshot
+    from audit.object_ids import parse_object_ids
 
     window = None
     if opts["since"] is not None or not opts["resume"]:
         window = Window(opts["since"] or datetime.now(timezone.utc).replace(microsecond=0), opts["window"])
-    team_ids = [t.strip() for t in opts["teams"].split(",") if t.strip()] if opts["teams"] else None
+    team_ids = parse_object_ids(opts["teams"], "--teams")
     skip = [s.strip() for s in opts["skip"].split(",") if s.strip()] if opts["skip"] else []
     path, fields = crawl_to_snapshot(
         client, output, window, team_ids=team_ids, skip=skip, resume=opts["resume"], force=opts["force"],

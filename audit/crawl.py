@@ -50,6 +50,7 @@ from audit.crawl_specs import (
     multi,
 )
 from audit.errors import CrawlError
+from audit.object_ids import check_object_ids
 from audit.snapshot import CollectionStatus, SnapshotWriter
 
 __all__ = ["CAP", "PAGE", "SKIPPABLE", "Crawler", "Progress", "Window", "crawl_to_snapshot", "iso"]
@@ -543,6 +544,8 @@ def crawl_to_snapshot(
     ``window`` None on a resume means "the window the interrupted crawl used".
     On failure the partial snapshot stays on disk, journalled, for ``--resume``.
     """
+    if team_ids is not None:
+        check_object_ids(team_ids, "--teams")  # they go into URL paths
     writer = SnapshotWriter(out, resume=resume, force=force)
     if resume:
         try:

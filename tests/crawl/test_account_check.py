@@ -94,3 +94,19 @@ def test_a_crawl_that_fetched_nothing_leaves_no_partial_behind(tmp_path):
         crawl_to_snapshot(client, out, Window(SINCE, 28))
     assert not partial_path(out).exists() and not out.exists()
     crawl(app, out)  # and the next crawl into the same --output is not refused
+
+
+def test_the_gate_warns_of_a_baseline_from_another_account_now_that_crawls_record_it(tmp_path):
+    from click.testing import CliRunner
+
+    from audit.cli import main
+
+    crawl(emulator_app(ACME), tmp_path / "acme")
+    crawl(other_account(tmp_path), tmp_path / "globex")
+    runner = CliRunner()
+    created = runner.invoke(main, ["baseline", "create", str(tmp_path / "acme"), "--output", str(tmp_path / "b.json")])
+    assert created.exit_code == 0, created.output
+    same = runner.invoke(main, ["check", str(tmp_path / "acme"), "--baseline", str(tmp_path / "b.json")])
+    other = runner.invoke(main, ["check", str(tmp_path / "globex"), "--baseline", str(tmp_path / "b.json")])
+    assert "another account" not in same.stderr and "recorded on account" not in same.stderr
+    assert "the baseline was recorded on account 'acme', the snapshot is of 'globex'" in other.stderr

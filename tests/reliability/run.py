@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python -m tests.reliability.run [--fault-crawls 6] [--fault-rate 0.05] [--seed 7]
 [--kills 5] [--latency 0.05] [--workers 4] [--bad-inputs all|N] [--fast-token-errors] [--workdir DIR]``.
 
-Five checks against the example account, each printing its figures:
+Six checks against the example account, each printing its figures:
 
 * faults: crawls in-process under ``--fault-rate`` random faults of every kind (one seed each,
   from ``--seed``), one over TLS against the served emulator, and one against an endpoint
@@ -12,6 +12,9 @@ Five checks against the example account, each printing its figures:
   one killed inside its publishing rename; two crawls started to one output at once.
 * bad inputs: a corpus of broken snapshots (``bad_inputs.BAD_INPUTS``); ``pd-audit snapshot
   info`` must refuse each with exit 2 and one line.
+* api answers: the attacks of ``api_attacks.ATTACKS`` (objects vanishing mid-crawl, the token
+  echoed in error text, a resume against another account, a wrong token, an unreachable or
+  unknown host, ``http://``, malformed ids), each through the CLI against the served emulator.
 * token: the whole pipeline runs with the token (``token_pipeline.run_token_pipeline``: crawl,
   facts, score, report, audit, baseline, check, diff, history, and ``--debug`` error paths);
   then every byte the run wrote (files under the work directory, the stdout and stderr of every
@@ -38,6 +41,7 @@ from audit.emulator.faults import FAULT_KINDS, FaultPolicy
 from audit.emulator.serve import start_server
 from audit.snapshot import load
 from tests.crawl.conftest import ACME, TOKEN
+from tests.reliability.api_attacks import run_attacks
 from tests.reliability.attacks import ATTACKS, Bench, run_attack
 from tests.reliability.bad_inputs import BAD_INPUTS, make_corpus, refusal
 from tests.reliability.fault_runs import (
@@ -90,6 +94,9 @@ class Figures:
     bad_refused: int = 0
     attacks_tried: int = 0
     attacks_held: int = 0
+    api_attacks: int = 0
+    api_attacks_handled: int = 0
+    unreachable_seconds: float | None = None  # how long an unreachable host took to refuse
     token_occurrences: int = 0
     bytes_scanned: int = 0
     commands: int = 0  # CLI runs whose output the token search read
@@ -110,6 +117,7 @@ class ReliabilityRun:
         self.check_faults()
         good = self.check_kills()
         self.check_bad_inputs(good)
+        self.check_api_attacks()
         self.check_token()
         self.check_attacks(good)
         return self.figures
@@ -216,6 +224,21 @@ class ReliabilityRun:
             self.figures.attacks_held += not problems
             self.log(f"attacks: {attack.name}: {'; '.join(problems) or 'held'}")
             self.figures.failures += [f"attack {attack.name} (issue 16.{attack.item}): {p}" for p in problems]
+    # ---------------------------------------------------------------- api answers
+
+    def check_api_attacks(self) -> None:
+        figures, work = self.figures, self.work / "api"
+        with start_server(ACME, state_dir=work / "emulator", tokens=[TOKEN]) as server, \
+                start_server(ACME, state_dir=work / "faulty-emulator", tokens=[TOKEN]) as faulty:
+            attacks = run_attacks(server, faulty, work / "runs")
+        for attack in attacks:
+            self.log(f"api: {attack.name}: {'; '.join(attack.problems) or 'handled'}")
+            figures.outputs += attack.runs
+            figures.api_attacks += 1
+            figures.api_attacks_handled += not attack.problems
+            figures.failures += [f"api: {attack.name}: {problem}" for problem in attack.problems]
+            if attack.seconds is not None and attack.name == "unreachable host":
+                figures.unreachable_seconds = attack.seconds
 
     # ---------------------------------------------------------------- token
 
@@ -255,6 +278,9 @@ def format_report(options: RunOptions, figures: Figures) -> str:
          f"after a kill: {figures.most_refetched} (bound: {options.workers} workers)"),
         f"bad inputs: {figures.bad_tried} tried, {figures.bad_refused} refused cleanly (exit 2, one line)",
         f"attacks: {figures.attacks_tried} tried, {figures.attacks_held} held",
+        (f"api answers: {figures.api_attacks} attacks, {figures.api_attacks_handled} handled; an unreachable host "
+         "refused in " + (f"{figures.unreachable_seconds:.1f} s" if figures.unreachable_seconds is not None
+                          else "(not run)")),
         (f"token occurrences found: {figures.token_occurrences} (in {figures.bytes_scanned:,} bytes written) "
          f"across {figures.commands} commands"),
     ]

@@ -23,6 +23,8 @@ def test_small_reliability_run_passes_and_reports_its_figures(capsys):
     assert any(line.startswith("kills: 2 (SIGKILL), resumed whole: 2;") for line in lines), report
     assert "bad inputs: 8 tried, 8 refused cleanly (exit 2, one line)" in lines
     assert f"attacks: {len(ATTACKS)} tried, {len(ATTACKS)} held" in lines
+    api_line = next(line for line in lines if line.startswith("api answers:"))
+    assert api_line.startswith("api answers: 7 attacks, 7 handled; an unreachable host refused in "), api_line
     token_line = next(line for line in lines if line.startswith("token occurrences found:"))
     assert token_line.startswith("token occurrences found: 0 (in ") and int(
         token_line.split("(in ")[1].split()[0].replace(",", "")) > 1_000_000

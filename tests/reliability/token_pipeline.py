@@ -7,8 +7,10 @@ each entity in each format, ``score`` in each format, ``rules``, ``report`` (HTM
 ``audit``, ``baseline create``/``update``, ``check`` in each format (static and ``--live``),
 ``diff`` and ``history`` in each format; then, with ``--debug`` (tracebacks printed), the
 error paths whose exceptions pass nearest the token: a wrong token (401), an endpoint that
-always fails, an unreachable ``--api-url``, an untrusted CA, and token files that cannot be
-sent (a newline inside, bytes that are not UTF-8). Each step also says what it must do (exit
+always fails, an unreachable ``--api-url``, an untrusted CA, token files that cannot be
+sent (a newline inside, bytes that are not UTF-8), and an API that echoes the token back (a
+400 whose message and a 403 whose reason repeat the ``Authorization`` header: the error line,
+the manifest and ``snapshot info`` must hold it redacted). Each step also says what it must do (exit
 codes, warnings), so a pipeline that silently did nothing cannot pass for a clean one.
 
 ``token_occurrences`` searches files and printed output for the token in every form it could
@@ -124,7 +126,8 @@ def run_token_pipeline(server: EmulatorServer, work: Path, *, slow_errors: bool 
     run = functools.partial(_run_in, layout)
     one_schedule = f"/schedules/{example_account()['schedules'][0]['id']}"
     failing_policy = FaultPolicy(per_endpoint={one_schedule: "503"})
-    with start_server(ACME, state_dir=work / "failing-emulator", tokens=[TOKEN], faults=failing_policy) as failing:
+    with start_server(ACME, state_dir=work / "failing-emulator", tokens=[TOKEN], faults=failing_policy) as failing, \
+            start_server(ACME, state_dir=work / "echoing-emulator", tokens=[TOKEN], faults=ECHOING) as echoing:
         slow = _slow_error_steps(server, failing, layout) if slow_errors else []
         with ThreadPoolExecutor(max_workers=max(1, len(slow))) as waiting, \
                 ThreadPoolExecutor(max_workers=PARALLEL_COMMANDS) as readers:
@@ -136,6 +139,7 @@ def run_token_pipeline(server: EmulatorServer, work: Path, *, slow_errors: bool 
             pipeline.steps += readers.map(run, _judging_steps(server, layout, _first_rule(rules.run)))
             pipeline.steps += readers.map(run, _history_steps(layout))  # after audit and check --live crawled
             pipeline.steps += readers.map(run, _fast_error_steps(server, failing, layout))
+            pipeline.steps += map(run, _echo_steps(echoing, layout))  # in order: info reads the crawl
             pipeline.steps += [future.result() for future in pending]
     return pipeline
 
@@ -267,6 +271,21 @@ def _fast_error_steps(server: EmulatorServer, failing: EmulatorServer, layout: _
         Step("--debug crawl, token file not UTF-8",
              _crawl_with_debug(server, errors / "not-utf8-snap", "--token-file", str(not_utf8)),
              exits=(2,), stderr_has=DEBUG_FAILURE),
+    ]
+
+
+# Both on collections a crawl may skip: one crawl meets the 400, another skips it and meets the 403.
+ECHOING = FaultPolicy(per_endpoint={"/business_services": "echo400", "/standards": "echo403"})
+
+
+def _echo_steps(echoing: EmulatorServer, layout: _Layout) -> list[Step]:
+    errors = layout.errors
+    return [
+        Step("--debug crawl, a 400 echoing the token", _crawl_with_debug(echoing, errors / "echo-400-snap"),
+             exits=(3,), stderr_has=(*DEBUG_FAILURE, "GET /business_services: HTTP 400", "[REDACTED]")),
+        Step("crawl, a 403 echoing the token",
+             tuple(crawl_argv(echoing, errors / "echo-403-snap", "--skip", "business_services"))),
+        Step("snapshot info, a 403 reason echoing the token", _cli("snapshot", "info", errors / "echo-403-snap")),
     ]
 
 
