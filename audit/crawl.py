@@ -329,7 +329,8 @@ class Crawler:
         def remember(body: dict[str, Any]) -> dict[str, Any]:
             # Ids are kept for lists read only for their ids (schedules: the details
             # carry everything), so a resumed crawl need not list them again.
-            memo = {"total": body.get("total"), "more": bool(body.get("more"))}
+            total = body.get("total")  # a total that is not a count is no total (and no crash)
+            memo = {"total": total if type(total) is int and total >= 0 else None, "more": bool(body.get("more"))}
             if not keep:
                 memo["ids"] = [o["id"] for o in body.get(spec.key) or []]
             return memo
