@@ -318,7 +318,8 @@ def format_manifest(m: dict[str, Any]) -> str:
               help="Seed of the fault sequence: the same seed fails the same request numbers.")
 @click.option("--fault-kinds", help="Kinds --fault-rate draws from, comma-separated (default: all).")
 @click.option("--fault", "endpoint_faults", multiple=True, metavar="ENDPOINT=KIND",
-              help="Fail every request to an endpoint, e.g. '/schedules/{id}=503' (repeatable).")
+              help="Fail every request to an endpoint, e.g. '/schedules/{id}=503' (repeatable); besides the "
+                   "random kinds: 404 (deleted), 400, echo400 and echo403 (echo the Authorization header).")
 def emulator(account: Path, host: str, port: int, state_dir: Path, rate_limit: int | None,
              latency: float, tokens: tuple[str, ...], fault_rate: float, fault_seed: int, fault_kinds: str | None,
              endpoint_faults: tuple[str, ...]) -> None:
