@@ -22,6 +22,7 @@ import click
 from audit import __version__
 from audit.errors import AuditError, ExitCode, UserError
 from audit.safe_text import for_terminal, one_line, without_surrogates
+from audit.findings import DEFAULT_FAIL_ON, FAIL_ON_CHOICES
 
 if TYPE_CHECKING:  # the rest is imported where used: startup time
     from audit.snapshot import CollectionStatus
@@ -628,7 +629,7 @@ def baseline_update(snapshot_path: Path, baseline_path: Path, output: Path | Non
 @click.argument("snapshot_path", metavar="SNAPSHOT", type=click.Path(path_type=Path))
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), required=True,
               help="Baseline file of accepted violations (from `pd-audit baseline create`).")
-@click.option("--fail-on", type=click.Choice(["warn", "low", "medium", "high", "critical"]),
+@click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES),
               help="Fail on new violations of this severity or above; 'warn' fails on new warnings too "
                    "(default: [check] fail_on in the config, else low).")
 @click.option("--team", "team_id", help="Judge only this team's services and findings (its id or name).")
@@ -650,7 +651,7 @@ def check(snapshot_path: Path, baseline_path: str, fail_on: str | None, team_id:
     input; 3 crawl error (with --live). Static rules only unless --mode all.
     """
     from audit.baseline import load_baseline
-    from audit.gate import DEFAULT_FAIL_ON, fail_on_threshold, run_gate
+    from audit.gate import fail_on_threshold, run_gate
     from audit.outputs.ci import CHECK_FORMATS
 
     baseline = load_baseline(baseline_path)  # before a --live crawl: a typo should not cost a crawl

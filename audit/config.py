@@ -46,7 +46,7 @@ import re
 import tomllib
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -58,7 +58,7 @@ from pydantic import (
 )
 
 from audit.errors import UserError
-from audit.findings import Severity, Waiver
+from audit.findings import FAIL_ON_CHOICES, Severity, Waiver
 from audit.rules import RulePack
 from audit.scoring import DEFAULT_WEIGHTS
 
@@ -118,7 +118,14 @@ class _Waiver(BaseModel):
 class _Check(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    fail_on: Literal["warn", "low", "medium", "high", "critical"] | None = None
+    fail_on: str | None = None  # one of FAIL_ON_CHOICES
+
+    @field_validator("fail_on")
+    @classmethod
+    def _known_threshold(cls, value: str | None) -> str | None:
+        if value is not None and value not in FAIL_ON_CHOICES:
+            raise ValueError(f"must be one of {', '.join(FAIL_ON_CHOICES)}, got {value!r}")
+        return value
 
 
 class _Layer(BaseModel):

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 from audit.assess import Assessment
 from audit.findings import Finding, Status
-from audit.outputs.summary import team_names
+from audit.teams import team_names
 from audit.scoring import GroupScore, ServiceScore
 
 

@@ -48,6 +48,18 @@ class Severity(str, enum.Enum):
     HIGH = "high"
     CRITICAL = "critical"
 
+    @property
+    def rank(self) -> int:
+        """0 for info up to 4 for critical: the one order the gate, the reports and --fail-on use."""
+        return _SEVERITY_ORDER.index(self)
+
+
+_SEVERITY_ORDER: tuple[Severity, ...] = tuple(Severity)  # declaration order: info < low < ... < critical
+DEFAULT_FAIL_ON = Severity.LOW  # info findings inform; they never break a build
+FAIL_ON_WARN = "warn"  # the --fail-on value below every severity: warnings fail the build too
+# What --fail-on and [check] fail_on accept, lowest first.
+FAIL_ON_CHOICES: tuple[str, ...] = (FAIL_ON_WARN, *(s.value for s in Severity if s.rank >= DEFAULT_FAIL_ON.rank))
+
 
 class Mode(str, enum.Enum):
     """What a rule needs to be judged (see the rules catalog)."""

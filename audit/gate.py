@@ -28,12 +28,7 @@ from collections.abc import Mapping
 from audit.assess import Assessment
 from audit.baseline import Baseline, BaselineEntry
 from audit.errors import ExitCode, UserError
-from audit.findings import Finding, Severity, Status
-
-SEVERITY_ORDER: tuple[Severity, ...] = tuple(Severity)  # info < low < medium < high < critical
-DEFAULT_FAIL_ON = Severity.LOW  # info findings inform; they never break a build
-FAIL_ON_WARN = "warn"  # the --fail-on value below every severity: warnings fail the build too
-FAIL_ON_CHOICES = (FAIL_ON_WARN, "low", "medium", "high", "critical")
+from audit.findings import DEFAULT_FAIL_ON, FAIL_ON_WARN, Finding, Severity, Status
 
 
 def fail_on_threshold(value: str) -> tuple[Severity, bool]:
@@ -44,7 +39,7 @@ def fail_on_threshold(value: str) -> tuple[Severity, bool]:
 
 
 def at_or_above(severity: Severity, threshold: Severity) -> bool:
-    return SEVERITY_ORDER.index(severity) >= SEVERITY_ORDER.index(threshold)
+    return severity.rank >= threshold.rank
 
 
 class BaselineState(str, enum.Enum):
@@ -61,7 +56,7 @@ def baseline_state(finding: Finding, entries: Mapping[str, BaselineEntry]) -> Ba
     entry = entries.get(finding.fingerprint)
     if entry is None:
         return BaselineState.NEW
-    worse = SEVERITY_ORDER.index(finding.severity) > SEVERITY_ORDER.index(entry.severity)
+    worse = finding.severity.rank > entry.severity.rank
     return BaselineState.UPDATED if worse else BaselineState.UNCHANGED
 
 
@@ -205,4 +200,4 @@ def run_gate(
 
 def _sorted(findings: object) -> tuple[Finding, ...]:
     """Most severe first, then by fingerprint: the order every output lists findings in."""
-    return tuple(sorted(findings, key=lambda f: (-SEVERITY_ORDER.index(f.severity), f.fingerprint)))  # type: ignore[arg-type]
+    return tuple(sorted(findings, key=lambda f: (-f.severity.rank, f.fingerprint)))  # type: ignore[arg-type]

@@ -24,8 +24,8 @@ from pathlib import Path
 from audit.assess import Assessment
 from audit.diff import diff_assessments, mean_level
 from audit.errors import UserError
-from audit.outputs.summary import team_names
-from audit.scoring import NO_TEAM, GroupScore
+from audit.scoring import GroupScore
+from audit.teams import team_label, team_names
 from audit.snapshot import MANIFEST, Snapshot, load
 
 ORG = "org"
@@ -97,7 +97,7 @@ def _group_point(group: GroupScore, name: str, assessment: Assessment) -> GroupP
 def history_point(assessment: Assessment, previous: Assessment | None) -> HistoryPoint:
     names = team_names(assessment)
     teams = {
-        team_id: _group_point(group, names.get(team_id, "(no team)" if team_id == NO_TEAM else team_id), assessment)
+        team_id: _group_point(group, team_label(team_id, names), assessment)
         for team_id, group in assessment.scores.teams.items()
     }
     change = diff_assessments(previous, assessment) if previous is not None else None

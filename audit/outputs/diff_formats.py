@@ -15,6 +15,7 @@ from audit.findings import Finding
 from audit.json_text import json_text
 from audit.outputs import markdown
 from audit.safe_text import printable
+from audit.teams import NO_TEAM_LABEL
 
 
 def _number(value: float | None, places: int = 1) -> str:
@@ -52,7 +53,7 @@ def render_json(diff: AssessmentDiff) -> str:
 
 
 def _level_line(change: LevelChange, width: int = 32) -> str:
-    return (f"{printable(change.name or '(no team)', width):<{width}} level {_number(change.old_level):>4} -> "
+    return (f"{printable(change.name or NO_TEAM_LABEL, width):<{width}} level {_number(change.old_level):>4} -> "
             f"{_number(change.new_level):>4} {_delta(change.level_delta):>5}   score {_number(change.old_score):>5} -> "
             f"{_number(change.new_score):>5} {_delta(change.score_delta):>6}")
 
@@ -76,7 +77,7 @@ def render_table(diff: AssessmentDiff) -> str:
 
 
 def _md_change_row(change: LevelChange) -> list[str]:
-    return [markdown.escape(change.name or "(no team)"), f"{_number(change.old_level)} → {_number(change.new_level)}",
+    return [markdown.escape(change.name or NO_TEAM_LABEL), f"{_number(change.old_level)} → {_number(change.new_level)}",
             _delta(change.level_delta) or "±0", f"{_number(change.old_score)} → {_number(change.new_score)}",
             _delta(change.score_delta) or "±0"]
 

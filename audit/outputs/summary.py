@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from audit.assess import Assessment
-from audit.scoring import NO_TEAM, SCORE_EXPLAINED, GroupScore, ServiceScore
+from audit.scoring import SCORE_EXPLAINED, GroupScore, ServiceScore
+from audit.teams import team_label, team_names
 
 
 def _group(group: GroupScore, names: dict[str, str]) -> dict[str, Any]:
     return {
         "id": group.id,
-        "name": names.get(group.id, "(no team)" if group.id == NO_TEAM else group.id),
+        "name": team_label(group.id, names),
         "service_ids": list(group.service_ids),
         "level_distribution": {str(level): count for level, count in group.level_distribution.items()},
         "score": _round(group.score),
@@ -37,13 +38,6 @@ def _service(service: ServiceScore) -> dict[str, Any]:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
-
-
-def team_names(assessment: Assessment) -> dict[str, str]:
-    teams = assessment.facts.tables.get("team")
-    if teams is None or teams.empty:
-        return {}
-    return {str(i): str(n) for i, n in zip(teams["id"], teams["name"])}
 
 
 def summarize(assessment: Assessment) -> dict[str, Any]:

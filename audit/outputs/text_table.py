@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from audit.assess import Assessment
 from audit.findings import Status
-from audit.outputs.summary import team_names
 from audit.safe_text import printable
-from audit.scoring import NO_TEAM, SCORE_EXPLAINED, GroupScore
+from audit.scoring import SCORE_EXPLAINED, GroupScore
+from audit.teams import team_label, team_names
 
 
 def _score(value: float | None) -> str:
@@ -46,7 +46,7 @@ def render(assessment: Assessment) -> str:
     if headline is scores.org:
         lines += ["", "Teams, by score:"]
     for group in ranked if headline is scores.org else ():
-        name = names.get(group.id, "(no team)" if group.id == NO_TEAM else group.id)
+        name = team_label(group.id, names)
         lines.append(f"  {printable(name, 28):<28} score {_score(group.score)}   {_levels(group)}   "
                      f"{_passing(group.checks_passing)} of checks passing")
     lines += ["", "Services:", f"  {'level':<5} {'score':>5}  {'service':<40} failing rules"]

@@ -21,15 +21,15 @@ from pathlib import Path
 
 from audit.assess import Assessment
 from audit.errors import UserError
-from audit.reports.html import HtmlRenderer
-from audit.outputs.summary import team_names
 from audit.reports.files import claim_folder, record_folder, scorecard_stems
+from audit.reports.html import HtmlRenderer
 from audit.reports.model import ReportIndex, meta
 from audit.reports.org import build_org_report
 from audit.reports.pdf import PdfJob, write_pdfs
 from audit.reports.team import ScorecardBuilder
 from audit.safe_write import write_file
 from audit.scoring import NO_TEAM
+from audit.teams import team_names
 
 FORMATS = ("html", "pdf")
 ORG_HTML = "index.html"

@@ -19,11 +19,10 @@ from typing import Any
 from audit.assess import Assessment
 from audit.diff import LevelChange, diff_assessments, mean_level
 from audit.findings import Finding, Severity, Status
-from audit.outputs.summary import team_names
 from audit.rules import Rule
-from audit.scoring import LEVEL_NAMES, MAX_LEVEL, NO_TEAM, GroupScore
+from audit.scoring import LEVEL_NAMES, MAX_LEVEL, GroupScore
+from audit.teams import team_label, team_names
 
-SEVERITY_RANK = {Severity.CRITICAL: 4, Severity.HIGH: 3, Severity.MEDIUM: 2, Severity.LOW: 1, Severity.INFO: 0}
 
 
 def number(value: Any) -> float | None:
@@ -286,7 +285,7 @@ def distribution(group: GroupScore | None) -> tuple[LevelCount, ...]:
 
 def fix_order(rule: RuleInfo, services_affected: int) -> tuple[Any, ...]:
     """Lowest level first (it caps the level), then severity, then reach."""
-    return (rule.level or MAX_LEVEL + 1, -SEVERITY_RANK[Severity(rule.severity)], -services_affected, rule.id)
+    return (rule.level or MAX_LEVEL + 1, -Severity(rule.severity).rank, -services_affected, rule.id)
 
 
 class ReportIndex:
@@ -316,7 +315,7 @@ class ReportIndex:
         return self.rules.get(rule_id) or RuleInfo.of(None, rule_id)
 
     def team_name(self, team_id: str) -> str:
-        return self.team_names.get(team_id, "(no team)" if team_id == NO_TEAM else team_id)
+        return team_label(team_id, self.team_names)
 
     def service_link(self, service_id: str) -> Link:
         return Link(self.service_names.get(service_id, service_id), self.service_urls.get(service_id))

@@ -9,7 +9,8 @@ import yaml
 
 from audit.config import CONFIG_FILENAME, ENV_CONFIG, ENV_DISABLED, load_config
 from audit.errors import UserError
-from audit.findings import Severity, Status, apply_waivers
+from audit.findings import FAIL_ON_CHOICES, Severity, Status, apply_waivers
+from audit.gate import at_or_above
 from audit.rules import EvaluationContext, evaluate
 from audit.scoring import DEFAULT_WEIGHTS
 
@@ -142,3 +143,13 @@ def test_waiver_expires_after_its_last_day(core_pack, account):
     assert next(f for f in on_last_day.findings if f.fingerprint == fingerprint).status is Status.WAIVED
     assert next(f for f in day_after.findings if f.fingerprint == fingerprint).status is Status.FAIL
     assert on_last_day.expired == () and len(day_after.expired) == 1
+
+
+def test_severity_has_one_order_for_gate_reports_and_fail_on():
+    # Severity.rank is the only place the order lives: the gate's threshold, the reports'
+    # fix order and the --fail-on choices all read it.
+    assert sorted(Severity, key=lambda s: s.rank) == [
+        Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL,
+    ]
+    assert FAIL_ON_CHOICES == ("warn", "low", "medium", "high", "critical")
+    assert at_or_above(Severity.HIGH, Severity.MEDIUM) and not at_or_above(Severity.LOW, Severity.MEDIUM)
