@@ -78,3 +78,32 @@ def test_the_plan_leaves_the_snapshot_itself_untouched(acme_snapshot):
     judge(cut_plan(acme_account()), base, assess=static)
     assert [line for line in base.iter("escalation_policies")] == before
     assert dt.date.fromisoformat(base.window["since"][:10]) == TODAY
+
+
+def test_live_crawls_the_account_first_then_judges_the_plan_on_it(tmp_path, monkeypatch):
+    import json
+
+    import httpx2
+    from click.testing import CliRunner
+
+    from audit import cli
+    from audit.client import ApiClient
+
+    from ..crawl.conftest import BASE_URL, TOKEN, emulator_app
+
+    app = emulator_app(acme_account(), tmp_path, clock=lambda: SINCE)
+    monkeypatch.setenv("PAGERDUTY_TOKEN", TOKEN)
+    monkeypatch.setattr(cli, "_api_client", lambda opts, token, transport=None: ApiClient(
+        token, base_url=BASE_URL, transport=httpx2.WSGITransport(app=app), max_rate_per_minute=1_000_000))
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps(cut_plan(acme_account())), encoding="utf-8")
+    live = tmp_path / "live"
+    result = CliRunner().invoke(cli.main, ["plan", str(plan_file), "--snapshot", str(live), "--live", "--quiet",
+                                           "--since", "2027-01-04T00:00:00Z", "--json", "-"],
+                                catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert (live / "manifest.json").is_file()
+    data = json.loads(result.stdout)
+    assert "ESC-01:escalation_policy:PEP0001" in [f["fingerprint"] for f in data["new"]]
+    assert data["plan"]["applied_to"] == str(live)
+    assert "FAILED" in result.stderr  # the verdict went to stderr: stdout is the JSON
