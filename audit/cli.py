@@ -682,7 +682,7 @@ def check(snapshot_path: Path, baseline_path: str, fail_on: str | None, team_id:
 @click.option("--live", is_flag=True, help="Crawl the account into --snapshot first (takes the crawl options).")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
               help="Violations already accepted (from `pd-audit baseline create`): never blocking.")
-@click.option("--fail-on", type=click.Choice(["warn", "low", "medium", "high", "critical"]),
+@click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES),
               help="Fail on introduced violations of this severity or above; 'warn' fails on introduced "
                    "warnings too (default: [check] fail_on in the config, else low).")
 @click.option("--tf-dir", "tf_dirs", multiple=True, type=click.Path(file_okay=False),

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 from audit.assess import Assessment
 from audit.baseline import Baseline, BaselineEntry, create_baseline
-from audit.findings import Finding, Status
-from audit.gate import DEFAULT_FAIL_ON, GateResult, fail_on_threshold, run_gate
+from audit.findings import DEFAULT_FAIL_ON, Finding, Status
+from audit.gate import GateResult, fail_on_threshold, run_gate
 from audit.plan.account import Account
 from audit.plan.locations import Location
 from audit.plan.mappers import ENTITY_OF_TYPE, MAPPERS
