@@ -686,7 +686,7 @@ def check(snapshot_path: Path, baseline_path: str, fail_on: str | None, team_id:
               help="Fail on introduced violations of this severity or above; 'warn' fails on introduced "
                    "warnings too (default: [check] fail_on in the config, else low).")
 @click.option("--tf-dir", "tf_dirs", multiple=True, type=click.Path(file_okay=False),
-              help="Folder of the .tf files: findings point at file and line (repeatable, e.g. per module).")
+              help="Folder of the root module's .tf files: findings point at file and line (repeatable).")
 @click.option("--sarif", "sarif_path", metavar="FILE", help="Write SARIF 2.1.0 here ('-' for stdout).")
 @click.option("--junit", "junit_path", metavar="FILE", help="Write JUnit XML here.")
 @click.option("--markdown", "markdown_path", metavar="FILE",

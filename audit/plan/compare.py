@@ -71,9 +71,14 @@ class PlanResult:
         return self.objects.get((entity_type, entity_id))
 
     def location_of(self, entity_type: str, entity_id: str) -> Location | None:
-        """The resource block describing the object, when ``--tf-dir`` gave the files."""
+        """The resource block describing the object, when ``--tf-dir`` gave the root module's files.
+
+        A resource inside a module has its address only: the same ``TYPE.NAME`` may be declared
+        in the root module too, and a wrong line is worse than none."""
         planned = self.address_of(entity_type, entity_id)
-        return self.locations.get(planned.config_address) if planned is not None else None
+        if planned is None or planned.module_address:
+            return None
+        return self.locations.get(planned.config_address)
 
     @property
     def introduced(self) -> tuple[Finding, ...]:

@@ -2,9 +2,9 @@
 
 The ``.tf`` files are parsed with python-hcl2 (a maintained HCL2 parser), not scanned with
 patterns, so a ``resource`` word in a comment or a heredoc is never taken for a block. Only the
-directory's own files are read (a module's resources live in the module's directory: give
-that directory as another ``--tf-dir``). A file that does not parse is named in a one-line
-error (exit 2).
+directories' own files are read: the root module's (a module's resources keep their address
+only, see ``PlanResult.location_of``). A file that does not parse is named in a one-line error
+(exit 2).
 """
 
 from __future__ import annotations

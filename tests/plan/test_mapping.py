@@ -142,3 +142,19 @@ def test_values_the_provider_computes_are_not_unknowns_that_block_rules():
         "resources": [{"address": "pagerduty_service.x", "expressions": {"name": {"constant_value": "API"}}}]}}})
     found = put(Account.empty(START), rc, "pagerduty_service.x", References(plan, {}))
     assert found == set()
+
+
+def test_a_resource_inside_a_module_gets_its_address_but_no_root_module_line():
+    from pathlib import Path
+
+    from audit.plan.locations import Location
+
+    plan = plan_json("change.json")
+    record = change_of(plan, "pagerduty_service.payments_api")
+    record.update(address="module.payments.pagerduty_service.payments_api", module_address="module.payments")
+    judged = judge(plan)
+    located = dict(judged.__dict__, locations={"pagerduty_service.payments_api": Location(Path("main.tf"), 3, 9)})
+    judged = judged.__class__(**located)
+    assert judged.address_of("service", "PS1PAYA").address == "module.payments.pagerduty_service.payments_api"
+    assert judged.location_of("service", "PS1PAYA") is None
+    assert "SVC-04:service:PS1PAYA" in {f.fingerprint for f in judged.introduced}
