@@ -24,7 +24,7 @@ from audit.snapshot import COLLECTIONS, FORMAT, FORMAT_VERSION, Snapshot
 
 # The collections Terraform's PagerDuty resources describe (see audit.plan.mappers).
 MODELLED = ("teams", "team_members", "users", "services", "escalation_policies", "schedules",
-            "business_services", "service_dependencies")
+            "business_services", "service_dependencies", "extensions")
 DEFAULT_WINDOW_DAYS = 28
 NOT_IN_PLAN = "not described by a Terraform plan, and no snapshot was given"
 

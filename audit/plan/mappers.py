@@ -20,7 +20,6 @@ from typing import Any
 from audit.facts.raw import ref_id
 from audit.plan.account import Account, membership_key
 from audit.plan.references import Values
-from audit.snapshot import COLLECTIONS
 
 Touched = list[tuple[str, str]]
 MapperFunction = Callable[[Account, Values, str], Touched]
@@ -271,30 +270,21 @@ def remove_service_integration(account: Account, v: Values, oid: str) -> Touched
 
 
 def put_extension(account: Account, v: Values, oid: str) -> Touched:
-    extension = {"id": oid, "type": "extension", "name": v.get("name"), "summary": v.get("name"),
-                 "endpoint_url": v.get("endpoint_url"),
-                 "extension_schema": _ref(v.get("extension_schema"), "extension_schema_reference"),
-                 "extension_objects": _refs(v.items("extension_objects"), "service_reference")}
-    if "extensions" in COLLECTIONS and "extensions" in account.collections:
-        account.put("extensions", oid, extension)
-    touched: Touched = []
-    for service_id in v.items("extension_objects"):
-        service = account.get("services", str(service_id))
-        if service is not None:
-            service["extensions"] = _without(service.get("extensions"), oid) + [_ref(oid, "extension_reference")]
-            touched.append(("service", service["id"]))
-    return touched
+    """An extension names the services it serves (PagerDuty lists them at /extensions, not on the service)."""
+    service_ids = [s for s in v.items("extension_objects") if isinstance(s, str)]
+    account.put("extensions", oid, {
+        "id": oid, "type": "extension", "name": v.get("name"), "summary": v.get("name"),
+        "endpoint_url": v.get("endpoint_url"),
+        "extension_schema": _ref(v.get("extension_schema"), "extension_schema_reference"),
+        "extension_objects": _refs(service_ids, "service_reference"),
+    })
+    return [("service", s) for s in service_ids]
 
 
 def remove_extension(account: Account, v: Values, oid: str) -> Touched:
-    if "extensions" in account.collections:
-        account.remove("extensions", oid)
-    touched: Touched = []
-    for service in account.objects("services"):
-        if any(ref_id(e) == oid for e in service.get("extensions") or []):
-            service["extensions"] = _without(service.get("extensions"), oid)
-            touched.append(("service", service["id"]))
-    return touched
+    extension = account.get("extensions", oid) or {}
+    account.remove("extensions", oid)
+    return [("service", ref_id(s)) for s in extension.get("extension_objects") or [] if ref_id(s)]  # type: ignore[misc]
 
 
 def put_business_service(account: Account, v: Values, oid: str) -> Touched:

@@ -158,3 +158,18 @@ def test_a_resource_inside_a_module_gets_its_address_but_no_root_module_line():
     assert judged.address_of("service", "PS1PAYA").address == "module.payments.pagerduty_service.payments_api"
     assert judged.location_of("service", "PS1PAYA") is None
     assert "SVC-04:service:PS1PAYA" in {f.fingerprint for f in judged.introduced}
+
+
+def test_an_extension_serving_a_service_is_listed_under_extensions_and_counts_for_it():
+    plan = plan_json("change.json")
+    plan["resource_changes"].append({
+        "address": "pagerduty_extension.payments_slack", "mode": "managed", "type": "pagerduty_extension",
+        "name": "payments_slack", "change": {
+            "actions": ["create"], "before": None,
+            "after": {"name": "Payments to Slack", "extension_schema": "PJFWPEP",
+                      "endpoint_url": "https://hooks.slack.example/T0/B0", "extension_objects": ["PS1PAYA"]},
+            "after_unknown": {"id": True, "html_url": True}}})
+    judged = judge(plan)
+    assert "SVC-02:service:PS1PAYA" in {e.fingerprint for e in judged.fixed}
+    assert judged.gate.assessment.facts.tables["service"].loc["PS1PAYA", "addon_count"] == 1
+    assert "SVC-02:service:PS2SRCI" in {f.fingerprint for f in judged.gate.unchanged}
