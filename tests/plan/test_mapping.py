@@ -173,3 +173,32 @@ def test_an_extension_serving_a_service_is_listed_under_extensions_and_counts_fo
     assert "SVC-02:service:PS1PAYA" in {e.fingerprint for e in judged.fixed}
     assert judged.gate.assessment.facts.tables["service"].loc["PS1PAYA", "addon_count"] == 1
     assert "SVC-02:service:PS2SRCI" in {f.fingerprint for f in judged.gate.unchanged}
+
+
+def test_a_business_service_and_a_dependency_created_together_map_the_service():
+    plan = plan_json("change.json")
+    plan["resource_changes"] += [
+        {"address": "pagerduty_business_service.checkout", "mode": "managed", "type": "pagerduty_business_service",
+         "name": "checkout", "change": {"actions": ["create"], "before": None,
+                                        "after": {"name": "Online checkout", "team": "PQ1PAYT"},
+                                        "after_unknown": {"id": True, "html_url": True}}},
+        {"address": "pagerduty_service_dependency.api_checkout", "mode": "managed",
+         "type": "pagerduty_service_dependency", "name": "api_checkout", "change": {
+             "actions": ["create"], "before": None,
+             "after": {"dependency": [{"type": "service_dependency",
+                                       "supporting_service": [{"id": "PS1PAYA", "type": "service"}],
+                                       "dependent_service": [{"type": "business_service"}]}]},
+             "after_unknown": {"id": True, "dependency": [{"dependent_service": [{"id": True}]}]}}},
+    ]
+    plan["configuration"]["root_module"]["resources"].append({
+        "address": "pagerduty_service_dependency.api_checkout", "mode": "managed",
+        "type": "pagerduty_service_dependency", "name": "api_checkout",
+        "expressions": {"dependency": [{"supporting_service": [{"id": {"constant_value": "PS1PAYA"}}],
+                                        "dependent_service": [{"id": {"references": [
+                                            "pagerduty_business_service.checkout.id",
+                                            "pagerduty_business_service.checkout"]}}]}]}})
+    judged = judge(plan)
+    assert not judged.unknowns
+    services = judged.gate.assessment.facts.tables["service"]
+    assert services.loc["PS1PAYA", "business_service_count"] == 1
+    assert services.loc["PS2SRCI", "business_service_count"] == 0
