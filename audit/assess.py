@@ -25,6 +25,7 @@ from audit.tiers import TIER_RULE, Notice, default_tiers, no_mapping_notice
 from audit.rules import Evaluation, EvaluationContext, RulePack, evaluate, load_packs
 from audit.scoring import ScoreReport, score, service_refs
 from audit.snapshot import Snapshot, load
+from audit.time_limit import within
 
 STATIC_ONLY = frozenset({Mode.STATIC})
 ALL_MODES = frozenset(Mode)
@@ -133,11 +134,12 @@ def service_tiers(snapshot: Snapshot, config: Config) -> dict[str, int]:
     if not config.tiers:
         return default_tiers(str(service.get("id")) for service in snapshot.iter("services"))
     tiers = {}
-    for service in snapshot.iter("services"):
-        team_ids = [t.get("id") for t in service.get("teams") or [] if isinstance(t, dict)]
-        tier = config.tier_for(str(service.get("id")), str(service.get("name") or ""), team_ids)
-        if tier is not None:
-            tiers[str(service.get("id"))] = tier
+    with within(f"{config.sources[-1]}: tiers: name_pattern"):
+        for service in snapshot.iter("services"):
+            team_ids = [t.get("id") for t in service.get("teams") or [] if isinstance(t, dict)]
+            tier = config.tier_for(str(service.get("id")), str(service.get("name") or ""), team_ids)
+            if tier is not None:
+                tiers[str(service.get("id"))] = tier
     return tiers
 
 

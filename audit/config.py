@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import os
 import re
 import tomllib
@@ -145,8 +146,8 @@ class _Layer(BaseModel):
     @classmethod
     def _non_negative(cls, weights: dict[Severity, float]) -> dict[Severity, float]:
         for severity, weight in weights.items():
-            if weight < 0:
-                raise ValueError(f"{severity.value}: a weight cannot be negative")
+            if not (math.isfinite(weight) and weight >= 0):
+                raise ValueError(f"{severity.value}: a weight is a finite number of zero or more, got {weight!r}")
         return weights
 
 
@@ -235,6 +236,8 @@ def _read_toml(file: Path) -> dict[str, Any]:
         raise UserError(f"{file}: invalid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise UserError(f"{file}: config is not UTF-8 text (TOML must be UTF-8)") from None
+    except RecursionError:
+        raise UserError(f"{file}: invalid TOML: nested too deeply") from None
     except OSError as exc:
         raise UserError(f"{file}: cannot read config ({exc.strerror})") from None
 

@@ -23,6 +23,8 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, get_args
 
+from audit.safe_text import capped
+
 
 class Status(str, enum.Enum):
     """What a rule concluded about one object."""
@@ -159,14 +161,14 @@ class Finding:
             "rule_id": self.rule_id,
             "entity_type": self.entity_type,
             "entity_id": self.entity_id,
-            "entity_name": self.entity_name,
+            "entity_name": capped(self.entity_name),  # a 100,000-character name is cut, as everywhere
             "sub_key": self.sub_key,
             "status": self.status.value,
             "original_status": self.original_status.value if self.original_status else None,
             "severity": self.severity.value,
             "level": self.level if self.level is not None else "info",
             "mode": self.mode.value,
-            "message": self.message,
+            "message": capped(self.message),
             "service_ids": list(self.service_ids),
             "team_ids": list(self.team_ids),
             "html_url": self.html_url,

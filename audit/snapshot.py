@@ -411,6 +411,8 @@ def _parse_line(line: bytes, path: Path, number: int) -> Any:
         return json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise SnapshotError(f"{path}: line {number} is not valid JSON (the snapshot is corrupt)") from None
+    except RecursionError:
+        raise SnapshotError(f"{path}: line {number} is nested too deeply to be an API object") from None
 
 
 def load(path: str | os.PathLike[str], *, verify: bool = True) -> Snapshot:

@@ -82,6 +82,6 @@ def _known_zone(name: str) -> str | None:
     candidate = RAILS_ZONES.get(name, name)
     try:
         ZoneInfo(candidate)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
         return None
     return candidate

@@ -22,7 +22,7 @@ import numpy as np
 from audit.facts.columns import frame
 from audit.facts.coverage import NIGHT_END, NIGHT_START, local_daily_intervals
 from audit.facts.intervals import IntervalSet, measure, union_all
-from audit.facts.raw import as_list, as_text, base_type, ref_id, ref_ids
+from audit.facts.raw import as_list, as_minutes, as_text, base_type, ref_id, ref_ids
 from audit.facts.schedules import HOUR, zone_or_utc
 
 # PagerDuty's base roles (API names). Observers and stakeholders (read-only
@@ -84,8 +84,8 @@ def read_contacts(users: Iterable[Mapping[str, Any]]) -> dict[str, Contact]:
             method = rule.get("contact_method")
             kind = _kind(method) or methods.get(ref_id(method))
             delay = rule.get("start_delay_in_minutes")
-            if kind and isinstance(delay, (int, float)) and not isinstance(delay, bool) and delay >= 0:
-                high_urgency.append((kind, float(delay)))
+            if kind and not math.isnan(as_minutes(delay)):
+                high_urgency.append((kind, as_minutes(delay)))
         contacts[user_id] = Contact(
             user_id=user_id,
             kinds=frozenset(kind for kind in methods.values() if kind),

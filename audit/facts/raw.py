@@ -51,9 +51,13 @@ def base_type(type_name: Any) -> str:
     return as_text(type_name).removesuffix(REFERENCE_SUFFIX)
 
 
+# Past this a number from the API is not a quantity of anything (10**400 has no float at all).
+MAX_QUANTITY = 1e15
+
+
 def as_minutes(value: Any) -> float:
-    """A non-negative number of minutes, or NaN when absent or not a number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    """A non-negative number of minutes, or NaN when absent, not a number, or beyond any real quantity."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_QUANTITY:
         return float("nan")
     return float(value)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.assess import Assessment
+from audit.safe_text import capped
 from audit.scoring import SCORE_EXPLAINED, GroupScore, ServiceScore
 from audit.teams import team_label, team_names
 
@@ -12,7 +13,7 @@ from audit.teams import team_label, team_names
 def _group(group: GroupScore, names: dict[str, str]) -> dict[str, Any]:
     return {
         "id": group.id,
-        "name": team_label(group.id, names),
+        "name": capped(team_label(group.id, names)),
         "service_ids": list(group.service_ids),
         "level_distribution": {str(level): count for level, count in group.level_distribution.items()},
         "score": _round(group.score),
@@ -27,7 +28,7 @@ def _group(group: GroupScore, names: dict[str, str]) -> dict[str, Any]:
 def _service(service: ServiceScore) -> dict[str, Any]:
     return {
         "id": service.service.id,
-        "name": service.service.name,
+        "name": capped(service.service.name),
         "team_ids": list(service.service.team_ids),
         "level": service.level,
         "score": _round(service.score),

@@ -7,6 +7,7 @@ loader found the names each one uses (``Rule.names``).
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ from audit.findings import Finding, Mode, RollUp, Severity, Status
 from audit.rules.messages import FORMATTER, alternatives, has_value, is_missing, polish
 from audit.rules.model import NAME_COLUMN, URL_COLUMN, Rule, RulePack
 from audit.snapshot import COLLECTIONS
+from audit.time_limit import within
 
 @dataclasses.dataclass(frozen=True)
 class EvaluationContext:
@@ -233,7 +235,11 @@ def _mask(rule: Rule, field: str, frame: pd.DataFrame) -> pd.Series:
     """Evaluate an already-checked expression into one true/false per row (missing -> false)."""
     expression = getattr(rule, field)
     try:
-        result = frame.eval(expression, engine="python", parser="pandas", local_dict=rule.param_values, global_dict={})
+        with within(f"{rule.source}: {rule.id}: {field}"), warnings.catch_warnings():
+            # pandas' advice on groups in a pattern: a rule only asks whether it matches.
+            warnings.filterwarnings("ignore", "This pattern is interpreted as a regular expression", UserWarning)
+            result = frame.eval(expression, engine="python", parser="pandas", local_dict=rule.param_values,
+                                global_dict={})
     # What pandas raises for data an expression cannot combine (a string compared with a
     # number, .str on numbers, a column the facts lack...); anything else is a bug.
     except (TypeError, ValueError, AttributeError, KeyError, NameError, NotImplementedError) as exc:

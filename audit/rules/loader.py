@@ -28,10 +28,22 @@ from audit.snapshot import COLLECTIONS
 
 BUILTIN_PACKAGE = "audit.builtin_rules"
 PACK_SUFFIXES = (".yaml", ".yml")
+MAX_PACK_BYTES = 4 << 20  # the built-in packs together are under 100 kB
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping (YAML keeps the last)."""
+    """SafeLoader that refuses a key given twice in one mapping (YAML keeps the last), and aliases.
+
+    An alias (``*name``) repeats an anchored node without repeating its text: nine lines of
+    nested aliases expand to a billion strings ("billion laughs"). No rule needs one.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a rule pack",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def _mapping_without_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -107,9 +119,13 @@ def _check_unique(rule: Rule, known: Mapping[str, Rule]) -> None:
 
 def _load_pack_file(path: Path, columns: Mapping[str, Collection[str]]) -> list[Rule]:
     try:
+        if path.stat().st_size > MAX_PACK_BYTES:
+            raise UserError(f"{path}: rule pack is larger than {MAX_PACK_BYTES >> 20} MiB")
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except OSError as exc:
         raise UserError(f"{path}: cannot read rule pack ({exc.strerror})") from None
+    except RecursionError:
+        raise UserError(f"{path}: invalid YAML: nested too deeply") from None
     except UnicodeDecodeError:
         raise UserError(f"{path}: rule pack is not UTF-8 text") from None
     except yaml.YAMLError as exc:

@@ -46,6 +46,7 @@ class _MessageFormatter(string.Formatter):
 
 
 FORMATTER = _MessageFormatter()
+MAX_FORMAT_WIDTH = 100
 
 
 def alternatives(template: str) -> list[str]:
@@ -87,6 +88,11 @@ def template_fields(template: str) -> set[str]:
             raise ValueError(f"field {{{field}}} must be a plain column or parameter name")
         if spec and "{" in spec:
             raise ValueError(f"field {{{field}}} may not nest fields in its format spec")
+        widths = [int(digits) for digits in re.findall(r"\d+", spec or "")]
+        if any(width > MAX_FORMAT_WIDTH for width in widths):
+            # {name:>20000000} would build a 20 MB string per finding: a pack could exhaust memory.
+            raise ValueError(f"field {{{field}}}: format widths and precisions go up to {MAX_FORMAT_WIDTH}, "
+                             f"not {max(widths)}")
         fields.add(field)
     return fields
 

@@ -10,6 +10,7 @@ do not block the maturity level; an info-only rule's failing rows are ``warn`` t
 
 from __future__ import annotations
 
+import math
 import dataclasses
 import re
 from collections.abc import Collection, Iterator, Mapping
@@ -92,6 +93,8 @@ class Param(BaseModel):
     def _plain_value(cls, value: Any) -> Any:
         # Checked here so a mapping or a list of numbers is named as such: pydantic would
         # report only the union's first member ("default.bool: Input should be a valid boolean").
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"must be a finite number, got {value!r}")
         if isinstance(value, (bool, int, float, str)) or (
             isinstance(value, list) and all(isinstance(item, str) for item in value)
         ):
@@ -111,6 +114,10 @@ class Param(BaseModel):
             ok = isinstance(value, expected) and not isinstance(value, bool)
         if not ok:
             raise ValueError(f"expected {_TYPE_NAMES[expected]}, got {value!r}")
+        if expected in (int, float) and not (math.isfinite(value) and value >= 0):
+            # Thresholds count people, minutes, hours or shares: nan, inf or a negative one would make
+            # every comparison false (or true) and every output say so in earnest.
+            raise ValueError(f"must be a finite number of zero or more, got {value!r}")
         return value
 
 

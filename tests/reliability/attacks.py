@@ -31,6 +31,7 @@ from click.testing import CliRunner
 
 from audit.cli import main
 from audit.snapshot import MANIFEST
+from audit.time_limit import ENV_SECONDS as TIME_LIMIT_ENV
 from tests.crawl.conftest import TOKEN
 from tests.reliability.harness import PD_AUDIT, CliRun, run_cli
 
@@ -52,6 +53,7 @@ ODD_NAMES = {  # service id -> name
     "PSVC007": "@SUM(1+1) Reconciler",
 }
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+LONG_NAME = "N" * 100_000
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,16 @@ class Bench:
 
             self._made["odd"] = derived_snapshot(self.good, self.work / "odd-snapshot", edit, renames)
         return self._made["odd"]
+
+    def long_name_snapshot(self) -> Path:
+        """The example account with a service and a team named with 100,000 characters."""
+        if "long" not in self._made:
+            def edit(collection: str, obj: Any) -> None:
+                if collection in ("services", "teams") and obj.get("id") in ("PSVC001", "PTEAM01"):
+                    obj["name"] = LONG_NAME
+
+            self._made["long"] = derived_snapshot(self.good, self.work / "long-name-snapshot", edit, {})
+        return self._made["long"]
 
     def cli(self, *args: str, cwd: Path | None = None) -> CliRun:
         """pd-audit in this process (see the module)."""
@@ -134,11 +146,11 @@ def derived_snapshot(good: Path, dest: Path, edit: Callable[[str, Any], None], r
 # ------------------------------------------------------------------------------------------ checks
 
 
-def refused(run: CliRun | None, what: str) -> list[str]:
-    """Exit 2 with one ``pd-audit: error:`` line and no traceback."""
+def refused(run: CliRun | None, what: str, saying: str = "") -> list[str]:
+    """Exit 2 with one ``pd-audit: error:`` line (holding ``saying``) and no traceback."""
     if run is None:
         return [f"{what}: still running after {HANG_LIMIT:g} s (hung)"]
-    if not run.refused_cleanly(2):
+    if not run.refused_cleanly(2) or saying not in run.stderr:
         return [f"{what}: exit {run.exit_code}, stderr {run.stderr.strip()[:300]!r}"]
     return []
 
@@ -333,6 +345,113 @@ def endless_manifest(bench: Bench) -> list[str]:
     return refused(bench.cli_subprocess("score", str(snap)), "score (manifest a link to /dev/zero)")
 
 
+def rule_pack(name: str, rule: Mapping[str, str], preamble: str = "") -> str:
+    """A one-rule pack (YAML text) judging services; ``rule`` overrides the fields."""
+    fields = {"id": "EVIL-01", "title": "Service is judged by a hostile pack", "entity": "service",
+              "condition": "~is_disabled", "severity": "low", "level": "2", "mode": "S",
+              "rationale": "An attack.", "fix": "Nothing.", "message": "'{name}'", **rule}
+    body = "".join(f"    {key}: {value}\n" for key, value in fields.items())
+    return f"{preamble}description: {name}\nrules:\n  - {body.lstrip()}"
+
+
+# Nine levels of aliases: the last expands to 10**9 strings (the "billion laughs").
+ALIAS_BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{chr(98 + n)}: &{chr(98 + n)} [{','.join(['*' + chr(97 + n)] * 10)}]\n" for n in range(8))
+
+
+def rule_pack_bombs(bench: Bench) -> list[str]:
+    folder = bench.folder("rule-pack-bombs")
+    packs = {  # name -> (pack, what the refusal says)
+        "format-width": (rule_pack("width", {"message": "'{name:>20000000}'"}), "format widths"),
+        "alias-bomb": (ALIAS_BOMB + rule_pack("aliases", {"title": "*i"}), "aliases"),
+        "backtracking-regex": (rule_pack("regex", {"condition": "~name.str.contains('(N+)+X', regex=True)"}),
+                               "took longer than 2 s"),
+    }
+    problems = []
+    for name, (text, saying) in packs.items():
+        pack = folder / name
+        pack.mkdir()
+        (pack / "pack.yaml").write_text(text, encoding="utf-8")
+        # The long-name snapshot makes the regular expression backtrack for ages; 2 s is its limit here.
+        os.environ[TIME_LIMIT_ENV] = "2"
+        try:
+            problems += refused(bench.cli("score", str(bench.long_name_snapshot()), "--rules", str(pack)),
+                                f"a rule pack with a {name}", saying)
+        finally:
+            del os.environ[TIME_LIMIT_ENV]
+    return problems
+
+
+def nonsense_config(bench: Bench) -> list[str]:
+    folder = bench.folder("nonsense-config")
+    configs = {
+        "nan-weight": "[weights]\ncritical = nan\n",
+        "infinite-weight": "[weights]\nhigh = inf\n",
+        "negative-weight": "[weights]\nlow = -1\n",
+        "negative-threshold": '[thresholds."OC-03"]\nmin_people = -2\n',
+        "nan-threshold": '[thresholds."OC-03"]\nrecommended_people = nan\n',
+        "nested-100000-deep": "x = " + "[" * 100_000 + "]" * 100_000 + "\n",
+    }
+    problems = []
+    for name, text in configs.items():
+        config = folder / f"{name}.toml"
+        config.write_text(text, encoding="utf-8")
+        problems += refused(bench.cli("score", str(bench.good), "--config", str(config), "--format", "json"),
+                            f"config with {name}")
+    for args in (("score", "--format", "json"), ("diff", "--format", "json")):
+        run = bench.cli(args[0], str(bench.good), *([str(bench.good)] if args[0] == "diff" else []), *args[1:])
+        problems += succeeded(run, " ".join(args)) + strict_json(run.stdout, " ".join(args))
+    return problems
+
+
+def odd_data(bench: Bench) -> list[str]:
+    """Values the API could send that no real account holds: each is judged, or refused in one line."""
+    def edit(collection: str, obj: Any) -> None:
+        if collection == "users" and obj.get("id") == "PUSR001":
+            obj["time_zone"] = "America/" + "X" * 300
+        if collection == "services" and obj.get("id") == "PSVC001":
+            obj["acknowledgement_timeout"] = obj["auto_resolve_timeout"] = 10**400
+        if collection == "services" and obj.get("id") == "PSVC002":
+            obj["created_at"] = "0001-01-01T00:00:00Z"
+        if collection == "oncalls" and obj.get("start"):
+            obj["start"], obj["end"] = "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"
+    snap = derived_snapshot(bench.good, bench.work / "odd-data", edit, {})
+    out = bench.folder("odd-data-out")
+    problems = succeeded(bench.cli("score", str(snap)), "score of odd data")
+    problems += succeeded(bench.cli("report", str(snap), "--out", str(out / "report"), "--format", "html"),
+                          "report of odd data")
+    deep = bench.work / "deep-json"
+    shutil.copytree(bench.good, deep)
+    services = deep / "collections" / "services.jsonl"
+    first, rest = services.read_bytes().split(b"\n", 1)
+    services.write_bytes(first[:-1] + b',"x":' + b"[" * 200_000 + b"]" * 200_000 + b"}\n" + rest)
+    manifest = json.loads((deep / MANIFEST).read_text(encoding="utf-8"))
+    manifest["collections"]["services"]["sha256"] = hashlib.sha256(services.read_bytes()).hexdigest()
+    (deep / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    return problems + refused(bench.cli("score", str(deep)), "a collection line nested 200,000 deep")
+
+
+def long_names(bench: Bench) -> list[str]:
+    from pypdf import PdfReader
+
+    out = bench.folder("long-names") / "report"
+    snap = str(bench.long_name_snapshot())
+    run = bench.cli("report", snap, "--out", str(out), "--team", "PTEAM01", "--format", "html,pdf")
+    problems = succeeded(run, "report with a 100,000-character name")
+    score = bench.cli("score", snap, "--format", "json")
+    problems += succeeded(score, "score --format json")
+    texts = {path.name: path.read_text(encoding="utf-8") for path in out.glob("*.html")}
+    texts["score.json"] = score.stdout
+    for path in out.glob("*.pdf"):
+        texts[path.name] = "".join(page.extract_text() or "" for page in PdfReader(path).pages).replace("\n", "")
+    for name, text in texts.items():
+        if LONG_NAME[:1001] in text:
+            problems.append(f"{name}: shows more than 1,000 characters of one name")
+        if LONG_NAME[:200] not in text:
+            problems.append(f"{name}: does not show the long name at all")
+    return problems
+
+
 ATTACKS: tuple[Attack, ...] = (
     Attack("force-on-parent", 1, "crawl -o .. --force empties the parent folder", force_on_parent),
     Attack("force-on-user-folder", 1, "crawl -o precious --force deletes the user's files", force_on_user_folder),
@@ -343,6 +462,11 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("facts-csv-formulas", 5, "facts --format csv writes formulas and bare CRs", facts_csv_formulas),
     Attack("scorecard-collisions", 7, "team ids A.B, A_B, A B write one scorecard", scorecard_collisions),
     Attack("terminal-escapes", 8, "entity ids print ESC[2J, OSC titles and U+200F", terminal_escapes),
+    Attack("rule-pack-bombs", 9, "format widths, YAML alias bombs and backtracking regexes in a rule pack",
+           rule_pack_bombs),
+    Attack("nonsense-config", 10, "nan, inf and negative numbers in the config; NaN in JSON output", nonsense_config),
+    Attack("odd-data", 12, "a 300-character time zone, 10**400, years 1 and 9999, JSON 200,000 deep", odd_data),
+    Attack("long-names", 12, "a 100,000-character name takes minutes to print as PDF", long_names),
     Attack("fifo-manifest", 12, "a manifest.json that is a FIFO hangs", fifo_manifest),
     Attack("endless-manifest", 12, "a manifest.json linked to /dev/zero hangs", endless_manifest),
 )
