@@ -146,8 +146,10 @@ class _Layer(BaseModel):
     @classmethod
     def _non_negative(cls, weights: dict[Severity, float]) -> dict[Severity, float]:
         for severity, weight in weights.items():
-            if not (math.isfinite(weight) and weight >= 0):
-                raise ValueError(f"{severity.value}: a weight is a finite number of zero or more, got {weight!r}")
+            if not math.isfinite(weight):
+                raise ValueError(f"{severity.value}: a weight must be a finite number, not {weight!r}")
+            if weight < 0:
+                raise ValueError(f"{severity.value}: a weight cannot be negative")
         return weights
 
 

@@ -390,6 +390,8 @@ def nonsense_config(bench: Bench) -> list[str]:
         "negative-weight": "[weights]\nlow = -1\n",
         "negative-threshold": '[thresholds."OC-03"]\nmin_people = -2\n',
         "nan-threshold": '[thresholds."OC-03"]\nrecommended_people = nan\n',
+        "nan-share": '[thresholds."ESC-04"]\nmax_overlap_pct = nan\n',
+        "infinite-share": '[thresholds."ESC-04"]\nmax_overlap_pct = inf\n',
         "nested-100000-deep": "x = " + "[" * 100_000 + "]" * 100_000 + "\n",
     }
     problems = []
