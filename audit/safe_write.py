@@ -29,16 +29,22 @@ def encoded(text: str) -> bytes:
     return without_surrogates(text).encode("utf-8")
 
 
-def write_file(path: str | os.PathLike[str], content: str | bytes, *, what: str = "output") -> Path:
-    """Write ``content`` to ``path`` atomically (see the module); a failure is one ``UserError``."""
+def write_file(path: str | os.PathLike[str], content: str | bytes, *, what: str = "output",
+               overwrite: bool = True) -> Path:
+    """Write ``content`` to ``path`` atomically (see the module); a failure is one ``UserError``.
+
+    ``overwrite=False``: publish only if nothing (not even a dangling link) is at ``path`` yet,
+    else ``FileExistsError``; the check and the publishing are one step (a hard link)."""
     target = Path(path)
     data = encoded(content) if isinstance(content, str) else content
     try:
-        if _is_stream(target):
+        if overwrite and _is_stream(target):
             with open(target, "wb") as stream:
                 stream.write(data)
             return target
-        _replace(target, data)
+        _replace(target, data, overwrite)
+    except FileExistsError:
+        raise
     except OSError as exc:
         raise UserError(f"{one_line(target)}: cannot write the {what} ({exc.strerror or exc.__class__.__name__})") \
             from None
@@ -53,7 +59,7 @@ def _is_stream(target: Path) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
-def _replace(target: Path, data: bytes) -> None:
+def _replace(target: Path, data: bytes, overwrite: bool) -> None:
     # mkstemp: a random name, O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600 (widened below once whole).
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name[:40]}.", suffix=".partial", dir=target.parent or ".")
     try:
@@ -62,10 +68,12 @@ def _replace(target: Path, data: bytes) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, target)
-    except BaseException:
+        if overwrite:
+            os.replace(temporary, target)
+        else:
+            os.link(temporary, target, follow_symlinks=False)
+    finally:
         Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _umask() -> int:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from audit.errors import UserError
 from audit.rules import RulePack
+from audit.safe_write import write_file
 from audit.tiers import TierProposal, default_tiers, propose_tiers
 
 SOURCES = {
@@ -68,15 +68,10 @@ def render(proposals: Sequence[TierProposal], pack: RulePack, *, snapshot_label:
 def write_new(path: Path, text: str) -> None:
     """Write ``text`` to ``path``, refusing if anything (a file, a link) is already there."""
     try:
-        with open(path, "x", encoding="utf-8") as handle:
-            handle.write(text)
+        write_file(path, text, what="config", overwrite=False)  # whole or not at all; names as U+FFFD-safe UTF-8
     except FileExistsError:
         raise UserError(f"{path}: already exists; pd-audit init never overwrites a config "
                         "(remove it or choose another file with -o)") from None
-    except OSError as exc:
-        if path.exists():
-            os.unlink(path)
-        raise UserError(f"{path}: cannot write ({exc.strerror})") from None
 
 
 def _tiers(proposals: Sequence[TierProposal]) -> list[str]:

@@ -146,3 +146,14 @@ def test_time_limit_stops_a_backtracking_expression(monkeypatch):
     with pytest.raises(UserError, match="pack.yaml: RULE-01: took longer than 0.2 s"), within("pack.yaml: RULE-01"):
         re.search(r"(N+)+X", "N" * 64)
     assert time.monotonic() - started < 10  # stopped, not finished (that would take centuries)
+
+
+def test_a_no_overwrite_write_refuses_anything_already_there_even_a_dangling_link(tmp_path):
+    write_file(tmp_path / "new.toml", "a = 1\n", overwrite=False)
+    assert (tmp_path / "new.toml").read_text() == "a = 1\n"
+    (tmp_path / "link.toml").symlink_to(tmp_path / "nowhere")
+    for taken in ("new.toml", "link.toml"):
+        with pytest.raises(FileExistsError):
+            write_file(tmp_path / taken, "b = 2\n", overwrite=False)
+    assert not (tmp_path / "nowhere").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.toml", "new.toml"]
