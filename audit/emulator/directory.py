@@ -121,9 +121,9 @@ class DirectoryEndpoints:
 
     def handoff_rules(self, args: MultiDict, id: str) -> dict:
         user = self._object("users", id)
+        # Not paginated at PagerDuty: the body is the wrapper key alone, every rule in it.
         rules = user.get("oncall_handoff_notification_rules") or []
-        return paginate("oncall_handoff_notification_rules", rules, classic_page(args),
-                        lambda rule: self.present.handoff_rule(id, rule))
+        return {"oncall_handoff_notification_rules": [self.present.handoff_rule(id, rule) for rule in rules]}
 
     # -- teams ---------------------------------------------------------------------------------
     def teams(self, args: MultiDict) -> dict:

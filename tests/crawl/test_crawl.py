@@ -63,6 +63,22 @@ def test_request_counts_are_near_the_lower_bound(acme_account, tmp_path):
     assert requests["total"] <= requests["lower_bound"]["total"] * 1.05 + 1
 
 
+def test_handoff_rules_arrive_whole_in_one_unpaginated_answer(acme_account, tmp_path):
+    # PagerDuty does not page hand-off rules: one request per on-call user returns all of them.
+    account = json.loads(json.dumps(acme_account))
+    user = next(u for u in account["users"] if u["id"] == "PUSR001")
+    method = user["contact_methods"][0]
+    user["oncall_handoff_notification_rules"] = [
+        {"id": f"PHO{n:04d}", "handoff_type": "both", "notify_advance_in_minutes": n,
+         "contact_method": {"id": method["id"], "type": method["type"]}} for n in range(30)]
+    snap, fields = crawl(emulator_app(account, tmp_path), tmp_path / "snap")
+    rules = {line["user_id"]: line["oncall_handoff_notification_rules"] for line in snap.iter("handoff_rules")}
+    assert [r["id"] for r in rules["PUSR001"]] == [f"PHO{n:04d}" for n in range(30)]
+    on_call = {(e.get("user") or {}).get("id") for e in snap.iter("oncalls")} - {None}
+    assert "PUSR001" in on_call
+    assert fields["requests"]["by_endpoint"]["GET /users/{id}/oncall_handoff_notification_rules"] == len(on_call)
+
+
 def test_missing_ability_marks_the_collection_unavailable(acme_account, tmp_path):
     account = dict(acme_account, abilities=[a for a in acme_account["abilities"] if a != "standards"])
     app = emulator_app(account, tmp_path)

@@ -161,6 +161,18 @@ def test_dependencies_standards_and_maintenance_windows(http):
     assert [(w["id"], [t["id"] for t in w["teams"]]) for w in future] == [("PMW0002", ["PTEAM02"])]
 
 
+def test_handoff_rules_are_not_paginated(account_data, client_for):
+    user = account_data["users"][0]
+    method = user["contact_methods"][0]
+    user["oncall_handoff_notification_rules"] = [
+        {"id": f"PHO{n:04d}", "handoff_type": "both", "notify_advance_in_minutes": 0,
+         "contact_method": {"id": method["id"], "type": method["type"]}} for n in range(30)]
+    http = client_for(create_app(build_account(account_data), tokens=[TOKEN], clock=lambda: NOW))
+    body = http.get(f"/users/{user['id']}/oncall_handoff_notification_rules", params={"limit": 10}).json()
+    assert list(body) == ["oncall_handoff_notification_rules"]  # the wrapper key alone, as at PagerDuty
+    assert len(body["oncall_handoff_notification_rules"]) == 30
+
+
 def test_extensions_are_listed_apart_from_the_services_they_serve(account_data, client_for):
     # As at PagerDuty: one paginated list naming each extension's services; never on the service
     # object, even where an account file puts them there.
