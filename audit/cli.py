@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from audit import __version__
-from audit.errors import AuditError, ExitCode, UserError
+from audit.errors import AuditError, CrawlError, ExitCode, UserError
 from audit.safe_text import for_terminal, one_line, without_surrogates
 from audit.findings import DEFAULT_FAIL_ON, FAIL_ON_CHOICES
 
@@ -181,8 +181,12 @@ class StderrProgress:
 
         if not self.quiet:
             prefix = "\r" if self.tty else ""
-            detail = (f"{count:>8,}" if status == CollectionStatus.COMPLETE
-                      else f"       - ({one_line(f'{status}: {reason}')})")
+            if status == CollectionStatus.COMPLETE:
+                detail = f"{count:>8,}"
+            elif status == CollectionStatus.INCOMPLETE:
+                detail = f"{count:>8,} ({one_line(f'{status}: {reason}')})"
+            else:
+                detail = f"       - ({one_line(f'{status}: {reason}')})"
             click.echo(f"{prefix}  {collection:<22} {detail}", err=True)
 
 
@@ -191,10 +195,13 @@ def _run_crawl(client: Any, output: Path, opts: dict[str, Any], subdomain: str |
     from audit.object_ids import parse_object_ids
 
     window = None
-    if opts["since"] is not None or not opts["resume"]:
-        window = Window(opts["since"] or datetime.now(timezone.utc).replace(microsecond=0), opts["window"])
     team_ids = parse_object_ids(opts["teams"], "--teams")
     skip = [s.strip() for s in opts["skip"].split(",") if s.strip()] if opts["skip"] else []
+    if opts["since"] is not None or not opts["resume"]:
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        window = Window(opts["since"] or now, opts["window"])
+        if "oncalls" not in skip:
+            window.check_oncalls_reach(now)
     path, fields = crawl_to_snapshot(
         client, output, window, team_ids=team_ids, skip=skip, resume=opts["resume"], force=opts["force"],
         workers=opts["workers"], progress=StderrProgress(opts["quiet"]), subdomain=subdomain,
@@ -226,9 +233,19 @@ def _api_client(opts: dict[str, Any], token: str, transport: Any = None) -> Any:
 @main.command()
 @crawl_options
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Snapshot directory to write.")
-def crawl(output: Path, **opts: Any) -> None:
+@click.option("--strict", is_flag=True,
+              help="Exit 3 when a collection is incomplete (objects out of reach); the snapshot is still written.")
+def crawl(output: Path, strict: bool, **opts: Any) -> None:
     """Crawl a PagerDuty account into a snapshot."""
-    echo(str(crawl_live(output, opts)))
+    path = crawl_live(output, opts)
+    echo(str(path))
+    if strict:
+        from audit.snapshot import load
+
+        incomplete = load(path, verify=False).incomplete()
+        if incomplete:
+            raise CrawlError(f"--strict: {path} is incomplete: "
+                             + "; ".join(f"{name}: {what}" for name, what in incomplete.items()))
 
 
 # ---------------------------------------------------------------- snapshot
@@ -289,6 +306,9 @@ def format_manifest(m: dict[str, Any]) -> str:
     for name, info in sorted(m["collections"].items()):
         if info["status"] == CollectionStatus.COMPLETE:
             lines.append(f"  {name:<22} {info['count']:>8,}")
+        elif info["status"] == CollectionStatus.INCOMPLETE:
+            lines.append(f"  {name:<22} {info['count']:>8,}  incomplete: {info.get('missing', '?')} missing: "
+                         f"{info.get('reason')}")
         else:
             lines.append(f"  {name:<22} {'-':>8}  unavailable (HTTP {info.get('http_status')}): {info.get('reason')}")
     lines += _vanished_lines(m["collections"])

@@ -10,8 +10,8 @@ collection as whole:
   is past that cap is partitioned by ``team_ids[]`` (batches of teams, split in
   half until each batch fits), and the objects that belong to no team are found by
   sweeping the unfiltered list (ascending, then descending where the endpoint can
-  sort) until the count matches ``total``. If it cannot be made to match, the
-  crawl fails (exit 3) and says how many objects were out of reach.
+  sort) until the count matches ``total``; users still missing are fetched by id, then
+  by ``query`` (``audit.crawl_queries``), else marked ``incomplete``. Other lists fail (exit 3).
 * Every unit is journalled; ``--resume`` skips the units already done, so a crawl
   that gave up continues from where it stopped, after confirming it reads the same
   account (``audit.account_check``).
@@ -30,11 +30,12 @@ import math
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from audit.account_check import API_BASE, SUBDOMAIN, AccountCheck, check_api_base
 from audit.client import ApiClient, ApiError, Gone, Unavailable
+from audit.crawl_queries import find_by_query
 from audit.crawl_specs import (
     CAP,
     PAGE,
@@ -44,6 +45,7 @@ from audit.crawl_specs import (
     TEAM_BATCH,
     CollectionSpec,
     ListSpec,
+    Window,
     batch_label,
     in_batches,
     iso,
@@ -51,31 +53,9 @@ from audit.crawl_specs import (
 )
 from audit.errors import CrawlError
 from audit.object_ids import check_object_ids
-from audit.snapshot import CollectionStatus, SnapshotWriter
+from audit.snapshot import READABLE, CollectionStatus, SnapshotWriter
 
 __all__ = ["CAP", "PAGE", "SKIPPABLE", "Crawler", "Progress", "Window", "crawl_to_snapshot", "iso"]
-
-MAX_WINDOW_DAYS = 90
-
-
-@dataclasses.dataclass(frozen=True)
-class Window:
-    """The on-call window the crawl renders schedules and on-calls over."""
-
-    since: datetime
-    days: int
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.days <= MAX_WINDOW_DAYS:
-            raise ValueError(f"the window must be 1 to {MAX_WINDOW_DAYS} days")
-
-    @property
-    def until(self) -> datetime:
-        return self.since + timedelta(days=self.days)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"since": iso(self.since), "until": iso(self.until), "days": self.days}
-
 
 class Progress:
     """Reports per-collection progress (the CLI draws it on stderr; tests pass None)."""
@@ -238,6 +218,9 @@ class Crawler:
         """Whether a collection has been crawled whole."""
         return self._collected.status.get(name, {}).get("status") == CollectionStatus.COMPLETE
 
+    def crawled(self, name: str) -> bool:  # whole, or with objects out of reach
+        return self._collected.status.get(name, {}).get("status") in READABLE
+
     def seen(self, name: str) -> set[str]:
         """The identities of the objects of a collection crawled so far."""
         return self._collected.seen[name]
@@ -319,12 +302,17 @@ class Crawler:
 
     # ---------------------------------------------------------------- lists
 
-    def _page(self, spec: ListSpec, extra: tuple[tuple[str, Any], ...], label: str, offset: int,
-              limit: int = PAGE, keep: bool = True) -> dict[str, Any]:
+    def page(self, spec: ListSpec, extra: tuple[tuple[str, Any], ...], label: str, offset: int,
+             limit: int = PAGE, keep: bool = True,
+             observe: Callable[[list[Any]], None] | None = None) -> dict[str, Any]:
+        """One page of a (filtered) list as one unit; ``observe`` sees the objects fetched."""
         params = list(spec.params) + list(extra) + [("limit", limit), ("offset", offset), ("total", "true")]
 
         def extract(body: dict[str, Any]) -> list[Any]:
-            return list(body.get(spec.key) or []) if keep else []
+            objects = list(body.get(spec.key) or []) if keep else []
+            if observe is not None:
+                observe(objects)
+            return objects
 
         def remember(body: dict[str, Any]) -> dict[str, Any]:
             # Ids are kept for lists read only for their ids (schedules: the details
@@ -353,22 +341,22 @@ class Crawler:
         page unless ``reach`` asks for its first ``reach`` objects (fetched side by
         side) or ``over_cap_pages`` for pages one by one until ``enough``.
         """
-        first = self._page(spec, extra, label, 0, keep=keep)
+        first = self.page(spec, extra, label, 0, keep=keep)
         total = first.get("total")
         memos = [first]
         if not first["more"]:
             return total, True, _ids(memos)
         if total is not None and reach is not None and total > CAP:
             offsets = range(PAGE, math.ceil(min(reach, CAP) / PAGE) * PAGE, PAGE)
-            memos += self.map(lambda off: self._page(spec, extra, label, off, keep=keep), offsets)
+            memos += self.map(lambda off: self.page(spec, extra, label, off, keep=keep), offsets)
             return total, False, _ids(memos)
         if total is not None and total <= CAP:
             offsets = range(PAGE, math.ceil(total / PAGE) * PAGE, PAGE)
-            memos += self.map(lambda off: self._page(spec, extra, label, off, keep=keep), offsets)
+            memos += self.map(lambda off: self.page(spec, extra, label, off, keep=keep), offsets)
             offset = max([0, *offsets]) + PAGE
             # The list grew while we paged: follow `more` to the end.
             while memos[-1]["more"] and offset + PAGE <= CAP:
-                memos.append(self._page(spec, extra, label, offset, keep=keep))
+                memos.append(self.page(spec, extra, label, offset, keep=keep))
                 offset += PAGE
             return total, not memos[-1]["more"], _ids(memos)
         if total is not None and not over_cap_pages:
@@ -376,7 +364,7 @@ class Crawler:
         # Unknown total, or a sweep asked to go as far as the cap allows: sequentially.
         offset = PAGE
         while memos[-1]["more"] and offset + PAGE <= CAP and not enough():
-            memos.append(self._page(spec, extra, label, offset, keep=keep))
+            memos.append(self.page(spec, extra, label, offset, keep=keep))
             offset += PAGE
         return total, not memos[-1]["more"], _ids(memos)
 
@@ -436,8 +424,8 @@ class Crawler:
             reached(self.sweep(spec, order, label, keep=keep, over_cap_pages=True,
                                 enough=lambda: len(seen) >= total)[2])
         if len(seen) < total and spec.referenced_ids:
-            # Users cannot be sorted: those with no team past the cap are fetched by id
-            # once every collection that names people is in (_fill_by_reference).
+            # Users cannot be sorted: those with no team past the cap are fetched by id once
+            # every collection that names people is in, the rest found by query (_fill_by_reference).
             with self._lock:
                 self._shortfalls[spec.collection] = (spec, total)
             return seen
@@ -471,11 +459,9 @@ class Crawler:
         return self._crawl_batch(spec, batch[:half], keep) + self._crawl_batch(spec, batch[half:], keep)
 
     def _fill_by_reference(self) -> None:
-        """Fetch, one by one, the objects a list could not reach but others refer to.
-
-        What remains missing after that is referred to by nothing the audit reads;
-        it is still missing, so the crawl fails rather than call the collection whole.
-        """
+        """Fetch, one by one, the objects a list could not reach but others refer to, then partition
+        the list by query for the rest. What remains is out of reach: the collection is marked
+        incomplete (how many, why) rather than called whole; a list with no query filter fails."""
         for name, (spec, total) in sorted(self._shortfalls.items()):
             seen = self._collected.seen[name]
             missing = sorted(spec.referenced_ids(self.writer) - seen) if spec.referenced_ids else []
@@ -486,13 +472,23 @@ class Crawler:
                             params, spec.detail_key or "")
 
             self.map(fetch, missing)
-            if len(seen) < total:
+            status = self._collected.status[name]
+            if len(seen) < total and spec.searchable:
+                status["query_partition"] = find_by_query(self, spec, total).to_json()
+            status["count"] = len(seen)
+            if len(seen) >= total:
+                continue
+            reason = (f"they have no team, lie past the {CAP:,}-record pagination cap, are named by no team, "
+                      "schedule, policy or on-call, and no query on their names or e-mails reached them")
+            if not spec.searchable:
                 raise CrawlError(
                     f"{spec.path}: the API reports {total:,} objects but only {len(seen):,} could be reached "
                     f"({total - len(seen):,} have no team, lie past the {CAP:,}-record pagination cap and are "
                     "named by no team, schedule, policy or on-call); crawl with --teams to scope it"
                 )
-            self._collected.status[name]["count"] = len(seen)
+            status.update(status=CollectionStatus.INCOMPLETE.value, missing=total - len(seen), reason=reason)
+            self.progress.done(name, len(seen), CollectionStatus.INCOMPLETE,
+                               f"{total - len(seen):,} of {total:,} out of reach")
 
     def team_ids(self) -> list[str] | None:
         if self.scope_team_ids:
@@ -511,7 +507,7 @@ class Crawler:
 
     def lower_bound(self) -> dict[str, int]:
         """The fewest requests the API allows for what was crawled, by complete collection."""
-        bound = {spec.name: spec.lower_bound(self) for spec in SPECS if self.complete(spec.name)}
+        bound = {spec.name: spec.lower_bound(self) for spec in SPECS if self.crawled(spec.name)}
         bound["total"] = sum(bound.values())
         return bound
 

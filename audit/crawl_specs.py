@@ -17,10 +17,10 @@ import dataclasses
 import hashlib
 import math
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from audit.errors import CrawlError
+from audit.errors import CrawlError, UserError
 
 if TYPE_CHECKING:
     from audit.crawl import Crawler
@@ -35,6 +35,40 @@ SCORES_BATCH = 100  # /standards/scores takes at most 100 ids
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+MAX_WINDOW_DAYS = 90
+ONCALLS_REACH = timedelta(days=90)  # GET /oncalls looks at most this far past now
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """The on-call window the crawl renders schedules and on-calls over."""
+
+    since: datetime
+    days: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.days <= MAX_WINDOW_DAYS:
+            raise ValueError(f"the window must be 1 to {MAX_WINDOW_DAYS} days")
+
+    @property
+    def until(self) -> datetime:
+        return self.since + timedelta(days=self.days)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"since": iso(self.since), "until": iso(self.until), "days": self.days}
+
+    def check_oncalls_reach(self, now: datetime) -> None:
+        """Refuse a window whose end /oncalls cannot see: PagerDuty looks at most 90 days past now,
+        so the on-calls (and the hand-off rules of the people on call) would be silently cut short."""
+        limit = now + ONCALLS_REACH
+        if self.until > limit:
+            raise UserError(
+                f"the on-call window ends {iso(self.until)}, more than 90 days from now; PagerDuty's /oncalls "
+                f"looks no further than {iso(limit)}: choose an earlier --since or a shorter --window "
+                "(or --skip oncalls)"
+            )
 
 
 def pages(count: int, size: int = PAGE) -> int:
@@ -81,6 +115,9 @@ class ListSpec:
     detail_path: str | None = None
     detail_key: str | None = None  # the wrapper key of one object at detail_path
     referenced_ids: Callable[[SnapshotWriter], set[str]] | None = None
+    # The fields the list's `query` filter matches a substring of: objects still out of reach
+    # are then found by partitioning the list by query (audit.crawl_queries).
+    searchable: Callable[[Any], tuple[Any, ...]] | None = None
 
 
 def by_id(obj: Any) -> str:
@@ -212,7 +249,8 @@ def referenced_user_ids(writer: SnapshotWriter) -> set[str]:
 
 
 USERS = ListSpec("users", "/users", "users", USERS_INCLUDES, detail_path="/users/{id}", detail_key="user",
-                 referenced_ids=referenced_user_ids)
+                 referenced_ids=referenced_user_ids,
+                 searchable=lambda user: (user.get("name"), user.get("email")))
 
 
 def window_params(crawler: Crawler) -> dict[str, Any]:
@@ -290,8 +328,9 @@ def oncall_identity(entry: Any) -> str:
 def fetch_handoff_rules(crawler: Crawler) -> None:
     """Hand-off notification rules of the users on call in the window (RCH-05).
 
-    PagerDuty serves them per user, apart from the user object; only the people
-    on call are judged, so only they are asked for (one request each).
+    PagerDuty serves them per user, apart from the user object, unpaginated (the body
+    is the wrapper key alone: no limit, offset or more); only the people on call are
+    judged, so only they are asked for (one request each).
     """
     on_call = sorted({
         (entry.get("user") or {}).get("id")

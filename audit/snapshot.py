@@ -58,7 +58,12 @@ class CollectionStatus(enum.StrEnum):
     """How a collection of a snapshot ended (the manifest's ``status`` of each collection)."""
 
     COMPLETE = "complete"  # every object the API has was crawled
+    INCOMPLETE = "incomplete"  # crawled, but some objects were out of reach (``missing`` of them, ``reason``)
     UNAVAILABLE = "unavailable"  # not crawled: the plan, the token or --skip kept it out (with a reason)
+
+
+# Statuses whose collection file is there to read (an incomplete one says what it lacks).
+READABLE = (CollectionStatus.COMPLETE, CollectionStatus.INCOMPLETE)
 
 
 class SnapshotWriter:
@@ -203,7 +208,7 @@ class SnapshotWriter:
             info = collections.setdefault(name, {"status": CollectionStatus.COMPLETE.value, "count": 0})
             info["vanished"] = sorted(records, key=lambda record: (str(record.get("id")), str(record.get("endpoint"))))
         for name, info in collections.items():
-            if info.get("status") == CollectionStatus.COMPLETE and "file" not in info:
+            if info.get("status") in READABLE and "file" not in info:
                 # A complete collection with no objects still gets its (empty) file,
                 # so "empty" and "missing" are never confused by a reader.
                 path = self.partial / "collections" / f"{name}.jsonl"
@@ -368,20 +373,30 @@ class Snapshot:
         return self.manifest["window"]
 
     def available(self, name: str) -> bool:
-        return self.manifest["collections"].get(name, {}).get("status") == CollectionStatus.COMPLETE
+        return self.manifest["collections"].get(name, {}).get("status") in READABLE
 
     def unavailable_reason(self, name: str) -> str | None:
         info = self.manifest["collections"].get(name)
         if info is None:
             return f"the snapshot has no {name} collection"
-        if info.get("status") != CollectionStatus.COMPLETE:
+        if info.get("status") not in READABLE:
             return info.get("reason") or f"{name} was unavailable"
         return None
+
+    def incomplete(self) -> dict[str, str]:
+        """Collections crawled with objects out of reach: name -> what is missing and why."""
+        return {
+            name: f"{info.get('missing', '?'):,} of {info.get('count', 0) + info.get('missing', 0):,} "
+                  f"could not be reached ({info.get('reason') or 'no reason given'})"
+            if isinstance(info.get("missing"), int) else str(info.get("reason") or "some could not be reached")
+            for name, info in sorted(self.manifest["collections"].items())
+            if info.get("status") == CollectionStatus.INCOMPLETE
+        }
 
     def iter(self, name: str) -> Iterator[Any]:
         """The raw objects of a collection, in the order they were crawled."""
         info = self.manifest["collections"].get(name)
-        if info is None or info.get("status") != CollectionStatus.COMPLETE:
+        if info is None or info.get("status") not in READABLE:
             return
         path = self.path / info["file"]
         try:
@@ -457,10 +472,12 @@ def load(path: str | os.PathLike[str], *, verify: bool = True) -> Snapshot:
     for name, info in manifest["collections"].items():
         if not isinstance(info, dict) or info.get("status") not in tuple(CollectionStatus):
             raise SnapshotError(f"{manifest_path}: collection {name!r} has no valid status")
-        if info["status"] != CollectionStatus.COMPLETE:
+        if info["status"] not in READABLE:
             continue
         if not _is_count(info.get("count")):
             raise SnapshotError(f"{manifest_path}: collection {name!r} has no valid count")
+        if info["status"] == CollectionStatus.INCOMPLETE and not _is_count(info.get("missing")):
+            raise SnapshotError(f"{manifest_path}: incomplete collection {name!r} does not say how many are missing")
         file = root / str(info.get("file", ""))
         if not file.is_file() or file.resolve().parent != (root / "collections").resolve():
             raise SnapshotError(f"{root}: collection file for {name!r} is missing")

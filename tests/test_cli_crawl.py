@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -50,6 +51,24 @@ def test_crawl_over_tls_then_snapshot_info(served, tmp_path):
     assert manifest["api_base"] == served.url.rstrip("/")
     assert manifest["requests"]["by_endpoint"]["GET /schedules/{id}"] == len(account["schedules"])
     assert TOKEN not in (tmp_path / "snap" / "manifest.json").read_text()
+
+
+def test_a_window_past_the_reach_of_oncalls_is_a_usage_error(served, tmp_path):
+    # PagerDuty's /oncalls looks at most 90 days past now: a window ending later is refused up front.
+    since = (datetime.now(timezone.utc) + timedelta(days=80)).replace(microsecond=0)
+    args = ["crawl", "--api-url", served.url, "--ca-bundle", str(served.ca_path), "--since", since.isoformat(),
+            "--window", "28d", "--output", str(tmp_path / "snap")]
+    before = served.app.stats.total
+    result = run(*args, env={"PAGERDUTY_TOKEN": TOKEN})
+    assert result.exit_code == 2, result.output
+    until = (since + timedelta(days=28)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f"{until}, more than 90 days from now" in result.stderr and "--skip oncalls" in result.stderr
+    assert served.app.stats.total == before, "nothing may be asked of the API"
+    assert not (tmp_path / "snap").exists() and not (tmp_path / "snap.partial").exists()
+    # leaving the on-calls out lifts the limit: schedules render any window
+    skipped = run(*args, "--skip", "oncalls,handoff_rules", "--quiet", "--max-rate", "100000",
+                  env={"PAGERDUTY_TOKEN": TOKEN})
+    assert skipped.exit_code == 0, skipped.output
 
 
 def test_token_file_is_read_and_group_readable_file_warned(served, tmp_path):

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from audit.cli import format_manifest
 from audit.errors import SnapshotError, UserError
 from audit.snapshot import FORMAT_VERSION, SnapshotWriter, load, partial_path
 
@@ -48,6 +49,20 @@ def test_round_trip_keeps_raw_objects_exactly(tmp_path):
     assert snap.manifest["collections"]["teams"]["sha256"]
     assert not partial_path(path).exists()
     assert not (path / "journal.jsonl").exists()
+
+
+def test_an_incomplete_collection_is_readable_and_says_what_it_lacks(tmp_path):
+    manifest = json.loads(json.dumps(MANIFEST))
+    manifest["collections"]["teams"].update(status="incomplete", missing=3, reason="out of reach")
+    snap = load(write_snapshot(tmp_path / "snap", manifest))
+    assert snap.available("teams") and snap.collection("teams") == [PAYMENTS, SEARCH]
+    assert snap.incomplete() == {"teams": "3 of 5 could not be reached (out of reach)"}
+    text = format_manifest(snap.manifest)
+    assert "teams                         2  incomplete: 3 missing: out of reach" in text
+    # an incomplete collection that does not say how many are missing is refused
+    del manifest["collections"]["teams"]["missing"]
+    with pytest.raises(SnapshotError, match="incomplete collection 'teams' does not say how many are missing"):
+        load(write_snapshot(tmp_path / "other", manifest))
 
 
 def test_strings_without_utf8_form_and_huge_numbers_round_trip(tmp_path):

@@ -60,17 +60,29 @@ def ref(kind: str, object_id: str) -> dict:
 
 
 def generate_account(*, services: int, policies: int, schedules: int, users: int, teams: int,
-                     seed: int = 0, v3_schedules: int = 0, subdomain: str = "generated") -> dict[str, Any]:
-    """An account of exactly the requested size; deterministic for given arguments."""
-    if min(services, policies, schedules, users, teams, v3_schedules) < 0:
+                     seed: int = 0, v3_schedules: int = 0, subdomain: str = "generated",
+                     loners: int = 0) -> dict[str, Any]:
+    """An account of exactly the requested size; deterministic for given arguments.
+
+    ``loners`` more users (beyond ``users``) are in no team and on no rotation or policy, named
+    to sort late: past the 10,000-record cap on a large account, nothing leads to them.
+    """
+    if min(services, policies, schedules, users, teams, v3_schedules, loners) < 0:
         raise UserError("generate_account: sizes must not be negative")
     if services and not policies:
         raise UserError("generate_account: services need at least one escalation policy")
     if (policies or schedules or v3_schedules) and not users:
         raise UserError("generate_account: schedules and policies need at least one user")
-    return _Generator(random.Random(seed), teams).build(
+    account = _Generator(random.Random(seed), teams).build(
         services=services, policies=policies, schedules=schedules, users=users,
         v3_schedules=v3_schedules, subdomain=subdomain)
+    rng = random.Random(seed + 1)
+    for n in range(users, users + loners):
+        # A user object like any other (the seed's sequence is left alone: the rest stays the same).
+        loner = _Generator(rng, 0).user(n)
+        loner["name"] = f"{rng.choice(FIRST_NAMES[-5:])} {rng.choice(LAST_NAMES)}"
+        account["users"].append(loner)
+    return account
 
 
 def write_account(account: dict[str, Any], path: str | os.PathLike[str]) -> Path:

@@ -55,6 +55,7 @@ class Meta:
     rule_count: int
     previous_date: dt.date | None = None
     notices: tuple[str, ...] = ()  # said once for the account (e.g. no tier mapping)
+    incomplete: tuple[str, ...] = ()  # collections crawled with objects out of reach, as sentences
 
     @property
     def window_days(self) -> int:
@@ -479,4 +480,6 @@ def meta(assessment: Assessment, previous: Assessment | None = None) -> Meta:
         rule_count=len(assessment.pack.rules),
         previous_date=meta(previous).audit_date if previous else None,
         notices=tuple(notice.message for notice in assessment.notices),
+        incomplete=tuple(f"The {name} collection is incomplete: {what}. Findings on them are missing."
+                         for name, what in assessment.snapshot.incomplete().items()),
     )

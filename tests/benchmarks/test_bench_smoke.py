@@ -52,7 +52,7 @@ def test_pd_audit_brings_every_object_exactly_once(smoke_report):
         completeness = smoke_report.pd_audit.completeness[name]
         assert completeness.exact, (name, completeness)
         assert completeness.expected > 0, name
-    assert smoke_report.pd_audit.completeness["users"].expected == sizes["users"]
+    assert smoke_report.pd_audit.completeness["users"].expected == sizes["users"] + sizes["loners"]
 
 
 def test_requests_are_counted_and_near_the_lower_bound(smoke_report):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import copy
+import dataclasses
 import hashlib
 import re
 from html import unescape
@@ -110,6 +112,20 @@ def test_hostile_strings_are_escaped_text(hostile_html):
 ])
 def test_only_plain_https_links_are_emitted(url, expected):
     assert safe_href(url) == (url if expected else None)
+
+
+def test_an_incomplete_snapshot_is_said_on_the_first_page_of_every_report(acme, tmp_path):
+    manifest = copy.deepcopy(acme.snapshot.manifest)
+    manifest["collections"]["users"].update(status="incomplete", missing=12, reason="they lie past the cap")
+    incomplete = dataclasses.replace(acme, snapshot=dataclasses.replace(acme.snapshot, manifest=manifest))
+    written = write_reports(incomplete, tmp_path, formats=("html",))
+    assert len(written) > 1
+    for page in written:
+        main = page.read_text().split("<main>", 1)[1]
+        assert main.lstrip().startswith('<p class="incomplete-note"'), page.name
+        assert "The users collection is incomplete: 12 of" in main and "they lie past the cap" in main
+    whole = write_reports(acme, tmp_path / "whole", formats=("html",))
+    assert not any("<p class=\"incomplete-note\"" in page.read_text() for page in whole)
 
 
 def test_single_team_writes_only_that_team(acme, tmp_path):
