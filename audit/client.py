@@ -292,8 +292,7 @@ class ApiClient:
                              f"({self.redactor.redact(_innermost(cause))}); check --api-url or --region")
         if (not self.answered and attempt >= FIRST_CONTACT_ATTEMPTS
                 and isinstance(cause, (httpx2.ConnectError, httpx2.ConnectTimeout))):
-            raise CrawlError(f"{endpoint}: cannot reach {self.host} "
-                             f"({self.redactor.redact(_describe_network_error(cause))}); "
+            raise CrawlError(f"{endpoint}: cannot reach {self.host} ({self.redactor.redact(_innermost(cause))}); "
                              "check --api-url, the network and any proxy")
 
     def _unauthorized(self, endpoint: str) -> CrawlError:

@@ -147,7 +147,7 @@ def test_an_unreachable_host_is_tried_twice_before_it_has_answered_then_named():
     transport, calls = failing_transport(httpx2.ConnectError("[Errno 111] Connection refused"))
     fake = FakeTime()
     client = make_client(transport, fake)
-    with pytest.raises(CrawlError, match=r"cannot reach api.pagerduty.com \(a network error .*refused\)"):
+    with pytest.raises(CrawlError, match=r"cannot reach api.pagerduty.com \(\[Errno 111\] Connection refused\)"):
         client.get("/abilities")
     assert len(calls) == 2 and sum(fake.sleeps) < 1
 
