@@ -30,7 +30,7 @@ ID_COLLECTIONS = ("teams", "users", "services", "escalation_policies", "schedule
 ENTITY_COLLECTIONS = {"service": "services", "escalation_policy": "escalation_policies",
                       "schedule": "schedules", "team": "teams", "user": "users"}
 # Which entity each rule family judges (rules-catalog.md, "Entities").
-RULE_ENTITY = {"OWN-02": "team", "OC-08": "team", "OC-12": "team", "OC-02": "escalation_policy",
+RULE_ENTITY = {"PPL-03": "schedule", "PRC-05": "escalation_policy", "OWN-02": "team", "OC-08": "team", "OC-12": "team", "OC-02": "escalation_policy",
                "OC-01": "service", "OC-09": "user"}
 
 
@@ -50,8 +50,13 @@ def planted() -> dict:
 @pytest.fixture(scope="module")
 def catalog() -> dict[str, str]:
     """Rule id -> mode, read from the catalog's tables."""
+<<<<<<< HEAD
     rows = re.findall(r"^\| ((?:OWN|ESC|OC|RCH|SVC)-\d\d) \|.*\| ([SWA]) \| [^|]+ \|$",
                       require_reference(RULES_CATALOG).read_text(encoding="utf-8"), flags=re.M)
+=======
+    rows = re.findall(r"^\| ((?:OWN|ESC|OC|RCH|SVC|PPL|PRC)-\d\d) \|.*\| ([SWA]) \| [^|]+ \|$",
+                      CATALOG.read_text(encoding="utf-8"), flags=re.M)
+>>>>>>> e3f2fb6 (People risk (issue 15): PPL-01 on-call share, PPL-02 sole level-1 responder, PPL-03 24/7 rotation size, as the rules/people.yaml pack with facts, rule cases and Acme's planted findings (Legacy Invoice Archive makes Robert the sole responder of two services))
     assert len(rows) > 30
     return dict(rows)
 
@@ -60,7 +65,8 @@ def entity_of(rule: str) -> str:
     if rule in RULE_ENTITY:
         return RULE_ENTITY[rule]
     family = rule.split("-")[0]
-    return {"OWN": "service", "SVC": "service", "ESC": "escalation_policy", "RCH": "user"}.get(family, "schedule")
+    return {"OWN": "service", "SVC": "service", "ESC": "escalation_policy", "RCH": "user", "PRC": "service",
+            "PPL": "user"}.get(family, "schedule")
 
 
 def assert_consistent(account: dict) -> None:
@@ -152,8 +158,10 @@ def test_planted_names_existing_objects_and_known_rules(acme, planted, catalog):
     for entry in entries:
         assert catalog.get(entry["rule"]) in ("S", "W"), entry
         assert entry["entity_type"] == entity_of(entry["rule"]), entry
-        collection = acme[ENTITY_COLLECTIONS[entry["entity_type"]]]
-        assert entry["entity_id"] in {o["id"] for o in collection}, entry
+        collections = [acme[ENTITY_COLLECTIONS[entry["entity_type"]]]]
+        if entry["entity_type"] == "schedule":
+            collections.append(acme["schedules_v3"])
+        assert entry["entity_id"] in {o["id"] for c in collections for o in c}, entry
 
 
 def test_every_static_and_window_rule_has_a_planted_failure(planted, catalog):
@@ -163,7 +171,7 @@ def test_every_static_and_window_rule_has_a_planted_failure(planted, catalog):
 
 def test_planted_table_and_yaml_agree(planted):
     text = (ACME / "PLANTED.md").read_text(encoding="utf-8")
-    rows = set(re.findall(r"^\| ((?:OWN|ESC|OC|RCH|SVC)-\d\d) \| (P[0-9A-Z]{6}) \|", text, flags=re.M))
+    rows = set(re.findall(r"^\| ((?:OWN|ESC|OC|RCH|SVC|PPL|PRC)-\d\d) \| (P[0-9A-Z]{6}) \|", text, flags=re.M))
     assert rows == {(e["rule"], e["entity_id"]) for e in planted["planted"]}
 
 

@@ -173,10 +173,15 @@ def _build(
     # From here the tables only read what is built above: the policy and schedule tables are
     # made in a forked child (a second core) while this process makes the others.
     beside = Forked(policy_and_schedule_tables, fork=forking_helps() and len(services) >= FORK_FROM_SERVICES)
+    sole_level1 = people.sole_level1_services(
+        {policy.id: policy.levels[0].members for policy in policies.values() if policy.levels},
+        service_ids_by_policy,
+        (sid for sid, service in services.items() if as_text(service.get("status")) != ownership.DISABLED),
+    )
     with timed("user table"):
         user_table = people.user_table(
             users, contacts, reach, oncall_user_ids, service_ids_by_policy,
-            _team_ids_by_user(team_roles.roles), handoff_rules, window,
+            _team_ids_by_user(team_roles.roles), handoff_rules, window, sole_level1,
         )
     tables = {"user": user_table}
     with timed("service table"):

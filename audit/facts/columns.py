@@ -197,6 +197,9 @@ SCHEDULE = _columns(
     ("policy_count", "int64", "number of those policies"),
     ("used_by_policy", "bool", "at least one escalation policy targets the schedule (OC-11)"),
     ("is_shadow", "bool", "the schedule's name says it is a shadow rotation (OC-12)"),
+    ("covers_around_the_clock", "bool", ("one active layer (v2) or rotation event (v3) with people on it covers "
+                                         "every hour of the week by configuration: no restrictions, or "
+                                         "occurrences filling the week (PPL-03)")),
 )
 
 TEAM = _columns(
@@ -249,6 +252,10 @@ USER = _columns(
                         "schedule that puts them on call")),
     ("on_call_hours", "float64", "hours on call in the window across every level reaching them"),
     ("night_share_pct", "float64", "% of on_call_hours that fall 00:00-06:00 in the user's zone"),
+    ("on_call_share_pct", "float64", "on_call_hours as % of the window's hours, any level (PPL-01)"),
+    ("sole_l1_service_ids", "object", ("live services whose level 1 can page this user and nobody else: a "
+                                       "one-person rotation or a lone user target (list) (PPL-02)")),
+    ("sole_l1_service_count", "int64", "number of sole_l1_service_ids (PPL-02)"),
     ("policy_ids", "object", "escalation policies whose levels reach the user (list)"),
     ("service_ids", "object", "services those policies serve (list)"),
     ("min_level_delay_minutes", "float64", "smallest escalation delay of the levels reaching the user; NaN if none"),

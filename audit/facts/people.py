@@ -6,8 +6,10 @@ by which kind, whether the user counts as *reachable* (a phone, SMS or push
 high-urgency rule and no pending invitation; a directly targeted user covers a
 level only then), whether their role may respond, and, from what the
 escalation stage resolved, whether they are on call in the window, for how
-long, how much of it at night in their own zone, and the shortest escalation
-delay they must beat.
+long and what share of it, how much of it at night in their own zone, the
+shortest escalation delay they must beat, and the services for which they are
+the only person level 1 can page (people risk: one resignation from an unowned
+service).
 """
 
 from __future__ import annotations
@@ -108,6 +110,25 @@ def _kind(method: Any) -> str | None:
     return name.removesuffix(suffix) if name.endswith(suffix) and len(name) > len(suffix) else None
 
 
+def sole_level1_services(
+    level1_people_by_policy: Mapping[str, Iterable[str]],
+    service_ids_by_policy: Mapping[str, Iterable[str]],
+    live_service_ids: Iterable[str],
+) -> dict[str, list[str]]:
+    """user id -> the live services whose policy's level 1 can page that user and nobody else (PPL-02)."""
+    live = set(live_service_ids)
+    sole: dict[str, list[str]] = {}
+    for policy_id, level1_people in level1_people_by_policy.items():
+        people = set(level1_people)
+        if len(people) != 1:
+            continue
+        (user_id,) = people
+        services = sorted(s for s in service_ids_by_policy.get(policy_id, ()) if s in live)
+        if services:
+            sole.setdefault(user_id, []).extend(services)
+    return {user_id: sorted(services) for user_id, services in sole.items()}
+
+
 @dataclass
 class Reach:
     """The levels that reach one user, gathered while escalation policies are resolved."""
@@ -126,6 +147,7 @@ def user_table(
     team_ids_by_user: Mapping[str, Iterable[str]],
     handoff_rules_by_user: Mapping[str, Sequence[Any]],
     window: IntervalSet,
+    sole_level1_service_ids: Mapping[str, Sequence[str]] | None = None,
 ):
     """One row per user (see ``columns.USER``); a user's teams are their memberships and the teams
     their user object names. Hand-off rules come from the ``handoff_rules`` collection (crawled for
@@ -136,6 +158,8 @@ def user_table(
         user_id: union_all(user_reach.time) for user_id, user_reach in reach.items() if user_id in users
     }
     night_seconds = _night_seconds(on_call_time, zones, window)
+    window_seconds = measure(window)
+    sole = sole_level1_service_ids or {}
     rows = []
     for user_id, user in users.items():
         contact = contacts[user_id]
@@ -179,6 +203,9 @@ def user_table(
             "on_call": user_id in in_oncalls or bool(policies),
             "on_call_hours": on_call_seconds / HOUR,
             "night_share_pct": 100.0 * night_seconds.get(user_id, 0) / on_call_seconds if on_call_seconds else 0.0,
+            "on_call_share_pct": 100.0 * on_call_seconds / window_seconds if window_seconds else 0.0,
+            "sole_l1_service_ids": list(sole.get(user_id, ())),
+            "sole_l1_service_count": len(sole.get(user_id, ())),
             "policy_ids": policies,
             "service_ids": sorted({s for p in policies for s in service_ids_by_policy.get(p, ())}),
             "min_level_delay_minutes": min_level_delay,

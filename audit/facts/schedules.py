@@ -80,6 +80,9 @@ class ScheduleRendering:
     # Each active layer's (v2) or rotation event's (v3) own hand-offs, as local wall-clock
     # times in the schedule's zone (OC-05): see ``layer_handoffs`` and ``event_handoffs``.
     rotation_handoffs: tuple[LocalTime, ...] = ()
+    # One active layer or rotation event with people on it puts someone on call at every hour of
+    # the week by its configuration alone (PPL-03): no restrictions, or occurrences filling the week.
+    around_the_clock: bool = False
 
 
 @dataclass(frozen=True, order=True)
@@ -153,6 +156,10 @@ def _read_v2(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> Sche
          for layer in active],
         [int(t) for t in turns if isinstance(t, int) and not isinstance(t, bool) and t > 0],
         handoffs_of_layers,
+        around_the_clock=any(
+            not as_list(layer.get("restrictions")) and any(isinstance(u, dict) for u in as_list(layer.get("users")))
+            for layer in active
+        ),
     )
 
 
@@ -160,6 +167,7 @@ def _read_v3(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> Sche
     members_per_rotation: list[list[str]] = []
     turns: list[int] = []
     handoffs_of_events: list[LocalTime] = []
+    around_the_clock = False
     zone = ZoneInfo(zone_or_utc(schedule.get("time_zone")))
     for rotation in as_list(schedule.get("rotations")):
         if not isinstance(rotation, dict):
@@ -188,6 +196,7 @@ def _read_v3(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> Sche
             handoff = event_handoff(event, strategy, zone)
             if handoff is not None:
                 handoffs_of_events.append(handoff)
+            around_the_clock = around_the_clock or (bool(rotation_members) and event_fills_the_week(event))
         members_per_rotation.append(rotation_members)
     final = schedule.get("final_schedule")
     return _reading(
@@ -198,7 +207,31 @@ def _read_v3(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> Sche
         members_per_rotation,
         turns,
         handoffs_of_events,
+        around_the_clock=around_the_clock,
     )
+
+
+# Occurrences a week of an event's recurrence rule (RFC 5545 FREQ, with BYDAY for weekly rules).
+_OCCURRENCES_A_WEEK = {"DAILY": 7, "HOURLY": 168}
+
+
+def event_fills_the_week(event: Mapping[str, Any]) -> bool:
+    """Whether a v3 event's occurrences add up to the whole week: a weekly 7-day shift, a daily
+    24-hour one, a weekday-only 24-hour one does not."""
+    start, end = event.get("start_time"), event.get("end_time")
+    if not isinstance(start, dict) or not isinstance(end, dict):
+        return False
+    try:
+        occurrence = parse_timestamp(end.get("date_time")) - parse_timestamp(start.get("date_time"))
+    except SnapshotError:
+        return False
+    rule = ";".join(text for text in as_list(event.get("recurrence")) if isinstance(text, str)).upper()
+    parts = dict(part.split("=", 1) for part in rule.replace("RRULE:", "").split(";") if "=" in part)
+    frequency = parts.get("FREQ", "")
+    per_week = _OCCURRENCES_A_WEEK.get(frequency)
+    if frequency == "WEEKLY":
+        per_week = max(1, len([day for day in parts.get("BYDAY", "").split(",") if day]))
+    return per_week is not None and occurrence * per_week >= 7 * DAY
 
 
 def _reading(
@@ -209,6 +242,8 @@ def _reading(
     members_per_layer: Sequence[Sequence[str]],
     turns: Sequence[int],
     rotation_handoffs: Sequence[LocalTime],
+    *,
+    around_the_clock: bool,
 ) -> ScheduleRendering:
     """A rendering from what both kinds share: rendered time, and people and turns per active layer."""
     by_user, covered, is_rendered = rendered
@@ -227,6 +262,7 @@ def _reading(
         empty_layers=sum(1 for members in members_per_layer if not members),
         ended=not members_per_layer,
         rotation_handoffs=tuple(rotation_handoffs),
+        around_the_clock=around_the_clock and bool(members_per_layer),
     )
 
 
@@ -405,6 +441,7 @@ def _schedule_row(
         "policy_count": len(policy_ids),
         "used_by_policy": bool(policy_ids),
         "is_shadow": "shadow" in rendering.name.lower(),
+        "covers_around_the_clock": rendering.around_the_clock,
     }
 
 

@@ -737,6 +737,10 @@ def add_services(b: AccountBuilder, ep: dict) -> None:
     b.service("Carrier Label Printing", ep["ep_warehouse"], ["warehouse"], describe(  # PLANTED SVC-07
         "Printed carrier labels before the carriers' own APIs took over.", "label-printing"),
         status="disabled", urgency=SUPPORT_HOURS_URGENCY, support_hours=support_hours(BERLIN))
+    # PLANTED PPL-02: Robert is all that level 1 pages for a second service (and OWN-01: no team).
+    b.service("Legacy Invoice Archive", ep["ep_legacy"], [], describe(
+        "Keeps the scanned supplier invoices of the old reporting system searchable.", "invoice-archive"),
+        urgency=SUPPORT_HOURS_URGENCY, support_hours=support_hours(BERLIN))
 
     online_checkout = b.business_service("Online Checkout", "checkout",
                                          "Customers can pay for and place orders on web and mobile.")

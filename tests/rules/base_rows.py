@@ -58,7 +58,7 @@ SCHEDULE: dict[str, Any] = {
     "hours_by_person": {"PUSR101": 168.0, "PUSR102": 168.0, "PUSR103": 168.0, "PUSR104": 168.0},
     "mean_hours_per_person": 168.0, "max_hours_ratio": 1.0, "back_to_back_turns": 0.0,
     "override_hours": 24.0, "override_share_pct": 3.57, "policy_ids": ["PEP0101"], "policy_count": 1,
-    "used_by_policy": True, "is_shadow": False,
+    "used_by_policy": True, "is_shadow": False, "covers_around_the_clock": True,
 }  # fmt: skip
 
 TEAM: dict[str, Any] = {
@@ -80,7 +80,8 @@ USER: dict[str, Any] = {
     "distinct_high_urgency_delays": 3, "high_urgency_email_only": False, "first_phone_delay": 1.0,
     "first_sms_delay": 3.0, "first_phone_sms_delay": 1.0, "first_push_delay": 0.0, "first_email_delay": None,
     "reachable": True, "handoff_rules_known": True, "handoff_rules": 1.0, "on_call": True,
-    "on_call_hours": 168.0, "night_share_pct": 25.0, "policy_ids": ["PEP0101"],
+    "on_call_hours": 168.0, "night_share_pct": 25.0, "on_call_share_pct": 25.0,
+    "sole_l1_service_ids": [], "sole_l1_service_count": 0, "policy_ids": ["PEP0101"],
     "service_ids": ["PSVC101", "PSVC102"], "min_level_delay_minutes": 10.0, "phone_before_escalation": True,
 }  # fmt: skip
 

@@ -30,7 +30,7 @@ GUIDE_HOSTS = ("https://ownership.pagerduty.com/", "https://response.pagerduty.c
 # incident history and per-person load, which the crawler and the facts do not provide yet.
 _ISSUE_15 = "issue 15: practice and people-risk rules need incident history and per-person facts"
 PENDING: dict[str, str] = {rule_id: _ISSUE_15 for rule_id in (
-    "PRC-01", "PRC-02", "PRC-03", "PRC-04", "PRC-05", "PPL-01", "PPL-02", "PPL-03")}  # fmt: skip
+    "PRC-01", "PRC-02", "PRC-03", "PRC-04", "PRC-05")}  # fmt: skip
 
 
 def catalog_rows() -> dict[str, dict[str, str]]:

@@ -135,6 +135,8 @@ BOUNDARIES_THAT_PASS: list[Key] = [
     ("SVC-04", "service", "PSVC003"),  # 60 min / 4 h exactly
     ("SVC-07", "service", "PSVC022"),  # maintenance, not disabled
     ("SVC-08", "service", "PSVC010"),  # depends on nothing, but in the map
+    ("PPL-01", "user", "PUSR053"), ("PPL-01", "user", "PUSR054"),  # Warehouse business hours: 11.9%
+    ("PPL-02", "user", "PUSR035"),  # Klaus is a one-person rotation, but at level 3
 ]  # fmt: skip
 
 NOT_JUDGED: list[Key] = [
@@ -145,6 +147,9 @@ NOT_JUDGED: list[Key] = [
       for user in ("PUSR005", "PUSR006", "PUSR050", "PUSR044", "PUSR036", "PUSR059")],
     # Disabled services are not scored on on-call rules.
     ("OC-01", "service", "PSVC028"), ("OC-01", "service", "PSVC044"),
+    # Rotations that cover 24/7 only together (follow-the-sun) or only in business hours.
+    ("PPL-03", "schedule", "PSCH013"), ("PPL-03", "schedule", "PSCH014"), ("PPL-03", "schedule", "PSCH024"),
+    ("PPL-03", "schedule", "PSCH020"),
 ]  # fmt: skip
 
 

@@ -97,7 +97,7 @@ def test_rules_with_a_warning_threshold_have_cases_on_both_sides_of_it() -> None
         if case["expect"] in ("fail", "warn") and "warning" in case:
             sides.setdefault(rule_id, set()).add(case["warning"])
     warned = {rule.id for rule in builtin_pack() if rule.warn_when}
-    assert warned == {"ESC-03", "OC-03"}
+    assert warned == {"ESC-03", "OC-03", "PPL-03"}
     for rule_id in warned:
         assert sides.get(rule_id) == {True, False}, f"{rule_id}: needs an error case and a warning case"
 
