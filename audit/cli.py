@@ -63,9 +63,13 @@ def echo(text: str, *, nl: bool = True, err: bool = False, machine: bool = False
 
 
 class WindowType(click.ParamType):
-    """An on-call window length: ``28d``, ``4w`` or a number of days (1 to 90)."""
+    """An on-call window length: ``28d``, ``4w`` or a number of days (1 to ``most``, 90 by default)."""
 
     name = "window"
+
+    def __init__(self, most: int = 90, why: str = "PagerDuty renders on-calls 90 days ahead"):
+        self.most = most
+        self.why = why
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
@@ -75,9 +79,8 @@ class WindowType(click.ParamType):
             if not match:
                 self.fail(f"{value!r} is not a window length like 28d or 4w", param, ctx)
             days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
-        if not 1 <= days <= 90:
-            self.fail(f"{value!r}: the window must be 1 to 90 days (PagerDuty renders on-calls 90 days ahead)",
-                      param, ctx)
+        if not 1 <= days <= self.most:
+            self.fail(f"{value!r}: the window must be 1 to {self.most} days ({self.why})", param, ctx)
         return days
 
 
@@ -110,6 +113,10 @@ def crawl_options(fn: Any) -> Any:
         click.option("--since", type=InstantType(), help="Start of the on-call window (default: now)."),
         click.option("--window", type=WindowType(), default="28d", show_default=True,
                      help="Length of the on-call window (up to 90d)."),
+        click.option("--incidents-window", type=WindowType(365, "PagerDuty's analytics answer a year at most"),
+                     default="90d", show_default=True,
+                     help="Incident history to judge practice by (mode A rules), ending a day before the crawl "
+                          "(analytics lag); 0 days is not allowed, --skip incidents leaves it out."),
         click.option("--max-rate", type=click.FloatRange(min=1), default=900, show_default=True,
                      help="Requests per minute (PagerDuty allows 960 per credential)."),
         click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
@@ -192,19 +199,24 @@ class StderrProgress:
 
 def _run_crawl(client: Any, output: Path, opts: dict[str, Any], subdomain: str | None = None) -> Path:
     from audit.crawl import Window, crawl_to_snapshot
+    from audit.crawl_incidents import IncidentsWindow
     from audit.object_ids import parse_object_ids
 
     window = None
     team_ids = parse_object_ids(opts["teams"], "--teams")
     skip = [s.strip() for s in opts["skip"].split(",") if s.strip()] if opts["skip"] else []
+    now = datetime.now(timezone.utc).replace(microsecond=0)
     if opts["since"] is not None or not opts["resume"]:
-        now = datetime.now(timezone.utc).replace(microsecond=0)
         window = Window(opts["since"] or now, opts["window"])
         if "oncalls" not in skip:
             window.check_oncalls_reach(now)
+    # Analytics lag up to a day: the incidents window ends a day before the crawl (or the on-call
+    # window's start, when that is earlier).
+    incidents = IncidentsWindow.ending_before(opts["incidents_window"], min(now, window.since) if window else now)
     path, fields = crawl_to_snapshot(
         client, output, window, team_ids=team_ids, skip=skip, resume=opts["resume"], force=opts["force"],
         workers=opts["workers"], progress=StderrProgress(opts["quiet"]), subdomain=subdomain,
+        incidents=incidents,
     )
     if not opts["quiet"]:
         echo(_requests_summary(fields["requests"]), err=True)

@@ -16,6 +16,7 @@ switched off (it retries 429 forever and sleeps on a fixed curve that ignores
 * 404 from a per-object path (``/users/{id}``, ...): ``Gone``; the object was deleted
   after a list named it (PagerDuty's lists lag behind), and the crawler records it.
   So is a 400 from ``/schedules/{id}`` (the schedule became shift-based, see ``GONE_400``).
+* 429 with ``daily-ratelimit-remaining: 0`` (the Analytics API's daily quota): ``QuotaSpent``.
 * other 4xx, or an answer that is not a JSON object: ``ApiError`` naming the endpoint
   (exit 3).
 
@@ -96,6 +97,15 @@ class Unavailable(CrawlError):
         self.message = message
 
 
+class QuotaSpent(Unavailable):
+    """429 with ``daily-ratelimit-remaining: 0``: the day's analytics quota is spent; waiting
+    means hours (``reset_seconds``), so the crawl records what it has instead of retrying."""
+
+    def __init__(self, endpoint: str, status: int, message: str, reset_seconds: float | None):
+        super().__init__(endpoint, status, message)
+        self.reset_seconds = reset_seconds
+
+
 class Pacer:
     """Spaces requests evenly under a rate and holds everyone back after a 429.
 
@@ -157,7 +167,7 @@ def _number(value: str | None) -> float | None:
 
 
 class ApiClient:
-    """GETs JSON from a PagerDuty-compatible REST API, politely and countably."""
+    """GETs (and, for the Analytics API, POSTs) JSON to a PagerDuty-compatible REST API, politely and countably."""
 
     def __init__(
         self,
@@ -215,8 +225,18 @@ class ApiClient:
 
     def get(self, template: str, params: Mapping[str, Any] | None = None, **path: str) -> dict[str, Any]:
         """GET ``template`` (e.g. ``/schedules/{id}``) and return its JSON body (an object)."""
+        return self._send("GET", template, params, None, path)
+
+    def post(self, template: str, payload: Mapping[str, Any], **path: str) -> dict[str, Any]:
+        """POST a JSON body to ``template`` and return its JSON body: the Analytics API's queries
+        (they read, but take their filters as a body). A spent daily analytics quota
+        (``daily-ratelimit-remaining: 0``) is ``QuotaSpent``, not retried."""
+        return self._send("POST", template, None, payload, path)
+
+    def _send(self, method: str, template: str, params: Mapping[str, Any] | None,
+              payload: Mapping[str, Any] | None, path: Mapping[str, str]) -> dict[str, Any]:
         url = template.format(**{name: quote(str(value), safe="") for name, value in path.items()})
-        endpoint = f"GET {template}"
+        endpoint = f"{method} {template}"
         self._thread.endpoint = endpoint
         last_problem = ""
         for attempt in range(1, self.max_attempts + 1):
@@ -224,7 +244,10 @@ class ApiClient:
             with self._count_lock:
                 self.requests[endpoint] += 1
             try:
-                response = self._client.get(url, params=dict(params or {}))
+                if method == "GET":
+                    response = self._client.get(url, params=dict(params or {}))
+                else:
+                    response = self._client.post(url, json=dict(payload or {}))
             except pagerduty.HttpError as exc:  # the library raises on 401 itself
                 if exc.response is not None and exc.response.status_code == 401:
                     raise self._unauthorized(endpoint) from None
@@ -259,6 +282,9 @@ class ApiClient:
                 raise self._unauthorized(endpoint)
             if status in (402, 403):
                 raise Unavailable(endpoint, status, self._error_code_message(response)[1])
+            if status == 429 and response.headers.get("daily-ratelimit-remaining") == "0":
+                raise QuotaSpent(endpoint, status, self._error_code_message(response)[1],
+                                 _number(response.headers.get("daily-ratelimit-reset")))
             if status == 429:
                 with self._count_lock:
                     self.throttled += 1

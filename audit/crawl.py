@@ -35,6 +35,7 @@ from typing import Any
 
 from audit.account_check import API_BASE, SUBDOMAIN, AccountCheck, check_api_base
 from audit.client import ApiClient, ApiError, Gone, Unavailable
+from audit.crawl_incidents import IncidentsWindow
 from audit.crawl_queries import find_by_query
 from audit.crawl_specs import (
     CAP,
@@ -90,8 +91,11 @@ class Crawler:
         workers: int = 8,
         progress: Progress | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        incidents: IncidentsWindow | None = None,
     ):
         self.client = client
+        self.incidents_window = incidents
+        self.incidents_info: dict[str, Any] = {}  # the manifest's "incidents": source, window, completeness
         self.writer = writer
         self.window = window
         self.scope_team_ids = team_ids
@@ -141,6 +145,7 @@ class Crawler:
             "crawl_finished_at": iso(self.now()),
             "window": self.window.to_json(),
             "scope": {"team_ids": self.scope_team_ids} if self.scope_team_ids else None,
+            "incidents": self.incidents_info or None,
             "collections": self._collected.status,
             "requests": {
                 "total": sum(merged.values()),
@@ -532,6 +537,7 @@ def crawl_to_snapshot(
     progress: Progress | None = None,
     subdomain: str | None = None,
     now: Callable[[], datetime] | None = None,
+    incidents: IncidentsWindow | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Crawl into ``out`` and publish the snapshot; return (path, manifest fields).
 
@@ -567,7 +573,7 @@ def crawl_to_snapshot(
         writer.write_unit("window", None, [], state={"window": window.to_json()})
     try:
         crawler = Crawler(client, writer, window, team_ids=team_ids, skip=skip, workers=workers,
-                          progress=progress, **({"now": now} if now else {}))
+                          progress=progress, incidents=incidents, **({"now": now} if now else {}))
     except BaseException:
         writer.close(discard=not resume)
         raise

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from audit.crawl_incidents import fetch_incidents
 from audit.errors import CrawlError, UserError
 
 if TYPE_CHECKING:
@@ -434,6 +435,11 @@ SPECS: tuple[CollectionSpec, ...] = (
                    "technical_services", fetch_standards_scores, list_pages("services", SCORES_BATCH),
                    identity=lambda score: f"{score.get('resource_type')}/{score.get('resource_id')}",
                    after=("services", "standards"), skippable=True),
+    # Incident behaviour over the incidents window (audit.crawl_incidents): analytics, or the
+    # /incidents + /log_entries fallback, which needs the users' zones for interruptions.
+    CollectionSpec("incidents", "an incident's Analytics API raw record (source: analytics), or the same "
+                   "fields computed from GET /incidents and /log_entries (source: incidents+log_entries)",
+                   fetch_incidents, list_pages("incidents", 1_000), after=("users",), skippable=True),
 )
 
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}

@@ -16,9 +16,11 @@ import httpx2
 
 from audit.client import ApiClient
 from audit.crawl import Progress, Window, crawl_to_snapshot
+from audit.crawl_incidents import IncidentsWindow
 
 DEMO_SINCE = datetime.fromisoformat("2027-01-04T00:00:00+00:00")
 DEMO_WINDOW_DAYS = 28
+DEMO_INCIDENT_DAYS = 90
 DEMO_TOKEN = "pd-audit-demo-token"  # accepted by the in-process emulator only
 IN_PROCESS_URL = "https://emulator.pd-audit.invalid"  # never resolved: the transport answers
 
@@ -55,6 +57,8 @@ def run_demo(out: Path, progress: Progress | None = None) -> Path:
         path, _ = crawl_to_snapshot(
             client, out / "snapshot", Window(DEMO_SINCE, DEMO_WINDOW_DAYS), force=True,
             progress=progress, subdomain="acme", now=lambda: DEMO_SINCE,  # the emulator's pinned clock
+            # The quarter before the window, as a crawl on the window's first day would read it.
+            incidents=IncidentsWindow.ending_before(DEMO_INCIDENT_DAYS, DEMO_SINCE),
         )
     finally:
         client.close()

@@ -66,6 +66,8 @@ class Account:
     # not know. PagerDuty still lists such targets but pages nobody through them, so the
     # policies in ``objects`` keep only resolvable targets (on-calls are computed from those).
     served_rules_by_policy: Mapping[str, list[dict]] = field(default_factory=dict, repr=False)
+    # The file's ``incident_history`` as written (audit.emulator.incident_history reads it); None without.
+    incident_history: Any = field(default=None, repr=False)
 
     def escalation_rules_as_served(self, policy: dict) -> list[dict]:
         return self.served_rules_by_policy.get(policy["id"], policy.get("escalation_rules", []))
@@ -171,6 +173,7 @@ class _Builder:
             scores_by_service={score["resource_id"]: score for score in plain["standards_scores"]},
             ids_by_team={},  # filled below: team membership of services goes through account lookups
             served_rules_by_policy=served_rules_by_policy,
+            incident_history=data.get("incident_history"),
         )
         ids_by_team: dict[str, dict[str, list[str]]] = {}
         for collection in TEAM_SCOPED:

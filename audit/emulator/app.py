@@ -12,7 +12,8 @@ ability; then answered by the directory or schedule endpoints.
 
 Abilities that gate endpoints (report these in the account-format documentation):
 ``teams`` (/teams...), ``service_dependencies`` (/business_services... and
-/service_dependencies/...), ``standards`` (/standards...). ``/abilities/{name}`` answers 204
+/service_dependencies/...), ``standards`` (/standards...), ``analytics`` (POST
+/analytics/raw/incidents; its daily quota is ``analytics_daily_limit``). ``/abilities/{name}`` answers 204
 when the account has the ability, else 402.
 """
 
@@ -33,6 +34,7 @@ from werkzeug.wrappers import Request, Response
 from audit.emulator.account import Account, load_account
 from audit.emulator.directory import DirectoryEndpoints
 from audit.emulator.faults import FaultInjector, FaultPolicy
+from audit.emulator.incident_endpoints import IncidentEndpoints
 from audit.emulator.present import DEFAULT_API_URL, Presenter
 from audit.emulator.protocol import (
     ApiFailure,
@@ -77,7 +79,12 @@ ROUTES = (
     ("/standards/scores/<resource_type>/<id>", "standards_score", "standards"),
     ("/priorities", "priorities", None),
     ("/maintenance_windows", "maintenance_windows", None),
+    ("/incidents", "incidents", None),
+    ("/log_entries", "log_entries", None),
+    ("/analytics/raw/incidents", "analytics_incidents", "analytics"),
 )
+# Routes answered to POST with a JSON body (the Analytics API); every other route is GET.
+POST_HANDLERS = frozenset({"analytics_incidents"})
 ABILITY_BY_HANDLER = {handler: ability for _, handler, ability in ROUTES}
 TEMPLATE_BY_HANDLER = {handler: path.replace("<", "{").replace(">", "}") for path, handler, _ in ROUTES}
 UNROUTED = "(unrouted)"
@@ -114,7 +121,8 @@ class EmulatorApp:
 
     def __init__(self, account: Account, *, tokens=None, rate_limit_per_minute: int | None = None,
                  latency_seconds: float = 0.0, clock: Callable[[], datetime] | None = None,
-                 api_url: str = DEFAULT_API_URL, faults: FaultPolicy | None = None):
+                 api_url: str = DEFAULT_API_URL, faults: FaultPolicy | None = None,
+                 analytics_daily_limit: int | None = None):
         self.account = account
         self.tokens = frozenset(tokens) if tokens is not None else None
         self.latency_seconds = latency_seconds
@@ -126,11 +134,14 @@ class EmulatorApp:
         presenter = Presenter(account, api_url)
         directory = DirectoryEndpoints(account, presenter, self.clock)
         schedules = ScheduleEndpoints(account, presenter, ScheduleRenderings(account), directory.filtered, self.clock)
+        self.incidents = IncidentEndpoints(account, self.clock, analytics_daily_limit=analytics_daily_limit)
         self.handlers: dict[str, Callable[..., dict | None]] = {"ability": self._ability}
         for _, name, _ in ROUTES:
             if name not in self.handlers:
-                self.handlers[name] = getattr(directory, name, None) or getattr(schedules, name)
-        self.url_map = Map([Rule(path, endpoint=name, methods=["GET"]) for path, name, _ in ROUTES], strict_slashes=False)
+                self.handlers[name] = (getattr(directory, name, None) or getattr(schedules, name, None)
+                                       or getattr(self.incidents, name))
+        self.url_map = Map([Rule(path, endpoint=name, methods=["POST" if name in POST_HANDLERS else "GET"])
+                            for path, name, _ in ROUTES], strict_slashes=False)
 
     def _ability(self, args, id: str) -> None:
         if id not in self.account.abilities:
@@ -174,10 +185,15 @@ class EmulatorApp:
             ability = ABILITY_BY_HANDLER[handler_name]
             if ability is not None and ability not in self.account.abilities:
                 raise payment_required(ability)
-            body = self.handlers[handler_name](request.args, **params)
+            if handler_name in POST_HANDLERS:
+                headers.update(self.incidents.quota_check())
+                body = self.handlers[handler_name](request.get_json(force=True, silent=True), **params)
+            else:
+                body = self.handlers[handler_name](request.args, **params)
             status = 200 if body is not None else 204
         except ApiFailure as failure:
             status, body = failure.status, failure.body()
+            headers.update(getattr(failure, "headers", {}))
         if body is None:
             return Response(status=status, headers=headers)
         return Response(json.dumps(body, separators=(",", ":")), status=status, headers=headers,
@@ -197,9 +213,11 @@ class EmulatorApp:
 
 def create_app(account: Account | str | Path, *, tokens=None, rate_limit_per_minute: int | None = None,
                latency_seconds: float = 0.0, clock: Callable[[], datetime] | None = None,
-               api_url: str = DEFAULT_API_URL, faults: FaultPolicy | None = None) -> EmulatorApp:
+               api_url: str = DEFAULT_API_URL, faults: FaultPolicy | None = None,
+               analytics_daily_limit: int | None = None) -> EmulatorApp:
     """The emulator app for an ``Account`` or an account file path (see the module docstring)."""
     if not isinstance(account, Account):
         account = load_account(account)
     return EmulatorApp(account, tokens=tokens, rate_limit_per_minute=rate_limit_per_minute,
-                       latency_seconds=latency_seconds, clock=clock, api_url=api_url, faults=faults)
+                       latency_seconds=latency_seconds, clock=clock, api_url=api_url, faults=faults,
+                       analytics_daily_limit=analytics_daily_limit)

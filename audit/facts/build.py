@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from audit.errors import UserError
-from audit.facts import escalation, ownership, people, schedules
+from audit.facts import escalation, incidents, ownership, people, schedules
 from audit.facts.collector import collector_paused
 from audit.facts.columns import SCHEMA
 from audit.facts.forked import Forked, forking_helps
@@ -194,6 +194,9 @@ def _build(
     tables.update(built)
     if timings is not None:
         timings.update(built_timings)
+    if snapshot.available("incidents"):
+        with timed("incident facts"):
+            _add_incident_columns(snapshot, tables, services, team_roles, policies)
     return Facts(
         tables={name: tables[name] for name in SCHEMA},
         service_ids_by_entity=_rollup(services, service_ids_by_policy, policy_ids_by_schedule, reach,
@@ -212,6 +215,30 @@ def _extension_counts(extensions: Iterator[Any]) -> dict[str, int]:
             for service_id in ref_ids(extension.get("extension_objects")):
                 counts[service_id] = counts.get(service_id, 0) + 1
     return counts
+def _add_incident_columns(
+    snapshot: Snapshot,
+    tables: dict[str, pd.DataFrame],
+    services: Mapping[str, Mapping[str, Any]],
+    team_roles: escalation.Teams,
+    policies: Mapping[str, escalation.ResolvedPolicy],
+) -> None:
+    """Lay the incident-history columns beside the service, policy and user tables (mode A rules)."""
+    span = snapshot.manifest.get("incidents") or {}
+    table = incidents.incident_table(snapshot.iter("incidents"))
+    since = pd.Timestamp(span["since"]) if span.get("since") else table["created_at"].min()
+    until = pd.Timestamp(span["until"]) if span.get("until") else table["created_at"].max()
+    if pd.isna(since) or pd.isna(until):  # no incidents and no window: nothing to measure over
+        since = until = pd.Timestamp(0, tz="UTC")
+    weeks = (until - since).total_seconds() / incidents.WEEK_SECONDS
+    members = {team: set(roles) for team, roles in team_roles.roles.items()}
+    delays = {pid: policy.levels[0].delay_minutes for pid, policy in policies.items() if policy.levels}
+    extra = {
+        "service": incidents.service_columns(table, tables["service"], services, members, delays, weeks),
+        "escalation_policy": incidents.policy_columns(table, tables["escalation_policy"], since, until),
+        "user": incidents.user_columns(table, tables["user"], weeks),
+    }
+    for entity, columns in extra.items():
+        tables[entity] = pd.concat([tables[entity], columns], axis=1)
 
 
 def _policy_tiers(

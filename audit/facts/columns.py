@@ -262,20 +262,40 @@ USER = _columns(
     ("phone_before_escalation", "bool", "first_phone_sms_delay < min_level_delay_minutes (RCH-04)"),
 )
 
-# Incident analytics (PagerDuty's Analytics API, plan-gated) would give these columns. pd-audit does
-# not crawl analytics, so no table holds them: a rule may name them only when it requires
-# INCIDENT_ANALYTICS, and it is then reported excluded with ANALYTICS_MISSING instead of judged
+# Incident history (the snapshot's ``incidents`` collection: PagerDuty's Analytics API, or the same
+# fields computed from /incidents and /log_entries) gives these columns, laid beside the tables by
+# ``audit.facts.incidents`` only when the snapshot holds its incidents. A rule may name them only
+# when it requires INCIDENT_ANALYTICS; without incidents it is reported excluded with the reason
 # (the catalog's mode A rules), so their ids stay valid in waivers, baselines and reports.
 INCIDENT_ANALYTICS = "incident_analytics"
-ANALYTICS_MISSING = "incident analytics (pd-audit does not crawl PagerDuty's Analytics API)"
+ANALYTICS_MISSING = "incident history (crawl with --incidents-window; PagerDuty's Analytics API or /incidents)"
 ANALYTICS_COLUMNS: dict[str, dict[str, Column]] = {
     "service": _columns(
-        ("incidents_per_week", "float64", "incidents a week over the window (SVC-05)"),
+        ("incident_count", "int64", "incidents in the incidents window"),
+        ("incidents_per_week", "float64", "incidents a week over the incidents window (SVC-05)"),
         ("uses_noise_controls", "bool", "alert grouping or auto-pause is on (SVC-05)"),
         ("auto_resolved_pct", "float64", "share of incidents resolved by the monitoring tool, not a person (SVC-06)"),
+        ("acknowledged_count", "int64", "incidents someone acknowledged"),
+        ("owner_ack_pct", "float64", "share of acknowledged incidents acknowledged by an owning team's member (PRC-01)"),
+        ("high_urgency_count", "int64", "high-urgency incidents"),
+        ("timeout_escalated_pct", "float64", "share of high-urgency incidents escalated by timeout (PRC-02)"),
+        ("tta_median_minutes", "float64", "median minutes to first acknowledgement, high urgency (PRC-03)"),
+        ("tta_p90_minutes", "float64", "90th percentile of those minutes (PRC-03)"),
+        ("l1_delay_minutes", "float64", "level-1 escalation delay of the service's policy, minutes (PRC-03)"),
+        ("reassigned_pct", "float64", "share of incidents reassigned away from the first responder (PRC-04)"),
+    ),
+    "escalation_policy": _columns(
+        ("incident_count", "int64", "incidents of the services using the policy, in the incidents window"),
+        ("incidents_per_shift", "float64", "incidents per 12 hours of the incidents window (PRC-05)"),
+        ("worst_week_incidents_per_shift", "float64", "the busiest week's incidents per 12-hour shift (PRC-05)"),
     ),
     "user": _columns(
-        ("sleep_hour_pages_per_week", "float64", "high-urgency pages a week between 22:00 and 07:00 local (OC-09)"),
+        ("incidents_assigned", "int64", "incidents the person was assigned"),
+        ("incidents_acknowledged", "int64", "incidents the person acknowledged"),
+        ("sleep_hour_interruptions", "float64", "high-urgency notifications 22:00-08:00 local (shared per incident)"),
+        ("off_hour_interruptions", "float64", "high-urgency notifications evenings and weekends, awake"),
+        ("business_hour_interruptions", "float64", "high-urgency notifications 08:00-18:00 on weekdays"),
+        ("sleep_hour_pages_per_week", "float64", "sleep-hour interruptions a week over the incidents window (OC-09)"),
     ),
 }
 
@@ -318,8 +338,9 @@ def _pandas_dtype(dtype: str) -> Any:
 
 
 def check_table(entity: str, table: pd.DataFrame) -> None:
-    """ValueError unless ``table`` has exactly the entity's schema columns and dtypes."""
-    schema = SCHEMA[entity]
+    """ValueError unless ``table`` has exactly the entity's schema columns and dtypes (and, after them,
+    the incident-history columns when the snapshot held incidents)."""
+    schema = {**SCHEMA[entity], **(ANALYTICS_COLUMNS.get(entity, {}) if len(table.columns) > len(SCHEMA[entity]) else {})}
     if list(table.columns) != list(schema):
         raise ValueError(f"{entity} columns {list(table.columns)} differ from the schema {list(schema)}")
     for name, column in schema.items():

@@ -91,9 +91,10 @@ def _missing_requirements(rule: Rule, columns: Collection[str], unavailable: Map
     reasons = []
     for requirement in rule.requires:
         if requirement == INCIDENT_ANALYTICS:
-            # Met only by facts that carry the analytics columns the rule reads (no crawl gives them yet).
+            # Met only by facts that carry the incident-history columns the rule reads.
             if not _analytics_columns(rule) <= set(columns):
-                reasons.append(ANALYTICS_MISSING)
+                reasons.append(f"incident history ({unavailable['incidents']})" if "incidents" in unavailable
+                               else ANALYTICS_MISSING)
         elif requirement in COLLECTIONS:
             if requirement in unavailable:
                 reasons.append(f"{requirement} unavailable ({unavailable[requirement]})")

@@ -26,6 +26,9 @@ NY, LA, LONDON, BERLIN, KOLKATA, SYDNEY, UTC = (
     "Asia/Kolkata", "Australia/Sydney", "Etc/UTC",
 )
 ROTATION_EPOCH = date(2026, 12, 7)  # a Monday, four weeks before the window opens
+# Rotations have run since this Monday (their phase is still ROTATION_EPOCH's), so the quarter of
+# incident history before the window has people on call. 15 weeks: whole cycles of the 5-person v3 rota.
+HISTORY_EPOCH = ROTATION_EPOCH - timedelta(weeks=15)
 WEEK = 7 * 24 * 3600
 DAY = 24 * 3600
 WEEKDAYS = range(1, 6)  # ISO Monday..Friday
@@ -224,7 +227,8 @@ class AccountBuilder:
             "format": "pd-audit-account", "format_version": 1, "subdomain": "acme",
             "abilities": ["teams", "read_only_users", "urgencies", "service_support_hours",
                           "service_dependencies", "business_services", "standards",
-                          "event_rules", "coordinated_responding", "preview_intelligent_alert_grouping"],
+                          "event_rules", "coordinated_responding", "preview_intelligent_alert_grouping",
+                          "analytics"],
             "teams": [], "memberships": [], "users": [], "services": [], "escalation_policies": [],
             "schedules": [], "overrides": [], "schedules_v3": [], "business_services": [],
             "service_dependencies": [], "standards": [], "standards_scores": [], "extensions": [],
@@ -291,7 +295,8 @@ class AccountBuilder:
         virtual_start = wall_clock(start, handoff, tz)
         shifted = datetime.fromisoformat(virtual_start) + timedelta(seconds=turn_seconds * offset_turns)
         shifted_start = wall_clock(shifted.date(), handoff, tz)
-        return {"id": self.ids.next("PLAY"), "name": name, "start": shifted_start, "end": end,
+        effective = wall_clock(HISTORY_EPOCH, handoff, tz) if start == ROTATION_EPOCH else shifted_start
+        return {"id": self.ids.next("PLAY"), "name": name, "start": effective, "end": end,
                 "rotation_virtual_start": shifted_start, "rotation_turn_length_seconds": turn_seconds,
                 "users": [{"user": ref("user", self.users[p]["id"])} for p in people],
                 "restrictions": restrictions or []}
@@ -318,7 +323,7 @@ class AccountBuilder:
         schedule_id = self.ids.next("PSV3")
         number = self.ids.counters["PSV3"]
         members = people[-offset_turns:] + people[:-offset_turns] if offset_turns else list(people)
-        start = datetime.combine(ROTATION_EPOCH, time(10), ZoneInfo(tz))
+        start = datetime.combine(HISTORY_EPOCH, time(10), ZoneInfo(tz))
         event = {
             "id": f"01JACMEEVENT{number:02d}ROTATION0001", "type": "schedule_event", "name": "Weekly on-call",
             "start_time": {"date_time": start.isoformat(), "time_zone": tz},
@@ -611,7 +616,38 @@ def build_account() -> dict:
         (10, [sched(pay_holiday)]), (10, [sched(pay_secondary)]), (10, [sched(pay_tertiary)])])
 
     add_services(b, locals())
+    b.account["incident_history"] = incident_history(b)
     return b.account
+
+
+def incident_history(b: AccountBuilder) -> dict:
+    """The quarter before the window, for the practice rules (PRC-*, OC-09, SVC-05, SVC-06).
+
+    Search Indexer's incidents are answered by Data (its policy is Data's), Handheld Scanner
+    Gateway's half by Data's Felix and Lea, Push Notification Service's mostly by Chloe of Checkout
+    on Mobile's rota (PLANTED PRC-01, from the configuration alone); the rest is planted by knobs.
+    """
+    service = {svc["name"]: svc["id"] for svc in b.account["services"]}
+    return {
+        "seed": 15,
+        "since": "2026-10-04T00:00:00Z",
+        "until": "2027-01-04T00:00:00Z",
+        "defaults": {"incidents_per_week": 1.5, "timeout_share": 0.01},
+        "services": {
+            # PLANTED PRC-01: Platform SRE answers most of Search's incidents.
+            service["Search API"]: {"owner_ack_share": 0.4, "acked_by_team": b.teams["platform"]["id"]},
+            service["Autocomplete"]: {"owner_ack_share": 0.4, "acked_by_team": b.teams["platform"]["id"]},
+            # PLANTED SVC-05, SVC-06, OC-09: the nightly payout job pages at night for nothing.
+            service["Payout Scheduler"]: {"incidents_per_week": 14, "night_share": 0.85, "auto_resolve_share": 0.75},
+            # PLANTED PRC-02, PRC-03: Identity's level 1 keeps timing out to level 2.
+            service["Identity Token Service"]: {"incidents_per_week": 3, "timeout_share": 0.45},
+            service["Session Store"]: {"incidents_per_week": 3, "timeout_share": 0.45},
+            # PLANTED PRC-04: the first responder hands incidents on to the backup.
+            service["Edge Load Balancers"]: {"incidents_per_week": 3, "reassign_share": 0.45},
+            # PLANTED PRC-05 (Platform SRE's shifts) and SVC-05: thirty pages a week.
+            service["Kubernetes Platform"]: {"incidents_per_week": 30},
+        },
+    }
 
 
 def add_services(b: AccountBuilder, ep: dict) -> None:
@@ -628,7 +664,8 @@ def add_services(b: AccountBuilder, ep: dict) -> None:
     s["fraud"] = b.service("Fraud Scoring", ep["ep_fraud"], ["payments"], describe(
         "Scores each payment attempt for fraud risk before authorisation.", "fraud-scoring"))
     b.service("Payout Scheduler", ep["ep_payments"], ["payments"],  # PLANTED OWN-06: no link
-              "Schedules merchant and carrier payouts nightly and retries failed bank transfers.")
+              "Schedules merchant and carrier payouts nightly and retries failed bank transfers.",
+              noise_controls=False)  # PLANTED SVC-05 with its nightly noise (see incident_history)
     s["vault"] = b.service("Card Tokenization Vault", ep["ep_payments"], ["payments"], describe(
         "PCI-scoped vault that swaps card numbers for tokens.", "card-vault"),
         integrations=("events_api_v2", "cloudwatch"))

@@ -1,9 +1,9 @@
 """The built-in pack against the rules catalog (rules-catalog.md of the reference folder): ids, entities, modes, levels, docs.
 
 The catalog's tables are parsed, so a rule that drifts from the public contract (an entity, a mode,
-a level) fails here. Mode A rules need incident analytics the snapshot does not crawl: they ship
-requiring ``incident_analytics`` and are always excluded; rules waiting for a fact column are
-listed in ``PENDING`` with the reason.
+a level) fails here. Mode A rules judge incident history: they ship requiring ``incident_analytics`` and are excluded
+on snapshots without incidents; rules waiting for a fact column are listed in ``PENDING`` with
+the reason.
 """
 
 from __future__ import annotations
@@ -26,11 +26,8 @@ ENTITY_EXCEPTIONS = {"OWN-02": "team", "OC-01": "service", "OC-02": "escalation_
                      "OC-09": "user", "OC-12": "team", "PRC-05": "escalation_policy", "PPL-03": "schedule"}  # fmt: skip
 GUIDE_HOSTS = ("https://ownership.pagerduty.com/", "https://response.pagerduty.com/",
                "https://goingoncall.pagerduty.com/", "https://reviews.pagerduty.com/")  # fmt: skip
-# rule id -> why it cannot ship yet. The catalog's Practice and People-risk sections (issue 15) judge
-# incident history and per-person load, which the crawler and the facts do not provide yet.
-_ISSUE_15 = "issue 15: practice and people-risk rules need incident history and per-person facts"
-PENDING: dict[str, str] = {rule_id: _ISSUE_15 for rule_id in (
-    "PRC-01", "PRC-02", "PRC-03", "PRC-04", "PRC-05")}  # fmt: skip
+# rule id -> why it cannot ship yet (none pending: issue 15 shipped the Practice and People-risk families).
+PENDING: dict[str, str] = {}
 
 
 def catalog_rows() -> dict[str, dict[str, str]]:
@@ -75,7 +72,7 @@ def test_pack_holds_only_catalog_rules_and_analytics_rules_wait_for_analytics() 
     rows = catalog_rows()
     for rule_id, rule in builtin_rules().items():
         assert rule_id in rows, f"{rule_id} is not in the catalog"
-        # Mode A rules judge incident analytics, which no snapshot holds: they must say so.
+        # Mode A rules judge incident history, which not every snapshot holds: they must say so.
         assert ("incident_analytics" in rule.requires) == (rows[rule_id]["mode"] == "A"), rule_id
 
 

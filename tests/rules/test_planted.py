@@ -19,7 +19,8 @@ import yaml
 from audit.assess import Assessment, assess
 from audit.facts.columns import ANALYTICS_MISSING
 from audit.findings import Finding, Status
-from tests.crawl.conftest import ACME, crawl, emulator_app
+from audit.crawl_incidents import IncidentsWindow
+from tests.crawl.conftest import ACME, SINCE, crawl, emulator_app
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANTED_MD = ROOT / "examples" / "acme" / "PLANTED.md"
@@ -41,7 +42,8 @@ def planted() -> set[Key]:
 
 @pytest.fixture(scope="module")
 def acme(tmp_path_factory: pytest.TempPathFactory) -> Assessment:
-    snapshot, _ = crawl(emulator_app(ACME), tmp_path_factory.mktemp("acme") / "snapshot")
+    snapshot, _ = crawl(emulator_app(ACME), tmp_path_factory.mktemp("acme") / "snapshot",
+                        incidents=IncidentsWindow.ending_before(90, SINCE))
     return assess(snapshot, config_path=CONFIG, today=TODAY)
 
 
@@ -69,8 +71,18 @@ def readable(keys: set[Key], findings: dict[Key, Finding] | None = None) -> str:
     return "\n".join(lines) or "  (none)"
 
 
-def test_every_rule_was_run_but_those_needing_incident_analytics(acme: Assessment) -> None:
-    assert dict(acme.evaluation.not_run) == dict.fromkeys(("OC-09", "SVC-05", "SVC-06"), f"needs {ANALYTICS_MISSING}")
+def test_every_rule_was_run_mode_a_included(acme: Assessment) -> None:
+    assert not acme.evaluation.not_run
+    assert not [f for f in acme.findings if f.status is Status.EXCLUDED]
+
+
+def test_mode_a_rules_are_excluded_with_the_reason_without_incidents(tmp_path: Path) -> None:
+    snapshot, _ = crawl(emulator_app(ACME), tmp_path / "snapshot")
+    assessment = assess(snapshot, config_path=CONFIG, today=TODAY)
+    mode_a = ("OC-09", "PRC-01", "PRC-02", "PRC-03", "PRC-04", "PRC-05", "SVC-05", "SVC-06")
+    assert dict(assessment.evaluation.not_run) == dict.fromkeys(
+        mode_a, "needs incident history (not crawled (no incidents window))")
+    assert ANALYTICS_MISSING.startswith("incident history")
 
 
 def test_findings_are_exactly_the_planted_ones_rule_by_rule(acme: Assessment) -> None:
@@ -137,6 +149,10 @@ BOUNDARIES_THAT_PASS: list[Key] = [
     ("SVC-08", "service", "PSVC010"),  # depends on nothing, but in the map
     ("PPL-01", "user", "PUSR053"), ("PPL-01", "user", "PUSR054"),  # Warehouse business hours: 11.9%
     ("PPL-02", "user", "PUSR035"),  # Klaus is a one-person rotation, but at level 3
+    ("SVC-05", "service", "PSVC019"),  # thirty incidents a week, but grouped
+    ("PRC-01", "service", "PSVC001"), ("PRC-02", "service", "PSVC001"), ("PRC-03", "service", "PSVC001"),
+    ("PRC-04", "service", "PSVC001"), ("SVC-06", "service", "PSVC001"), ("PRC-05", "escalation_policy", "PEP0001"),
+    ("OC-09", "user", "PUSR046"),  # Identity's primary: pages, but in the day
 ]  # fmt: skip
 
 NOT_JUDGED: list[Key] = [
@@ -150,6 +166,11 @@ NOT_JUDGED: list[Key] = [
     # Rotations that cover 24/7 only together (follow-the-sun) or only in business hours.
     ("PPL-03", "schedule", "PSCH013"), ("PPL-03", "schedule", "PSCH014"), ("PPL-03", "schedule", "PSCH024"),
     ("PPL-03", "schedule", "PSCH020"),
+    # Fewer than 5 incidents in the quarter: the rates say nothing.
+    ("PRC-01", "service", "PSVC041"), ("PRC-04", "service", "PSVC041"), ("SVC-06", "service", "PSVC041"),
+    ("PRC-02", "service", "PSVC041"),  # low urgency only: no high-urgency incident at all
+    # No owning team: nobody to be the owner (OWN-01 reports it).
+    ("PRC-01", "service", "PSVC027"),
 ]  # fmt: skip
 
 

@@ -2,7 +2,8 @@
 
 A case file names its rule, says why the cases matter and lists cases: the fact columns that
 differ from a realistic base row (``base_rows``), optional parameter overrides, the expected
-status (fail, pass or not_applicable), for failures text the message must contain and, for rules
+status (fail, pass, not_applicable or excluded: a case naming no incident-history column judges a
+snapshot without incidents), for failures text the message must contain and, for rules
 with a warning threshold, whether the failure is a warning (``warning: true``, with the severity
 it is reported at and no hold on the maturity level) or an error (``warning: false``). All
 cases of all files are collected into one parametrized test, sqlfluff-style.
@@ -20,7 +21,7 @@ import yaml
 from audit.facts.columns import SCHEMA, column_names, frame
 from audit.findings import Finding, Mode, Status
 from audit.rules import EvaluationContext, RulePack, evaluate, load_packs
-from tests.rules.base_rows import BASE_ROWS
+from tests.rules.base_rows import ANALYTICS_ROWS, BASE_ROWS
 
 CASES_DIR = Path(__file__).parent / "cases"
 EXPECTATIONS = {"fail": Status.FAIL, "warn": Status.WARN, "pass": Status.PASS, "not_applicable": Status.NOT_APPLICABLE,
@@ -52,10 +53,12 @@ def judge(rule_id: str, facts: dict[str, Any], params: dict[str, Any] | None = N
     rule = builtin_pack().resolve(rule_id)
     assert rule is not None, f"{rule_id} is not in the built-in pack"
     rule = rule.configured(params=params or {})
-    row = {**BASE_ROWS[rule.facts_table], **facts}
+    history = ANALYTICS_ROWS.get(rule.facts_table, {})
+    with_history = any(name in history for name in facts)
+    row = {**BASE_ROWS[rule.facts_table], **(history if with_history else {}), **facts}
     schema = SCHEMA[rule.facts_table]
     table = frame(rule.facts_table, [{name: value for name, value in row.items() if name in schema}])
-    # Incident-analytics columns no crawl gives (mode A rules): laid beside the table, as analytics would be.
+    # Incident-history columns (mode A rules): laid beside the table, as the facts stage does with incidents.
     for name, value in row.items():
         if name not in schema:
             table[name] = [value]

@@ -1,0 +1,171 @@
+"""Incident facts: what happened when the pager went off, per service, policy and person.
+
+Reads the snapshot's ``incidents`` collection (one Analytics API raw record per incident, or
+the same fields computed from /incidents and /log_entries) into an incident table, and
+aggregates it into the columns the practice rules read (``columns.ANALYTICS_COLUMNS``):
+
+* per service: incidents a week, the auto-resolved share (SVC-06), noise controls (SVC-05),
+  the share of acknowledged incidents acknowledged by members of the owning team (PRC-01), the
+  share of high-urgency incidents escalated by timeout (PRC-02), the median and 90th
+  percentile time to acknowledge them (PRC-03), the reassigned share (PRC-04);
+* per escalation policy: incidents per 12-hour shift on average and in the worst week (PRC-05);
+* per person: sleep-hour interruptions a week (OC-09), incidents assigned and acknowledged,
+  interruptions by hour class. An incident's interruptions are shared equally among the people
+  assigned to it, so both sources give the same numbers.
+
+The columns are laid beside the fact tables only when the snapshot holds its incidents; a
+snapshot without them keeps the mode A rules excluded, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audit.facts.raw import as_list
+
+WEEK_SECONDS = 7 * 86400.0
+SHIFT_SECONDS = 12 * 3600.0
+INCIDENT_COLUMNS = (
+    "id", "service_id", "team_id", "escalation_policy_id", "urgency", "created_at", "seconds_to_first_ack",
+    "acknowledged_user_ids", "assigned_user_ids", "timeout_escalation_count", "reassignment_count", "auto_resolved",
+    "sleep_hour_interruptions", "off_hour_interruptions", "business_hour_interruptions",
+)  # fmt: skip
+
+
+def _moment(text: Any) -> pd.Timestamp:
+    stamp = pd.Timestamp(str(text))
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _count(value: Any) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value else 0
+
+
+def incident_table(lines: Iterable[Any]) -> pd.DataFrame:
+    """One row per incident (the columns of ``INCIDENT_COLUMNS``); naive analytics times are UTC."""
+    rows = []
+    for line in lines:
+        if not isinstance(line, dict) or not isinstance(line.get("id"), str) or not line.get("created_at"):
+            continue
+        ack = line.get("seconds_to_first_ack")
+        rows.append({
+            "id": line["id"],
+            "service_id": line.get("service_id"),
+            "team_id": line.get("team_id"),
+            "escalation_policy_id": line.get("escalation_policy_id"),
+            "urgency": line.get("urgency") or "high",
+            "created_at": _moment(line["created_at"]),
+            "seconds_to_first_ack": float(ack) if isinstance(ack, (int, float)) and not isinstance(ack, bool) else np.nan,
+            "acknowledged_user_ids": [u for u in as_list(line.get("acknowledged_user_ids")) if isinstance(u, str)],
+            "assigned_user_ids": [u for u in as_list(line.get("assigned_user_ids")) if isinstance(u, str)],
+            "timeout_escalation_count": _count(line.get("timeout_escalation_count")),
+            "reassignment_count": _count(line.get("reassignment_count")),
+            "auto_resolved": line.get("auto_resolved") is True,
+            "sleep_hour_interruptions": _count(line.get("sleep_hour_interruptions")),
+            "off_hour_interruptions": _count(line.get("off_hour_interruptions")),
+            "business_hour_interruptions": _count(line.get("business_hour_interruptions")),
+        })
+    table = pd.DataFrame(rows, columns=list(INCIDENT_COLUMNS)).astype({
+        "seconds_to_first_ack": float, "timeout_escalation_count": "int64", "reassignment_count": "int64",
+        "auto_resolved": bool, "sleep_hour_interruptions": "int64", "off_hour_interruptions": "int64",
+        "business_hour_interruptions": "int64",
+    })
+    table["created_at"] = pd.to_datetime(table["created_at"], utc=True)  # typed even when empty
+    return table.drop_duplicates("id").set_index("id", drop=False)
+
+
+def uses_noise_controls(service: Mapping[str, Any]) -> bool:
+    """Alert grouping (any kind) or auto-pause of transient alerts is on (SVC-05)."""
+    grouping = service.get("alert_grouping_parameters")
+    pause = service.get("auto_pause_notifications_parameters")
+    return bool(isinstance(grouping, dict) and grouping.get("type")) or bool(
+        isinstance(pause, dict) and pause.get("enabled") is True
+    )
+
+
+def _pct(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    return (100.0 * numerator / denominator.where(denominator > 0)).astype(float)
+
+
+def service_columns(
+    incidents: pd.DataFrame,
+    services: pd.DataFrame,
+    raw_services: Mapping[str, Mapping[str, Any]],
+    team_members: Mapping[str, set[str]],
+    l1_delay_by_policy: Mapping[str, float],
+    weeks: float,
+) -> pd.DataFrame:
+    """The service table's analytics columns, one row per service of ``services``."""
+    index = services.index
+    by = incidents.groupby("service_id")
+    count = by.size().reindex(index, fill_value=0)
+    acked = incidents[incidents["acknowledged_user_ids"].map(bool).astype(bool)]
+
+    def owned(row: pd.Series) -> bool:
+        teams = services.at[row["service_id"], "team_ids"] if row["service_id"] in index else []
+        members = set().union(*(team_members.get(t, set()) for t in teams)) if teams else set()
+        return bool(members & set(row["acknowledged_user_ids"]))
+
+    owner_acked = acked[acked.apply(owned, axis=1)] if len(acked) else acked
+    high = incidents[incidents["urgency"] == "high"]
+    high_acked = high[high["seconds_to_first_ack"].notna()]
+    tta = high_acked.groupby("service_id")["seconds_to_first_ack"]
+    columns = pd.DataFrame(index=index)
+    columns["incident_count"] = count.astype("int64")
+    columns["incidents_per_week"] = (count / weeks).astype(float) if weeks > 0 else 0.0
+    columns["uses_noise_controls"] = [uses_noise_controls(raw_services.get(s, {})) for s in index]
+    columns["auto_resolved_pct"] = _pct(by["auto_resolved"].sum().reindex(index, fill_value=0), count)
+    columns["acknowledged_count"] = acked.groupby("service_id").size().reindex(index, fill_value=0).astype("int64")
+    columns["owner_ack_pct"] = _pct(owner_acked.groupby("service_id").size().reindex(index, fill_value=0),
+                                    columns["acknowledged_count"])
+    columns["high_urgency_count"] = high.groupby("service_id").size().reindex(index, fill_value=0).astype("int64")
+    columns["timeout_escalated_pct"] = _pct(
+        high[high["timeout_escalation_count"] > 0].groupby("service_id").size().reindex(index, fill_value=0),
+        columns["high_urgency_count"])
+    columns["tta_median_minutes"] = (tta.median() / 60).reindex(index).astype(float)
+    columns["tta_p90_minutes"] = (tta.quantile(0.9) / 60).reindex(index).astype(float)
+    columns["l1_delay_minutes"] = [
+        float(l1_delay_by_policy.get(p, np.nan)) if isinstance(p, str) else np.nan
+        for p in services["escalation_policy_id"]
+    ]
+    columns["reassigned_pct"] = _pct(
+        incidents[incidents["reassignment_count"] > 0].groupby("service_id").size().reindex(index, fill_value=0), count)
+    return columns
+
+
+def policy_columns(incidents: pd.DataFrame, policies: pd.DataFrame, since: datetime, until: datetime) -> pd.DataFrame:
+    """The escalation-policy table's analytics columns (PRC-05): incidents per 12-hour shift."""
+    index = policies.index
+    span = (until - since).total_seconds()
+    count = incidents.groupby("escalation_policy_id").size().reindex(index, fill_value=0)
+    columns = pd.DataFrame(index=index)
+    columns["incident_count"] = count.astype("int64")
+    columns["incidents_per_shift"] = (count / (span / SHIFT_SECONDS)).astype(float) if span > 0 else 0.0
+    week = ((incidents["created_at"] - pd.Timestamp(since)).dt.total_seconds() // WEEK_SECONDS).astype("int64")
+    weekly = incidents.assign(week=week).groupby(["escalation_policy_id", "week"]).size()
+    worst = weekly.groupby(level=0).max() if len(weekly) else pd.Series(dtype=float)
+    columns["worst_week_incidents_per_shift"] = (worst.reindex(index, fill_value=0) / (WEEK_SECONDS / SHIFT_SECONDS)).astype(float)
+    return columns
+
+
+def user_columns(incidents: pd.DataFrame, users: pd.DataFrame, weeks: float) -> pd.DataFrame:
+    """The user table's analytics columns: load and interruptions, shared among each incident's assignees."""
+    index = users.index
+    assigned = incidents[incidents["assigned_user_ids"].map(bool).astype(bool)]
+    shares = assigned.assign(share=1.0 / assigned["assigned_user_ids"].map(len)).explode("assigned_user_ids")
+    by_user = shares.groupby("assigned_user_ids")
+    columns = pd.DataFrame(index=index)
+    columns["incidents_assigned"] = by_user.size().reindex(index, fill_value=0).astype("int64")
+    acks = incidents["acknowledged_user_ids"].explode().dropna()
+    columns["incidents_acknowledged"] = acks.value_counts().reindex(index, fill_value=0).astype("int64")
+    for kind in ("sleep", "off", "business"):
+        spread = shares[f"{kind}_hour_interruptions"] * shares["share"]
+        columns[f"{kind}_hour_interruptions"] = spread.groupby(shares["assigned_user_ids"]).sum().reindex(
+            index, fill_value=0.0).astype(float)
+    columns["sleep_hour_pages_per_week"] = (columns["sleep_hour_interruptions"] / weeks).astype(float) if weeks > 0 else 0.0
+    return columns
