@@ -98,7 +98,7 @@ def test_analytics_pages_with_a_cursor_up_to_1000(account, history):
 def test_analytics_is_plan_gated_and_has_a_daily_quota(account):
     without = dataclasses.replace(account, abilities=tuple(a for a in account.abilities if a != "analytics"))
     refused = http_for(without).post("/analytics/raw/incidents", json={})
-    assert refused.status_code == 402 and refused.json()["error"]["code"] == 2012
+    assert refused.status_code == 402 and "analytics" in str(refused.json()["error"])
     http = http_for(account, analytics_daily_limit=2)
     answers = [http.post("/analytics/raw/incidents", json={"limit": 1}) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
