@@ -173,7 +173,7 @@ class Crawler:
             if spec.leads:
                 self._collection(spec)
         # The rest run side by side; a collection that needs another's objects waits on it.
-        followers = [spec for spec in SPECS if not spec.leads]
+        followers = [spec for spec in SPECS if not spec.leads and spec.wanted(self)]
         with ThreadPoolExecutor(max_workers=len(followers), thread_name_prefix="pd-audit-collection") as tasks:
             started: dict[str, Future[None]] = {}
 

@@ -66,8 +66,7 @@ def fetch_incidents(crawler: Crawler) -> None:
     """Analytics first; on 402/403 the REST fallback; a spent quota ends the collection short."""
     from audit.client import QuotaSpent, Unavailable  # the client is heavy; snapshot readers import this module
     window = crawler.incidents_window
-    if window is None:
-        raise Unavailable("incidents", 0, "not crawled (no incidents window)")
+    assert window is not None, "the incidents spec is wanted only with a window"
     info = crawler.incidents_info
     info.update(window.to_json())
     try:

@@ -137,6 +137,9 @@ class CollectionSpec:
     after: tuple[str, ...] = ()  # collections whose objects it needs, complete
     leads: bool = False  # crawled before the others start (they read its ids)
     skippable: bool = False  # --skip may leave it out (rules that need it report "excluded")
+    # Whether this crawl asks for the collection at all; one not asked for is left out of the
+    # manifest (readers say "the snapshot has no ... collection"): incidents need a window.
+    wanted: Callable[[Crawler], bool] = lambda crawler: True
 
 
 # ---------------------------------------------------------------- list endpoints
@@ -439,7 +442,8 @@ SPECS: tuple[CollectionSpec, ...] = (
     # /incidents + /log_entries fallback, which needs the users' zones for interruptions.
     CollectionSpec("incidents", "an incident's Analytics API raw record (source: analytics), or the same "
                    "fields computed from GET /incidents and /log_entries (source: incidents+log_entries)",
-                   fetch_incidents, list_pages("incidents", 1_000), after=("users",), skippable=True),
+                   fetch_incidents, list_pages("incidents", 1_000), after=("users",), skippable=True,
+                   wanted=lambda crawler: crawler.incidents_window is not None),
 )
 
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}

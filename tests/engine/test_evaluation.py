@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from audit.errors import UserError
+from audit.facts.columns import ANALYTICS_MISSING
 from audit.findings import Mode, RollUp, Severity, Status, Waiver, apply_waivers
 from audit.rules import EvaluationContext, evaluate, load_packs
 
@@ -347,7 +348,7 @@ def test_evaluation_leaves_the_garbage_collector_as_it_found_it(core_pack, accou
 
 
 def test_rules_over_incident_analytics_are_excluded_where_they_apply(account, tmp_path):
-    # A mode A rule names columns only incident analytics would give; no snapshot holds them.
+    # A mode A rule names columns only incident history gives; these facts have none.
     rule = {**RUNTIME_RULE, "id": "ACME-09", "mode": "A", "requires": ["incident_analytics"],
             "applies_when": "team_count >= 1", "condition": "auto_resolved_pct <= @max_length",
             "message": "{auto_resolved_pct:.0f}% resolved themselves"}  # fmt: skip
@@ -358,8 +359,7 @@ def test_rules_over_incident_analytics_are_excluded_where_they_apply(account, tm
     # PSVC004 has no team: the rule does not apply to it, analytics or not.
     assert statuses.pop("PSVC004") is Status.NOT_APPLICABLE
     assert set(statuses.values()) == {Status.EXCLUDED}
-    assert {f.message for f in findings if f.status is Status.EXCLUDED} == {
-        "needs incident analytics (pd-audit does not crawl PagerDuty's Analytics API)"}
+    assert {f.message for f in findings if f.status is Status.EXCLUDED} == {f"needs {ANALYTICS_MISSING}"}
 
     # Without the requirement the analytics column is just an unknown column.
     pack_file.write_text(yaml.safe_dump({"rules": [{**rule, "requires": []}]}), encoding="utf-8")

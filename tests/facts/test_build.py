@@ -311,7 +311,7 @@ def test_window_is_aware_and_from_the_manifest(acme_facts: Facts) -> None:
     assert acme_facts.window == (datetime(2027, 1, 4, tzinfo=UTC), datetime(2027, 1, 11, tzinfo=UTC))
     assert acme_facts.unavailable == {
         name: f"the snapshot has no {name} collection"
-        for name in ("abilities", "standards", "standards_scores")
+        for name in ("abilities", "standards", "standards_scores", "incidents")
     }
 
 

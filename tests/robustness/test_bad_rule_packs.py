@@ -58,7 +58,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "param-default-wrong-type.yaml": ("ACME-01: params.min_length.default: must be true or false, a number",
                                       "a string or a list of strings, got {'chars': 60}"),
     "param-missing-source.yaml": ("ACME-01: params.min_length.source: required field is missing",),
-    "requires-unknown-collection.yaml": ("ACME-01: requires: 'incidents' is neither a snapshot collection",),
+    "requires-unknown-collection.yaml": ("ACME-01: requires: 'incident_notes' is neither a snapshot collection",),
     "duplicate-of-builtin-rule-id.yaml": ("OWN-05: id: duplicate rule id (already defined in",),
     "condition-compares-text-with-number.yaml": ("ACME-01: condition: cannot be evaluated over the service facts",),
     "condition-is-not-boolean.yaml": ("ACME-01: condition: must be true or false for each row",),

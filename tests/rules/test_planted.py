@@ -81,7 +81,7 @@ def test_mode_a_rules_are_excluded_with_the_reason_without_incidents(tmp_path: P
     assessment = assess(snapshot, config_path=CONFIG, today=TODAY)
     mode_a = ("OC-09", "PRC-01", "PRC-02", "PRC-03", "PRC-04", "PRC-05", "SVC-05", "SVC-06")
     assert dict(assessment.evaluation.not_run) == dict.fromkeys(
-        mode_a, "needs incident history (not crawled (no incidents window))")
+        mode_a, "needs incident history (the snapshot has no incidents collection)")
     assert ANALYTICS_MISSING.startswith("incident history")
 
 
