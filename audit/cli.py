@@ -819,6 +819,8 @@ def report_options(fn: Any) -> Any:
         click.option("--format", "formats", default="html,pdf", show_default=True,
                      help="Comma-separated: html, pdf."),
         click.option("--team", "team_id", help="Only this team's scorecard (its id or name)."),
+        click.option("--anonymize-people", is_flag=True,
+                     help="Replace people's names with stable pseudonyms, for reports shared widely."),
         # Not --workers: `audit` also crawls, and the crawl's --workers means concurrent requests.
         click.option("--pdf-workers", type=click.IntRange(1, 64), help="Processes printing PDFs (default: the cores)."),
     ]
@@ -833,7 +835,7 @@ def _write_reports(assessment: Any, previous: Any, opts: dict[str, Any]) -> list
     formats = [f.strip() for f in opts["formats"].split(",") if f.strip()]
     team_id = assessment.resolve_team(opts["team_id"]) if opts["team_id"] else None
     return write_reports(assessment, opts["out_dir"], formats=formats, previous=previous,
-                         team_id=team_id, workers=opts["pdf_workers"])
+                         team_id=team_id, workers=opts["pdf_workers"], anonymize_people=opts["anonymize_people"])
 
 
 def _echo_written(paths: list[Path]) -> None:

@@ -51,6 +51,7 @@ def plan_reports(
     formats: Iterable[str] = FORMATS,
     previous: Assessment | None = None,
     team_id: str | None = None,
+    anonymize_people: bool = False,
 ) -> ReportPlan:
     """Build the view-models and render every page (the fast part; printing is ``write_pdfs``)."""
     formats = _check_formats(formats)
@@ -59,7 +60,7 @@ def plan_reports(
         known = ", ".join(sorted(t for t in teams if t != NO_TEAM)[:10]) or "none"
         raise UserError(f"no team {team_id!r} owns services in this snapshot (teams: {known})")
     out = Path(out_dir)
-    index = ReportIndex(assessment, previous)
+    index = ReportIndex(assessment, previous, anonymize_people=anonymize_people)
     report_meta = meta(assessment, previous)
     team_ids = [team_id] if team_id else sorted(t for t in teams if t != NO_TEAM)
     names = team_names(assessment)
@@ -95,12 +96,14 @@ def write_reports(
     previous: Assessment | None = None,
     team_id: str | None = None,
     workers: int | None = None,
+    anonymize_people: bool = False,
 ) -> list[Path]:
     """Write the reports and return their paths: HTML (org first, then teams by id), then PDFs.
 
     ``workers``: processes printing PDFs (default: the usable cores).
     """
-    plan = plan_reports(assessment, out_dir, formats=formats, previous=previous, team_id=team_id)
+    plan = plan_reports(assessment, out_dir, formats=formats, previous=previous, team_id=team_id,
+                        anonymize_people=anonymize_people)
     out = Path(out_dir)
     previous_files = claim_folder(out)
     written = [write_file(path, page, what="report") for path, page in plan.html]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
+import hashlib
 import math
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,6 +20,7 @@ from typing import Any
 from audit.assess import Assessment
 from audit.diff import LevelChange, diff_assessments, mean_level
 from audit.findings import Finding, Severity, Status
+from audit.reports.practice import Practice, PracticeIndex
 from audit.rules import Rule
 from audit.scoring import LEVEL_NAMES, MAX_LEVEL, GroupScore
 from audit.teams import team_label, team_names
@@ -200,6 +202,15 @@ class PersonLoad:
     night_hours: float
     night_share_pct: float | None
     services: int
+    on_call_share_pct: float | None = None  # of the window, any level (PPL-01)
+    sole_services: int = 0  # services whose level 1 pages this person alone (PPL-02)
+    night_pages_per_week: float | None = None  # sleep-hour interruptions (OC-09); None without incidents
+    incidents: int | None = None  # incidents assigned in the incidents window
+
+
+def pseudonym(user_id: str) -> str:
+    """A stable stand-in for a person's name (``--anonymize-people``): the same id, the same name."""
+    return "Person " + hashlib.sha256(user_id.encode()).hexdigest()[:6].upper()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -292,8 +303,11 @@ def fix_order(rule: RuleInfo, services_affected: int) -> tuple[Any, ...]:
 class ReportIndex:
     """Lookups over one assessment, each built once."""
 
-    def __init__(self, assessment: Assessment, previous: Assessment | None = None):
+    def __init__(self, assessment: Assessment, previous: Assessment | None = None, *,
+                 anonymize_people: bool = False):
         self.assessment = assessment
+        self.anonymize_people = anonymize_people
+        self.practice = PracticeIndex(assessment, previous)
         self.diff = diff_assessments(previous, assessment) if previous else None
         self.previous_org = previous.scores.org if previous else None
         tables = assessment.facts.tables
@@ -309,6 +323,8 @@ class ReportIndex:
         self.standards = _standards_scores(assessment)
         self.team_urls = _urls(tables.get("team"))
         self.user_names = _names(tables.get("user"))
+        if anonymize_people:
+            self.user_names = {user_id: pseudonym(user_id) for user_id in self.user_names}
         self.schedule_names = _names(tables.get("schedule"))
         self.team_findings = _team_findings(assessment)
 
@@ -325,7 +341,8 @@ class ReportIndex:
         within = finding.service_ids if service_ids is None else sorted(set(service_ids) & set(finding.service_ids))
         return FindingRow(
             rule_id=finding.rule_id,
-            object=Link(finding.entity_name or finding.entity_id, finding.html_url),
+            object=(Link(pseudonym(finding.entity_id), None) if self.anonymize_people and finding.entity_type == "user"
+                    else Link(finding.entity_name or finding.entity_id, finding.html_url)),
             entity_type=finding.entity_type.replace("_", " "),
             message=finding.message,
             severity=finding.severity.value,
@@ -425,15 +442,22 @@ class ReportIndex:
         for user in users.itertuples(index=False):
             hours = number(user.on_call_hours) or 0.0
             night_share = number(user.night_share_pct)
+            incidents = getattr(user, "incidents_assigned", None)  # only with incident history
             rows.append(PersonLoad(
-                person=Link(str(user.name), text(user.html_url)),
+                person=(Link(pseudonym(str(user.id)), None) if self.anonymize_people
+                        else Link(str(user.name), text(user.html_url))),
                 teams=tuple(self.team_name(t) for t in user.team_ids),
                 hours=hours,
                 night_hours=hours * (night_share or 0.0) / 100,
                 night_share_pct=night_share,
                 services=len(user.service_ids),
+                on_call_share_pct=number(user.on_call_share_pct),
+                sole_services=int(user.sole_l1_service_count),
+                night_pages_per_week=number(getattr(user, "sleep_hour_pages_per_week", None)),
+                incidents=None if incidents is None else int(incidents),
             ))
-        return tuple(sorted(rows, key=lambda p: (-p.hours, p.person.name)))
+        # Most loaded first: share of time on call, then night pages.
+        return tuple(sorted(rows, key=lambda p: (-p.hours, -(p.night_pages_per_week or 0), p.person.name)))
 
 
 def _names(table: Any) -> dict[str, str]:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 import pandas as pd
 
 from audit.findings import Status
+from audit.reports.practice import Practice
 from audit.reports.model import (
     FindingRow,
     Gap,
@@ -41,6 +42,7 @@ class TeamScorecard:
     warning_groups: tuple[RuleGroup, ...]  # warnings: shown apart, they never block a level
     coverage: tuple[PolicyCoverage, ...]
     people: tuple[PersonLoad, ...]
+    practice: Practice | None  # None when the snapshot has no incident history
     waivers: tuple[WaiverRow, ...]
     next_steps: tuple[NextStep, ...]
     new_findings: tuple[FindingRow, ...]
@@ -72,6 +74,8 @@ class ScorecardBuilder:
         self.levels_by_policy: dict[str, list] = collections.defaultdict(list)
         for row in levels.itertuples(index=False):
             self.levels_by_policy[str(row.policy_id)].append(row)
+        teams = tables["team"]
+        self.members = {str(t): list(m) for t, m in zip(teams["id"], teams["member_ids"])} if not teams.empty else {}
         users = tables["user"]
         self.on_call_users = users[users["on_call"]] if not users.empty else users
         self.users_by_service: dict[str, set[str]] = collections.defaultdict(set)
@@ -97,6 +101,7 @@ class ScorecardBuilder:
             warning_groups=index.rule_groups(findings, service_ids, Status.WARN),
             coverage=self._coverage(service_ids),
             people=self._people(service_ids),
+            practice=index.practice.for_team(service_ids, self.members.get(team_id, ())),
             waivers=index.waiver_rows(findings),
             next_steps=self._next_steps(service_ids),
             new_findings=tuple(index.finding_row(f, scope) for f in diff.new_for(scope)) if diff else (),
