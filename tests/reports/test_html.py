@@ -163,3 +163,15 @@ def test_templates_escape_everything_and_refuse_undefined_names():
     assert env.from_string("{{ name }}").render(name="<b onclick=x>") == "&lt;b onclick=x&gt;"
     with pytest.raises(jinja2.UndefinedError):
         env.from_string("{{ report.missing }}").render(report=object())
+
+
+def test_every_word_about_the_score_says_it_follows_the_levels(acme_html):
+    # The score was once the weighted pass rate; a caption left from then would tell the reader the
+    # opposite of the headline (issue 11).
+    for name, html in pages(acme_html).items():
+        text = unescape(re.sub(r"<[^>]+>", " ", html))
+        assert "weighted share of passing checks" not in text, name
+        assert "critical counts most" not in text, name
+    index = unescape(pages(acme_html)["index.html"])
+    teams_ranked = index[index.index("Teams ranked"):]
+    assert "Score: follows the levels" in teams_ranked[:2000]
