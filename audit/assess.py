@@ -21,10 +21,10 @@ from audit.facts.build import Facts, build_facts
 from audit.facts.collector import collector_paused
 from audit.facts.columns import column_names
 from audit.findings import Finding, Mode, Status, WaiverOutcome, apply_waivers
-from audit.tiers import TIER_RULE, Notice, default_tiers, no_mapping_notice
 from audit.rules import Evaluation, EvaluationContext, RulePack, evaluate, load_packs
 from audit.scoring import ScoreReport, score, service_refs
 from audit.snapshot import Snapshot, load
+from audit.tiers import TIER_RULE, Notice, default_tiers, no_mapping_notice
 from audit.time_limit import within
 
 STATIC_ONLY = frozenset({Mode.STATIC})
@@ -112,7 +112,8 @@ def load_pack_and_config(
 ) -> tuple[RulePack, Config]:
     """The built-in packs plus ``--rules`` dirs, and the layered config checked against them."""
     pack = load_packs([Path(d) for d in rules_dirs], column_names())
-    config = load_config(config_path, Path(cwd or Path.cwd()), pack, env=env, flags=flags)
+    config = load_config(None if config_path is None else Path(config_path), Path(cwd or Path.cwd()), pack,
+                         env=env, flags=flags)
     return config.apply(pack), config
 
 
@@ -136,7 +137,7 @@ def service_tiers(snapshot: Snapshot, config: Config) -> dict[str, int]:
     tiers = {}
     with within(f"{config.sources[-1]}: tiers: name_pattern"):
         for service in snapshot.iter("services"):
-            team_ids = [t.get("id") for t in service.get("teams") or [] if isinstance(t, dict)]
+            team_ids = [str(t.get("id")) for t in service.get("teams") or [] if isinstance(t, dict)]
             tier = config.tier_for(str(service.get("id")), str(service.get("name") or ""), team_ids)
             if tier is not None:
                 tiers[str(service.get("id"))] = tier
@@ -173,7 +174,8 @@ def _assess(snapshot: Any, rules_dirs: Any, config_path: Any, cwd: Any, modes: f
     evaluation = evaluate(pack, facts.tables, EvaluationContext(rollup=rollup, unavailable=facts.unavailable,
                                                                 modes=modes))
     today = today or as_of(snap)
-    findings, notices = evaluation.findings, ()
+    findings = evaluation.findings
+    notices: tuple[Notice, ...] = ()
     if not config.tiers:
         notice = no_mapping_notice()
         findings, notices = _tier_rule_as_notice(findings, notice), (notice,)

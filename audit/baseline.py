@@ -209,7 +209,8 @@ def load_baseline(path: str | os.PathLike[str]) -> Baseline:
         if entry.fingerprint in seen:
             raise UserError(f"{source}: entry {entry.fingerprint} appears twice")
         seen.add(entry.fingerprint)
-    snapshot = document.get("snapshot") if isinstance(document.get("snapshot"), dict) else {}
+    recorded = document.get("snapshot")
+    snapshot = recorded if isinstance(recorded, dict) else {}
     return Baseline(entries=tuple(parsed), updated=_date(source, "updated", document.get("updated")),
                     snapshot=snapshot)
 
@@ -242,10 +243,10 @@ def _entry(source: Path, number: int, record: Any) -> BaselineEntry:
         rule_id=text("rule_id"),
         entity_type=entity_type,
         entity_id=text("entity_id"),
-        entity_name=record.get("entity_name") if isinstance(record.get("entity_name"), str) else "",
+        entity_name=str(record.get("entity_name")) if isinstance(record.get("entity_name"), str) else "",
         sub_key=text("sub_key", optional=True),
         severity=severity,
-        message=record.get("message") if isinstance(record.get("message"), str) else "",
+        message=str(record.get("message")) if isinstance(record.get("message"), str) else "",
         since=_date(source, f"entry {number}: since", record.get("since")),
         team_ids=tuple(teams),
     )

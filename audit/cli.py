@@ -7,13 +7,12 @@ with a named code (``audit.errors.ExitCode``). Errors from the stages arrive as
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
 import sys
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +20,8 @@ import click
 
 from audit import __version__
 from audit.errors import AuditError, CrawlError, ExitCode, UserError
-from audit.safe_text import for_terminal, one_line, without_surrogates
 from audit.findings import DEFAULT_FAIL_ON, FAIL_ON_CHOICES
+from audit.safe_text import for_terminal, one_line, without_surrogates
 
 if TYPE_CHECKING:  # the rest is imported where used: startup time
     from audit.snapshot import CollectionStatus
@@ -96,7 +95,7 @@ class InstantType(click.ParamType):
             moment = datetime.fromisoformat(str(value).strip())
         except ValueError:
             self.fail(f"{value!r} is not an ISO 8601 date-time like 2027-01-04T00:00:00Z", param, ctx)
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def crawl_options(fn: Any) -> Any:
@@ -205,7 +204,7 @@ def _run_crawl(client: Any, output: Path, opts: dict[str, Any], subdomain: str |
     window = None
     team_ids = parse_object_ids(opts["teams"], "--teams")
     skip = [s.strip() for s in opts["skip"].split(",") if s.strip()] if opts["skip"] else []
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     if opts["since"] is not None or not opts["resume"]:
         window = Window(opts["since"] or now, opts["window"])
         if "oncalls" not in skip:
@@ -422,7 +421,8 @@ def rules_options(fn: Any) -> Any:
         click.option("--mode", type=click.Choice(["static", "all"]), default="all", show_default=True,
                      help="static: configuration rules only (deterministic); all: window rules too."),
         click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
-                     help="The audit's as-of date, for waiver expiry and the report header (default: the day the snapshot was crawled)."),
+                     help="The audit's as-of date, for waiver expiry and the report header "
+                          "(default: the day the snapshot was crawled)."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -513,9 +513,10 @@ def rules_explain(pack: Any, rule_id: str) -> None:
         raise UserError(f"no rule {rule_id}; `pd-audit rules` lists them")
     sources = {"G": "given by the guides", "I": "implied by the guides", "P": "PagerDuty's own behaviour",
                "T": "pd-audit's default"}
+    judged = {"S": "configuration", "W": "the on-call window"}.get(rule.mode.value, "incident analytics")
     lines = [
         f"{rule.id}: {rule.title}",
-        f"  judges:   {rule.entity} ({'configuration' if rule.mode.value == 'S' else 'the on-call window' if rule.mode.value == 'W' else 'incident analytics'})",
+        f"  judges:   {rule.entity} ({judged})",
         f"  level:    {rule.level}    severity: {rule.severity.value}",
     ]
     if rule.aliases:

@@ -202,7 +202,8 @@ class ApiClient:
         self._client.retry = {status: 1 for status in RETRIED_STATUSES}
         self._client.max_http_attempts = -1
         self._client.max_network_attempts = 0
-        self._client.timeout = httpx2.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT))
+        # The library declares an int; httpx2 takes this Timeout (connect apart from read) as well.
+        self._client.timeout = httpx2.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT))  # type: ignore[assignment]
         # The library logs each status it hands back as a "non-transient error"; this
         # module decides what is transient and reports it, so its log goes nowhere.
         self._client.log = _LIBRARY_LOG

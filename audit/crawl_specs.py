@@ -17,7 +17,7 @@ import dataclasses
 import hashlib
 import math
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from audit.crawl_incidents import fetch_incidents
@@ -35,7 +35,7 @@ SCORES_BATCH = 100  # /standards/scores takes at most 100 ids
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 MAX_WINDOW_DAYS = 90
@@ -223,7 +223,8 @@ def team_member_identity(line: Any) -> str:
     return f"{line['team_id']}/{line['member'].get('user', {}).get('id')}"
 
 
-def referenced_user_ids(writer: SnapshotWriter) -> set[str]:
+# Over the complexity limit (one branch per collection that names users); split it when next changed.
+def referenced_user_ids(writer: SnapshotWriter) -> set[str]:  # noqa: C901
     """Every user id that the crawled teams, policies, schedules and on-calls name."""
     found: set[str] = set()
     for line in writer.existing("team_members"):

@@ -15,7 +15,7 @@ from typing import Any
 import httpx2
 
 from audit.client import ApiClient
-from audit.crawl import Progress, Window, crawl_to_snapshot
+from audit.crawl import ProgressSink, Window, crawl_to_snapshot
 from audit.crawl_incidents import IncidentsWindow
 
 DEMO_SINCE = datetime.fromisoformat("2027-01-04T00:00:00+00:00")
@@ -46,7 +46,7 @@ def in_process_client(account_path: Path, *, now: datetime = DEMO_SINCE, **app_o
                      max_rate_per_minute=1_000_000)
 
 
-def run_demo(out: Path, progress: Progress | None = None) -> Path:
+def run_demo(out: Path, progress: ProgressSink | None = None) -> Path:
     """Crawl the example account into ``out/snapshot`` (replacing an earlier demo's).
 
     Returns the snapshot's path; the CLI scores and renders it.

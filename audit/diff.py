@@ -24,8 +24,8 @@ from collections.abc import Mapping
 
 from audit.assess import Assessment
 from audit.findings import Finding, Status
-from audit.teams import team_names
 from audit.scoring import GroupScore, ServiceScore
+from audit.teams import team_names
 
 
 @dataclasses.dataclass(frozen=True)

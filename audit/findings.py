@@ -135,7 +135,8 @@ class Finding:
 
     def __post_init__(self) -> None:
         # A frozen dataclass sets its own fields this way; dataclasses.replace runs this again.
-        object.__setattr__(self, "fingerprint", fingerprint(self.rule_id, self.entity_type, self.entity_id, self.sub_key))
+        print_ = fingerprint(self.rule_id, self.entity_type, self.entity_id, self.sub_key)
+        object.__setattr__(self, "fingerprint", print_)
 
     @property
     def waiver_expired(self) -> bool:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from audit.assess import Assessment
 from audit.baseline import Baseline, BaselineEntry
@@ -198,6 +198,6 @@ def run_gate(
     )
 
 
-def _sorted(findings: object) -> tuple[Finding, ...]:
+def _sorted(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     """Most severe first, then by fingerprint: the order every output lists findings in."""
-    return tuple(sorted(findings, key=lambda f: (-f.severity.rank, f.fingerprint)))  # type: ignore[arg-type]
+    return tuple(sorted(findings, key=lambda f: (-f.severity.rank, f.fingerprint)))

@@ -25,8 +25,8 @@ from audit.assess import Assessment
 from audit.diff import diff_assessments, mean_level
 from audit.errors import UserError
 from audit.scoring import GroupScore
-from audit.teams import team_label, team_names
 from audit.snapshot import MANIFEST, Snapshot, load
+from audit.teams import team_label, team_names
 
 ORG = "org"
 

@@ -82,7 +82,9 @@ class SnapshotWriter:
         self.partial = partial_path(self.out)
         if _exists(self.out):
             if not force:
-                raise UserError(f"{self.out} already exists; choose another snapshot path or pass --force to replace it")
+                raise UserError(
+                    f"{self.out} already exists; choose another snapshot path or pass --force to replace it"
+                )
             refuse_unless_snapshot(self.out)
         if self.partial.exists() and not resume:
             if _locked(self.partial / LOCK):  # not interrupted: running
@@ -430,7 +432,8 @@ def _parse_line(line: bytes, path: Path, number: int) -> Any:
         raise SnapshotError(f"{path}: line {number} is nested too deeply to be an API object") from None
 
 
-def load(path: str | os.PathLike[str], *, verify: bool = True) -> Snapshot:
+# Over the complexity limit (one check per way a snapshot can be broken); split it when next changed.
+def load(path: str | os.PathLike[str], *, verify: bool = True) -> Snapshot:  # noqa: C901
     """Open a finished snapshot, checking format, version and (optionally) checksums."""
     root = Path(path)
     if not root.exists():

@@ -265,7 +265,8 @@ def _team_roles(lines: Any) -> dict[str, dict[str, str]]:
     for line in lines:
         if not isinstance(line, dict) or not isinstance(line.get("team_id"), str):
             continue
-        member = line.get("member") if isinstance(line.get("member"), dict) else {}
+        declared = line.get("member")
+        member = declared if isinstance(declared, dict) else {}
         user_id = ref_id(member.get("user"))
         if user_id:
             roles.setdefault(line["team_id"], {})[user_id] = as_text(member.get("role")) or "responder"

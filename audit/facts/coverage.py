@@ -207,7 +207,7 @@ def _read_v3_assignment(
     member_type = member.get("type") if isinstance(member, dict) else None
     if member_type == "empty_member":
         return None, start, end
-    if member_type == "user_member" and isinstance(member.get("user_id"), str):
+    if member_type == "user_member" and isinstance(member, dict) and isinstance(member.get("user_id"), str):
         return member["user_id"], start, end
     # An unknown member kind is refused rather than skipped: skipping it would
     # report a gap that may not exist.

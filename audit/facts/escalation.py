@@ -197,7 +197,7 @@ def promise_coverage(
     """
     tolerance = {"ignore_gaps_shorter_than": GAP_TOLERANCE_SECONDS}
     levels = policy.levels if policy else ()
-    if not levels:
+    if policy is None or not levels:
         return coverage(IntervalSet.empty(), promised, **tolerance), coverage(IntervalSet.empty(), IntervalSet.empty())
     if promised == window and policy.window_coverage is not None:
         result = policy.window_coverage
@@ -264,8 +264,10 @@ def _policy_row(
     levels = policy.levels
     result = policy.window_coverage
     # A policy without levels covers nothing: its level 1 and any-level coverage are the empty set's.
-    empty = coverage(IntervalSet.empty(), window, ignore_gaps_shorter_than=GAP_TOLERANCE_SECONDS) if not result else None
-    level1 = result.levels[0] if result else empty
+    if result:
+        level1, any_level = result.levels[0], result.any_level
+    else:
+        level1 = any_level = coverage(IntervalSet.empty(), window, ignore_gaps_shorter_than=GAP_TOLERANCE_SECONDS)
     backup = result.backups[0] if result and result.backups else None
     last = levels[-1] if levels else None
     relevant_teams = list(dict.fromkeys(policy.team_ids + tuple(service_teams)))
@@ -292,7 +294,7 @@ def _policy_row(
         "repeats": policy.num_loops >= 1,
         "last_level_user_ids": sorted(last.members) if last else [],
         "last_level_reaches_manager": bool(last and last.members & managers),
-        "last_level_reaches_whole_team": bool(last) and any(
+        "last_level_reaches_whole_team": last is not None and any(
             teams.roles.get(team) and set(teams.roles[team]) <= last.members for team in relevant_teams
         ),
         "deleted_targets": [t for level in levels for t in level.deleted],
@@ -301,8 +303,8 @@ def _policy_row(
         "unreachable_user_targets": list(dict.fromkeys(u for level in levels for u in level.unreachable)),
         "level1_coverage_pct": level1.pct,
         "level1_gaps": level1.gaps_iso(),
-        "any_level_coverage_pct": result.any_level.pct if result else empty.pct,
-        "any_level_gaps": (result.any_level if result else empty).gaps_iso(),
+        "any_level_coverage_pct": any_level.pct,
+        "any_level_gaps": any_level.gaps_iso(),
         "l2_coverage_of_l1_pct": backup.pct if backup else _lone_level_backup_pct(levels),
         "l2_gaps_under_l1": backup.gaps_iso() if backup else [],
         "adjacent_same_person_pct": max(
@@ -385,6 +387,7 @@ def level_table(policies: Mapping[str, ResolvedPolicy]) -> pd.DataFrame:
     for policy in policies.values():
         previous_key = None
         for level in policy.levels:
+            assert policy.window_coverage is not None  # a policy with levels has its coverage worked out
             level_coverage = policy.window_coverage.levels[level.number - 1]
             rows.append({
                 "id": level.id,

@@ -4,8 +4,8 @@ An :class:`IntervalSet` is always normalised: sorted, disjoint, non-empty
 intervals, with touching ones merged (``[9, 12) + [12, 17)`` is ``[9, 17)``), so
 equal sets compare equal and a short shift nested in a long one is not a gap.
 Every operation is a sort and a sweep (or a direct merge for the common shapes)
-over numpy arrays of int64 epoch seconds (no Python loop over intervals), because the facts stage runs thousands of these
-per account on tens of thousands of schedule entries. The API speaks
+over numpy arrays of int64 epoch seconds (no Python loop over intervals), because
+the facts stage runs thousands of these per account on tens of thousands of schedule entries. The API speaks
 timezone-aware datetimes; epoch seconds are exposed for the few callers that
 want to stay vectorised.
 

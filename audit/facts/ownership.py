@@ -4,9 +4,10 @@ Owns who owns each service (its teams, its escalation policy's teams, whether
 that policy is shared across teams, whether level 1 pages the owners), what the
 service says about itself (description, links, name), what it promises (its
 urgency rule and support hours, held against level-1 and level-2 coverage over
-the window, with the gaps summarised for people in a zone they read), its hygiene (integrations, add-ons, timeouts, status) and its
-place in the dependency map (including cycles); and, per team, its staffing,
-services, time-zone spread and night load.
+the window, with the gaps summarised for people in a zone they read), its hygiene
+(integrations, add-ons, timeouts, status) and its place in the dependency map
+(including cycles); and, per team, its staffing, services, time-zone spread and
+night load.
 """
 
 from __future__ import annotations
@@ -285,7 +286,7 @@ def _dependency_graph(relationships: Iterable[Mapping[str, Any]]) -> DependencyG
         if supporting_id is None or dependent_id is None:
             continue
         mentioned.update((supporting_id, dependent_id))
-        if "business" in base_type(dependent.get("type")):
+        if isinstance(dependent, dict) and "business" in base_type(dependent.get("type")):
             business.setdefault(supporting_id, set()).add(dependent_id)
         else:
             depends_on.setdefault(dependent_id, set()).add(supporting_id)

@@ -235,7 +235,7 @@ def _night_seconds(
         ends = np.concatenate([on_call_time[u].ends for u in user_ids])
         per_interval = _held_before(nights, ends) - _held_before(nights, starts)
         bounds = np.cumsum([0] + [len(on_call_time[u]) for u in user_ids])
-        totals = np.add.reduceat(per_interval, bounds[:-1]) if len(per_interval) else []
+        totals: Any = np.add.reduceat(per_interval, bounds[:-1]) if len(per_interval) else []
         seconds.update(zip(user_ids, (int(t) for t in totals), strict=True))
     return seconds
 

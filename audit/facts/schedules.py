@@ -140,7 +140,8 @@ def _rendered(final: Any, window: IntervalSet, sources: Iterable[str] | None = N
 
 def _read_v2(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> ScheduleRendering:
     layers = [layer for layer in as_list(schedule.get("schedule_layers")) if isinstance(layer, dict)]
-    active = [layer for layer in layers if _still_running(layer.get("end"), now, f"schedule {schedule['id']} layer end")]
+    where = f"schedule {schedule['id']} layer end"
+    active = [layer for layer in layers if _still_running(layer.get("end"), now, where)]
     turns = [layer.get("rotation_turn_length_seconds") for layer in active]
     zone = ZoneInfo(zone_or_utc(schedule.get("time_zone")))
     handoffs_of_layers = [
@@ -182,7 +183,8 @@ def _read_v3(schedule: Mapping[str, Any], window: IntervalSet, now: int) -> Sche
             continue  # a rotation whose events have all ended no longer puts anyone on call
         rotation_members = []
         for event in events:
-            strategy = event.get("assignment_strategy") if isinstance(event.get("assignment_strategy"), dict) else {}
+            declared = event.get("assignment_strategy")
+            strategy = declared if isinstance(declared, dict) else {}
             rotation_members += [
                 member["user_id"]
                 for member in as_list(strategy.get("members"))
@@ -377,7 +379,9 @@ def schedule_table(
 ) -> pd.DataFrame:
     """One row per schedule (see ``columns.SCHEDULE`` for what each column means)."""
     rows = [
-        _schedule_row(rendering, raw_schedules.get(schedule_id, {}), window, policy_ids_by_schedule.get(schedule_id, ()))
+        _schedule_row(
+            rendering, raw_schedules.get(schedule_id, {}), window, policy_ids_by_schedule.get(schedule_id, ())
+        )
         for schedule_id, rendering in renderings.items()
     ]
     return frame("schedule", rows)
@@ -475,4 +479,5 @@ def _handoff_local_times(rendering: ScheduleRendering) -> tuple[list[int], list[
     days, seconds_of_day = np.divmod(local, DAY)
     weekdays = (days + 3) % 7 + 1  # 1970-01-01 was a Thursday (ISO weekday 4)
     hours, seconds_of_hour = np.divmod(seconds_of_day, 3600)
-    return weekdays.tolist(), [hour + minute / 60 for hour, minute in zip(hours.tolist(), (seconds_of_hour // 60).tolist())]
+    minutes = (seconds_of_hour // 60).tolist()
+    return weekdays.tolist(), [hour + minute / 60 for hour, minute in zip(hours.tolist(), minutes, strict=True)]

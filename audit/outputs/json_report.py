@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from audit.assess import Assessment
 from audit.json_text import json_text
 from audit.outputs.summary import summarize

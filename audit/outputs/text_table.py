@@ -32,8 +32,9 @@ def render(assessment: Assessment) -> str:
     window = assessment.snapshot.manifest["window"]
     scores = assessment.scores
     # Seen by one team (--team), the headline is that team's, not the org's.
-    headline, label = ((scores.teams[assessment.team_id], f"Team {printable(names.get(assessment.team_id, ''), 40)}")
-                       if assessment.team_id in scores.teams else (scores.org, "Org"))
+    team_id = assessment.team_id
+    headline, label = ((scores.teams[team_id], f"Team {printable(names.get(team_id, ''), 40)}")
+                       if team_id is not None and team_id in scores.teams else (scores.org, "Org"))
     lines = [
         f"pd-audit score: {assessment.snapshot.path}  (window {window['since']} .. {window['until']})",
         "",
@@ -51,9 +52,9 @@ def render(assessment: Assessment) -> str:
                      f"{_passing(group.checks_passing)} of checks passing")
     lines += ["", "Services:", f"  {'level':<5} {'score':>5}  {'service':<40} failing rules"]
     for service in sorted(scores.services.values(), key=lambda s: (s.level, s.score or 0, s.service.name)):
-        failing = sorted({f.rule_id for f in service.findings if f.status is Status.FAIL})
+        failing_rules = sorted({f.rule_id for f in service.findings if f.status is Status.FAIL})
         label = f"{printable(service.service.name, 30)} ({service.service.id})"
-        lines.append(f"  {service.level:<5} {_score(service.score)}  {label:<40} {' '.join(failing) or '-'}")
+        lines.append(f"  {service.level:<5} {_score(service.score)}  {label:<40} {' '.join(failing_rules) or '-'}")
     failing = sorted(assessment.failing(), key=lambda f: (f.rule_id, f.entity_id, f.sub_key or ""))
     lines += ["", f"Failing findings ({len(failing)}):"]
     for finding in failing:
@@ -71,6 +72,7 @@ def render(assessment: Assessment) -> str:
         lines += ["", f"Waived ({len(waived)}):"]
         for finding in waived:
             waiver = finding.waiver
+            assert waiver is not None  # a waived finding carries its waiver
             lines.append(f"  {finding.rule_id:<7} {finding.entity_id}: until {waiver.expires}, "
                          f"approved by {printable(waiver.approved_by)}: {printable(waiver.reason)}")
     for title, waivers in (("Expired waivers (their findings are open again)", assessment.waivers.expired),

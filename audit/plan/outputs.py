@@ -20,8 +20,8 @@ from audit.findings import Finding
 from audit.outputs import junit, sarif
 from audit.outputs.ci import render_json as render_gate_json
 from audit.outputs.markdown import entry_object, escape, finding_object, table
-from audit.safe_text import printable
 from audit.plan.compare import PlanResult
+from audit.safe_text import printable
 
 _ENTITY_LABELS = {"escalation_policy": "escalation policy"}
 

@@ -24,10 +24,10 @@ from functools import cached_property
 import jinja2
 from markupsafe import Markup
 
-from audit.safe_text import printable
 from audit.reports import svg
 from audit.reports.org import OrgReport
 from audit.reports.team import TeamScorecard
+from audit.safe_text import printable
 from audit.scoring import LEVEL_NAMES, SCORE_EXPLAINED
 
 TEMPLATE_PACKAGE = "audit.report_templates"

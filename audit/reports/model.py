@@ -26,7 +26,6 @@ from audit.scoring import LEVEL_NAMES, MAX_LEVEL, GroupScore
 from audit.teams import team_label, team_names
 
 
-
 def number(value: Any) -> float | None:
     """A table cell as a float, or None for missing/NaN."""
     if value is None:
@@ -313,7 +312,8 @@ class ReportIndex:
         tables = assessment.facts.tables
         self.team_names = team_names(assessment)
         self.services = tables["service"]
-        self.rules = {rule.id: RuleInfo.of(rule, rule.id) for rule in (*assessment.pack.rules, *assessment.pack.disabled)}
+        every_rule = (*assessment.pack.rules, *assessment.pack.disabled)
+        self.rules = {rule.id: RuleInfo.of(rule, rule.id) for rule in every_rule}
         self.new_prints = {f.fingerprint for f in self.diff.new} if self.diff else set()
         self.service_names = {str(i): str(n) for i, n in zip(self.services["id"], self.services["name"])}
         self.service_urls = {str(i): text(u) for i, u in zip(self.services["id"], self.services["html_url"])}

@@ -201,7 +201,7 @@ def _coverage_by_team(index: ReportIndex, services) -> tuple[TeamCoverage, ...]:
 
 
 def _load_bins(hours: list[float]) -> tuple[LoadBin, ...]:
-    counts = collections.Counter()
+    counts: collections.Counter[int] = collections.Counter()
     for value in hours:
         counts[max(i for i, (edge, _) in enumerate(LOAD_BINS) if value >= edge)] += 1
     return tuple(LoadBin(label, counts[i]) for i, (_, label) in enumerate(LOAD_BINS))

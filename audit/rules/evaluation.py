@@ -23,6 +23,7 @@ from audit.rules.model import NAME_COLUMN, URL_COLUMN, Rule, RulePack
 from audit.snapshot import COLLECTIONS
 from audit.time_limit import within
 
+
 @dataclasses.dataclass(frozen=True)
 class EvaluationContext:
     """What evaluation needs besides the facts.

@@ -73,7 +73,8 @@ def check_expression(text: str) -> ExpressionNames:
             raise ValueError(f"attribute {node.attr!r} is not allowed (allowed: {joined_names(_ALLOWED_ATTRIBUTES)})")
         if isinstance(node, ast.Call):
             if isinstance(node.func, ast.Name) and node.func.id not in _ALLOWED_FUNCTIONS:
-                raise ValueError(f"calling {node.func.id!r} is not allowed (allowed: {joined_names(_ALLOWED_FUNCTIONS)})")
+                allowed = joined_names(_ALLOWED_FUNCTIONS)
+                raise ValueError(f"calling {node.func.id!r} is not allowed (allowed: {allowed})")
             if not isinstance(node.func, (ast.Name, ast.Attribute)):
                 raise ValueError("only named functions and methods may be called")
             for keyword in node.keywords:

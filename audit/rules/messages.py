@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-
 ALTERNATIVES = " || "
 _IRREGULAR_PLURALS = {"person": "people"}
 _COUNTED = re.compile(r"\b(\d+(?:\.\d+)?) ((?:[A-Za-z/-]+ ){0,2}[A-Za-z][\w/-]*)\(s\)")

@@ -10,8 +10,8 @@ do not block the maturity level; an info-only rule's failing rows are ``warn`` t
 
 from __future__ import annotations
 
-import math
 import dataclasses
+import math
 import re
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any, Literal
