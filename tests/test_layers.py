@@ -82,3 +82,31 @@ def test_no_module_is_over_the_line_limit(module):
         assert lines > MAX_LINES, f"{module} is {lines} lines now: remove it from OVERSIZE"
     else:
         assert lines <= MAX_LINES, f"{module} is {lines} lines (limit {MAX_LINES}): give a part its own module"
+
+
+def _reads_raw_snapshot(path: Path) -> list[str]:
+    """Calls such as ``assessment.snapshot.iter("services")``: raw API JSON, not the facts."""
+    reads = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("iter", "collection")
+            and isinstance(node.func.value, ast.Attribute)
+            and node.func.value.attr == "snapshot"
+        ):
+            reads.append(f"line {node.lineno}: .snapshot.{node.func.attr}(...)")
+    return reads
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _layer(m) == 1))
+def test_renderers_read_the_assessment_not_raw_api_json(module):
+    # Every output is a function of the Assessment (issue 14.4): what a report shows from
+    # PagerDuty's objects (descriptions, standards scores...) is a fact column.
+    assert not _reads_raw_snapshot(MODULES[module]), _reads_raw_snapshot(MODULES[module])
+
+
+def test_the_raw_read_check_sees_one(tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text("def names(a):\n    return [s['name'] for s in a.snapshot.iter('services')]\n", encoding="utf-8")
+    assert _reads_raw_snapshot(path) == ["line 2: .snapshot.iter(...)"]

@@ -119,6 +119,7 @@ def _build(
         handoff_rules = people.read_handoff_rules(snapshot.iter("handoff_rules"))
         dependencies = snapshot.collection("service_dependencies")
         extension_counts = _extension_counts(snapshot.iter("extensions"))
+        standards = _standards_scores(snapshot.iter("standards_scores"))
         policy_records = list(snapshot.iter("escalation_policies"))
 
     with timed("render schedules"):
@@ -151,6 +152,7 @@ def _build(
         schedule_team_ids={sid: ref_ids(s.get("teams")) for sid, s in raw_schedules.items()},
         dependencies=dependencies,
         extension_counts=extension_counts,
+        standards=standards,
         window=window,
         since=since,
         until=until,
@@ -205,6 +207,16 @@ def _build(
         window=(since, until),
         team_ids_by_service=team_ids_by_service,
     )
+
+
+def _standards_scores(records: Iterator[Any]) -> dict[str, tuple[int, int]]:
+    """Service id -> (passing, total) of PagerDuty's own service standards, where crawled."""
+    scores = {}
+    for record in records:
+        score = record.get("score") or {}
+        if record.get("resource_id") and isinstance(score.get("total"), int) and score["total"] > 0:
+            scores[str(record["resource_id"])] = (int(score.get("passing") or 0), int(score["total"]))
+    return scores
 
 
 def _extension_counts(extensions: Iterator[Any]) -> dict[str, int]:

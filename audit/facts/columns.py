@@ -56,6 +56,7 @@ SERVICE = _columns(
     ("l1_deleted_targets_note", "str", ("'' or '; targets that no longer exist: level 1 schedule PXXXXXX', "
                                         "for messages (OC-01)")),
     ("l1_team_member_pct", "float64", "share of l1_user_ids who are members of an owning team (OWN-04); NaN if none"),
+    ("description", "str", "the service's description, surrounding space stripped ('' when none); reports show it"),
     ("description_length", "int64", "characters in the description, surrounding space stripped (OWN-05)"),
     ("description_repeats_name", "bool", "the description is empty or only the name again (OWN-05)"),
     ("description_links", "int64", "http(s) links in the description (OWN-06)"),
@@ -64,6 +65,8 @@ SERVICE = _columns(
     ("name_monitoring_tool", "str", "monitoring tool named in the name, e.g. 'datadog'; '' when none (OWN-07)"),
     ("name_is_default", "bool", "the name is PagerDuty's 'Default Service' (OWN-07)"),
     ("name_problems", "object", "every OWN-07 problem with the name, as short phrases (list)"),
+    ("standards_passing", "float64", "PagerDuty's own service standards this service passes; NaN when not crawled"),
+    ("standards_total", "float64", "PagerDuty's own service standards judged for it; NaN when not crawled"),
     ("tier", "float64", "tier from the config's tier mapping; NaN when undeclared (OWN-08)"),
     ("urgency_promise", "str", "high_always, support_hours or low_only, from the incident urgency rule"),
     ("support_hours", "str", "declared support hours, e.g. 'Mon-Fri 09:00-17:00 America/New_York'; NaN if none"),

@@ -57,6 +57,7 @@ class Account:
     schedule_team_ids: Mapping[str, Sequence[str]]
     dependencies: Sequence[Mapping[str, Any]]
     extension_counts: Mapping[str, int]  # service id -> extensions whose extension_objects name it
+    standards: Mapping[str, tuple[int, int]]  # service id -> PagerDuty standards (passing, total), where crawled
     window: IntervalSet
     since: datetime
     until: datetime
@@ -109,6 +110,7 @@ def service_table(
         team_members = {u for t in team_ids for u in account.team_roles.roles.get(t, {})}
         name = as_text(service.get("name"))
         description = as_text(service.get("description")).strip()
+        standards = account.standards.get(service_id)
         name_flags = _name_flags(name)
         status = as_text(service.get("status")) or "active"
         rows.append({
@@ -133,10 +135,13 @@ def service_table(
             "l1_team_member_pct": (
                 100.0 * len(team_members.intersection(l1_people)) / len(l1_people) if l1_people else math.nan
             ),
+            "description": description,
             "description_length": len(description),
             "description_repeats_name": _normalised(description) in ("", _normalised(name)),
             "description_links": len(URL_PATTERN.findall(description)),
             **name_flags,
+            "standards_passing": float(standards[0]) if standards else math.nan,
+            "standards_total": float(standards[1]) if standards else math.nan,
             "tier": float(tier) if isinstance(tier, (int, float)) and not isinstance(tier, bool) else math.nan,
             "urgency_promise": urgency,
             "support_hours": _describe_support_hours(support_hours) if urgency == SUPPORT_HOURS else None,

@@ -194,7 +194,7 @@ class CoverageRow:
 
 
 @dataclasses.dataclass(frozen=True)
-class PersonLoad:
+class PersonLoadRow:
     person: Link
     teams: tuple[str, ...]
     hours: float
@@ -231,7 +231,7 @@ class LevelCoverage:
 
 
 @dataclasses.dataclass(frozen=True)
-class PolicyCoverage:
+class PolicyCoverageRow:
     policy: Link
     services: tuple[str, ...]
     levels: tuple[LevelCoverage, ...]
@@ -317,10 +317,14 @@ class ReportIndex:
         self.new_prints = {f.fingerprint for f in self.diff.new} if self.diff else set()
         self.service_names = {str(i): str(n) for i, n in zip(self.services["id"], self.services["name"])}
         self.service_urls = {str(i): text(u) for i, u in zip(self.services["id"], self.services["html_url"])}
-        self.descriptions = {
-            str(s.get("id")): str(s.get("description") or "") for s in assessment.snapshot.iter("services")
+        self.descriptions = {str(i): str(d) for i, d in zip(self.services["id"], self.services["description"])}
+        self.standards = {
+            str(i): (int(passing), int(total))
+            for i, passing, total in zip(
+                self.services["id"], self.services["standards_passing"], self.services["standards_total"]
+            )
+            if not (math.isnan(passing) or math.isnan(total))
         }
-        self.standards = _standards_scores(assessment)
         self.team_urls = _urls(tables.get("team"))
         self.user_names = _names(tables.get("user"))
         if anonymize_people:
@@ -436,14 +440,14 @@ class ReportIndex:
         }
         return tuple(sorted(rows.values(), key=lambda w: (w.expires, w.rule_id, w.object.name)))
 
-    def people_load(self, users: Any) -> tuple[PersonLoad, ...]:
+    def people_load(self, users: Any) -> tuple[PersonLoadRow, ...]:
         """``users``: rows of the user table (on call in the window), busiest first."""
         rows = []
         for user in users.itertuples(index=False):
             hours = number(user.on_call_hours) or 0.0
             night_share = number(user.night_share_pct)
             incidents = getattr(user, "incidents_assigned", None)  # only with incident history
-            rows.append(PersonLoad(
+            rows.append(PersonLoadRow(
                 person=(Link(pseudonym(str(user.id)), None) if self.anonymize_people
                         else Link(str(user.name), text(user.html_url))),
                 teams=tuple(self.team_name(t) for t in user.team_ids),
@@ -478,16 +482,6 @@ def _team_findings(assessment: Assessment) -> Mapping[str, list[Finding]]:
         if finding.entity_type == "team":
             by_team[finding.entity_id].append(finding)
     return by_team
-
-
-def _standards_scores(assessment: Assessment) -> dict[str, tuple[int, int]]:
-    """Service id -> (passing, total) of PagerDuty's own service standards, where crawled."""
-    scores = {}
-    for record in assessment.snapshot.iter("standards_scores"):
-        score = record.get("score") or {}
-        if record.get("resource_id") and isinstance(score.get("total"), int) and score["total"] > 0:
-            scores[str(record["resource_id"])] = (int(score.get("passing") or 0), int(score["total"]))
-    return scores
 
 
 def meta(assessment: Assessment, previous: Assessment | None = None) -> Meta:

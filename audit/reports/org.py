@@ -16,7 +16,7 @@ from audit.reports.model import (
     Link,
     Meta,
     OwnershipRow,
-    PersonLoad,
+    PersonLoadRow,
     ReportIndex,
     RuleRow,
     TeamRow,
@@ -71,7 +71,7 @@ class OrgReport:
     ownership: tuple[OwnershipRow, ...]
     coverage: tuple[CoverageRow, ...]  # promised 24/7, not kept: most gap hours first
     coverage_by_team: tuple[TeamCoverage, ...]  # teams with a broken promise, worst first
-    people: tuple[PersonLoad, ...]  # the busiest on-call people
+    people: tuple[PersonLoadRow, ...]  # the busiest on-call people
     people_on_call: int
     median_hours: float | None
     night_hours: float

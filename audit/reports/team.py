@@ -18,8 +18,8 @@ from audit.reports.model import (
     Link,
     Meta,
     NextStep,
-    PersonLoad,
-    PolicyCoverage,
+    PersonLoadRow,
+    PolicyCoverageRow,
     ReportIndex,
     RuleGroup,
     ServiceRow,
@@ -40,8 +40,8 @@ class TeamScorecard:
     services: tuple[ServiceRow, ...]  # lowest level first
     rule_groups: tuple[RuleGroup, ...]  # most urgent first
     warning_groups: tuple[RuleGroup, ...]  # warnings: shown apart, they never block a level
-    coverage: tuple[PolicyCoverage, ...]
-    people: tuple[PersonLoad, ...]
+    coverage: tuple[PolicyCoverageRow, ...]
+    people: tuple[PersonLoadRow, ...]
     practice: Practice | None  # None when the snapshot has no incident history
     waivers: tuple[WaiverRow, ...]
     next_steps: tuple[NextStep, ...]
@@ -113,7 +113,7 @@ class ScorecardBuilder:
         for team_id in team_ids:
             yield self.build(team_id, teams[team_id])
 
-    def _coverage(self, service_ids: Sequence[str]) -> tuple[PolicyCoverage, ...]:
+    def _coverage(self, service_ids: Sequence[str]) -> tuple[PolicyCoverageRow, ...]:
         index = self.index
         services_by_policy: dict[str, list[str]] = collections.defaultdict(list)
         for service_id in service_ids:
@@ -137,12 +137,13 @@ class ScorecardBuilder:
                 )
                 for row in self.levels_by_policy.get(policy_id, ())
             )
-            result.append(PolicyCoverage(Link(str(policy.name), text(policy.html_url)), tuple(sorted(names)), levels))
+            link = Link(str(policy.name), text(policy.html_url))
+            result.append(PolicyCoverageRow(link, tuple(sorted(names)), levels))
         # Policies with gaps first: that is where pages reach nobody.
         return tuple(sorted(result, key=lambda p: (-sum(g.hours for lv in p.levels[:1] for g in lv.gaps),
                                                    p.policy.name.casefold())))
 
-    def _people(self, service_ids: Sequence[str]) -> tuple[PersonLoad, ...]:
+    def _people(self, service_ids: Sequence[str]) -> tuple[PersonLoadRow, ...]:
         user_ids = set().union(*(self.users_by_service.get(s, set()) for s in service_ids)) if service_ids else set()
         users = self.on_call_users.loc[sorted(user_ids)] if user_ids else self.on_call_users.iloc[0:0]
         return self.index.people_load(users)
