@@ -218,17 +218,10 @@ def _run_crawl(client: Any, output: Path, opts: dict[str, Any], subdomain: str |
         incidents=incidents,
     )
     if not opts["quiet"]:
-        echo(_requests_summary(fields["requests"]), err=True)
+        from audit.outputs.manifest import requests_summary
+
+        echo(requests_summary(fields["requests"]), err=True)
     return path
-
-
-def _requests_summary(requests: dict[str, Any]) -> str:
-    bound = requests["lower_bound"]["total"]
-    ratio = requests["total"] / bound if bound else 0
-    return (
-        f"requests: {requests['total']:,} (lower bound {bound:,}, {ratio:.2f}x); "
-        f"429s: {requests['throttled']:,}; retries: {requests['retries']:,}"
-    )
 
 
 def _api_client(opts: dict[str, Any], token: str, transport: Any = None) -> Any:
@@ -273,62 +266,14 @@ def snapshot() -> None:
 def snapshot_info(path: Path, as_json: bool) -> None:
     """Print a snapshot's manifest: when, from where, what and how much."""
     from audit.json_text import json_text
+    from audit.outputs import manifest
     from audit.snapshot import load
 
     snap = load(path)
     if as_json:
         echo(json_text(snap.manifest, sort_keys=True), nl=False, machine=True)
         return
-    echo(format_manifest(snap.manifest))
-
-
-VANISHED_SHOWN = 10  # objects named per collection; the JSON manifest has them all
-
-
-def _vanished_lines(collections: dict[str, Any]) -> list[str]:
-    """The objects deleted while the crawl ran (a list named them, their own request answered 404)."""
-    lines = []
-    for name, info in sorted(collections.items()):
-        records = info.get("vanished") or []
-        if not isinstance(records, list) or not records:
-            continue
-        named = ", ".join(f"{record.get('id')} ({record.get('endpoint')}, HTTP {record.get('http_status')})"
-                          for record in records[:VANISHED_SHOWN] if isinstance(record, dict))
-        more = f" and {len(records) - VANISHED_SHOWN} more" if len(records) > VANISHED_SHOWN else ""
-        lines.append(f"  {name:<22} {len(records):>8,} vanished during the crawl: {named}{more}")
-    if lines:
-        lines.insert(0, "vanished (deleted after a list named them; left out of what needs them):")
-    return lines
-
-
-def format_manifest(m: dict[str, Any]) -> str:
-    from audit.snapshot import CollectionStatus
-
-    window = m["window"]
-    lines = [
-        f"snapshot format {m['format_version']} (pd-audit {m.get('tool_version', '?')})",
-        f"api:       {m.get('api_base', '?')}" + (f"  (subdomain {m['subdomain']})" if m.get("subdomain") else ""),
-        f"crawled:   {m.get('crawl_started_at', '?')} .. {m.get('crawl_finished_at', '?')}",
-        f"window:    {window['since']} .. {window['until']} ({window['days']} days)",
-    ]
-    if m.get("scope"):
-        lines.append(f"scope:     teams {', '.join(m['scope']['team_ids'])}")
-    lines.append("collections:")
-    for name, info in sorted(m["collections"].items()):
-        if info["status"] == CollectionStatus.COMPLETE:
-            lines.append(f"  {name:<22} {info['count']:>8,}")
-        elif info["status"] == CollectionStatus.INCOMPLETE:
-            lines.append(f"  {name:<22} {info['count']:>8,}  incomplete: {info.get('missing', '?')} missing: "
-                         f"{info.get('reason')}")
-        else:
-            lines.append(f"  {name:<22} {'-':>8}  unavailable (HTTP {info.get('http_status')}): {info.get('reason')}")
-    lines += _vanished_lines(m["collections"])
-    requests = m.get("requests")
-    if requests:
-        lines.append(_requests_summary(requests))
-        for endpoint, count in requests["by_endpoint"].items():
-            lines.append(f"  {endpoint:<52} {count:>8,}")
-    return "\n".join(lines)
+    echo(manifest.render(snap.manifest))
 
 
 # ---------------------------------------------------------------- emulator and demo
@@ -508,56 +453,12 @@ def rules(ctx: click.Context, rules_dirs: tuple[str, ...]) -> None:
 @click.pass_obj
 def rules_explain(pack: Any, rule_id: str) -> None:
     """Show a rule's rationale, parameters and how to fix it in PagerDuty."""
+    from audit.outputs import rule_list
+
     rule = pack.resolve(rule_id.upper())
     if rule is None:
         raise UserError(f"no rule {rule_id}; `pd-audit rules` lists them")
-    sources = {"G": "given by the guides", "I": "implied by the guides", "P": "PagerDuty's own behaviour",
-               "T": "pd-audit's default"}
-    judged = {"S": "configuration", "W": "the on-call window"}.get(rule.mode.value, "incident analytics")
-    lines = [
-        f"{rule.id}: {rule.title}",
-        f"  judges:   {rule.entity} ({judged})",
-        f"  level:    {rule.level}    severity: {rule.severity.value}",
-    ]
-    if rule.aliases:
-        lines.append(f"  formerly: {', '.join(rule.aliases)}")
-    lines += ["", "Why it matters:", f"  {rule.rationale.strip()}"]
-    if rule.guide:
-        lines.append(f"  ({rule.guide.name}: {rule.guide.url})")
-    if rule.params:
-        lines += ["", "Parameters (override in pd-audit.toml under [thresholds." + rule.id + "]):"]
-        for name, param in rule.params.items():
-            lines.append(f"  {name} = {param.default!r}  ({sources[param.source]}): {param.description}")
-    lines += ["", "How to fix it in PagerDuty:", f"  {rule.fix.strip()}"]
-    lines += ["", "Verdicts and score:", *(f"  {line}" for line in _verdict_lines(rule))]
-    echo("\n".join(lines))
-
-
-def _verdict_lines(rule: Any) -> list[str]:
-    """How this rule's findings count: statuses, the ladder and the score (see audit.scoring)."""
-    from audit.scoring import DEFAULT_WEIGHTS
-    from audit.tiers import DEFAULT_TIER, TIER_RULE
-
-    level = rule.maturity_level
-    if level is None:
-        lines = ["Information only: it never fails, never blocks a level and costs no score; a miss is a warning."]
-    else:
-        lines = [
-            f"fail: the services it reaches stay below level {level} (their score below {25 * level}).",
-            f"It weighs {DEFAULT_WEIGHTS[rule.severity]:g} ({rule.severity.value}, by default) in placing a "
-            f"level-{level - 1} service within its band of the score: 25 x level, plus 25 x the weighted share "
-            "of the next level's checks it passes.",
-        ]
-        if rule.warn_when:
-            lines.append(f"warn (severity {rule.warn_severity.value}) when only the softer threshold is missed: "
-                         "shown as a warning, never blocks a level, costs no score; `check` fails on it only "
-                         "with --fail-on warn.")
-    if rule.id == TIER_RULE:
-        lines.append(f"Without any [[tiers]] mapping every service is judged as tier {DEFAULT_TIER} and this rule is "
-                     "one notice for the account; `pd-audit init SNAPSHOT` proposes a mapping.")
-    lines.append("Other statuses: pass; waived (a valid waiver accepts the failure); excluded (the data is not "
-                 "there); not_applicable (the rule does not concern the object).")
-    return lines
+    echo(rule_list.explain(rule))
 
 
 # ---------------------------------------------------------------- CI: baseline, check, diff, history
