@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from audit.cli import format_manifest
+from audit.outputs.manifest import render as format_manifest
 from audit.errors import SnapshotError, UserError
 from audit.snapshot import FORMAT_VERSION, SnapshotWriter, load, partial_path
 
