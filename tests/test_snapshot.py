@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from audit.outputs.manifest import render as format_manifest
 from audit.errors import SnapshotError, UserError
+from audit.outputs.manifest import render as format_manifest
 from audit.snapshot import FORMAT_VERSION, SnapshotWriter, load, partial_path
 
 PAYMENTS = {"id": "PTEAM01", "type": "team", "name": "Payments", "summary": "Payments"}
