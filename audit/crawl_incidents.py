@@ -13,8 +13,9 @@ is missing: the configuration crawl is kept either way.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -51,7 +52,7 @@ class IncidentsWindow:
     @classmethod
     def ending_before(cls, days: int, moment: datetime) -> IncidentsWindow:
         """``days`` ending a day before ``moment``'s UTC midnight (data lags up to 24 hours)."""
-        midnight = moment.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        midnight = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         return cls(days, midnight - ANALYTICS_LAG)
 
     def to_json(self) -> dict[str, Any]:
@@ -59,7 +60,7 @@ class IncidentsWindow:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def fetch_incidents(crawler: Crawler) -> None:
@@ -95,7 +96,7 @@ def _crawl_analytics(crawler: Crawler, window: IncidentsWindow) -> None:
             body["starting_after"] = cursor
         memo = crawler.unit(
             f"incidents:analytics:{cursor or 'first'}",
-            lambda body=body: crawler.client.post("/analytics/raw/incidents", body),
+            functools.partial(crawler.client.post, "/analytics/raw/incidents", body),
             "incidents",
             lambda answer: [dict(row, source=SOURCE_ANALYTICS) for row in answer.get("data") or []],
             lambda answer: {"more": bool(answer.get("more")), "last": answer.get("last")},
@@ -165,7 +166,7 @@ def interruption_kind(moment: datetime, time_zone: str | None) -> str:
     try:
         local = moment.astimezone(ZoneInfo(time_zone or "UTC"))
     except (ZoneInfoNotFoundError, ValueError):
-        local = moment.astimezone(timezone.utc)
+        local = moment.astimezone(UTC)
     if local.hour >= SLEEP_HOURS[0] or local.hour < SLEEP_HOURS[1]:
         return "sleep"
     if local.isoweekday() <= 5 and BUSINESS_HOURS[0] <= local.hour < BUSINESS_HOURS[1]:
@@ -231,7 +232,7 @@ def records_from_log_entries(
                 resolved_at = resolved_at or entry["created_at"]
             elif kind == "notify" and incident.get("urgency") == "high":
                 user = _ref_id(entry.get("user"))
-                kinds[interruption_kind(when, zones.get(user))] += 1
+                kinds[interruption_kind(when, zones.get(user) if user else None)] += 1
         teams = [t for t in (_ref_id(t) for t in incident.get("teams") or []) if t]
         records.append({
             "id": incident["id"], "source": SOURCE_REST,

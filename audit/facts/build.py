@@ -56,6 +56,7 @@ class Facts:
     unavailable: dict[str, str]
     window: tuple[datetime, datetime]
     team_ids_by_service: dict[str, list[str]] = field(default_factory=dict)
+    incidents: pd.DataFrame | None = None  # one line per incident; None without incident history
 
     def rollup(self) -> RollUp:
         """The same roll-up in the shape the rule engine takes."""
@@ -196,9 +197,10 @@ def _build(
     tables.update(built)
     if timings is not None:
         timings.update(built_timings)
+    incident_lines = None
     if snapshot.available("incidents"):
         with timed("incident facts"):
-            _add_incident_columns(snapshot, tables, services, team_roles, policies)
+            incident_lines = _add_incident_columns(snapshot, tables, services, team_roles, policies)
     return Facts(
         tables={name: tables[name] for name in SCHEMA},
         service_ids_by_entity=_rollup(services, service_ids_by_policy, policy_ids_by_schedule, reach,
@@ -206,6 +208,7 @@ def _build(
         unavailable=unavailable,
         window=(since, until),
         team_ids_by_service=team_ids_by_service,
+        incidents=incident_lines,
     )
 
 
@@ -233,8 +236,11 @@ def _add_incident_columns(
     services: Mapping[str, Mapping[str, Any]],
     team_roles: escalation.Teams,
     policies: Mapping[str, escalation.ResolvedPolicy],
-) -> None:
-    """Lay the incident-history columns beside the service, policy and user tables (mode A rules)."""
+) -> pd.DataFrame:
+    """Lay the incident-history columns beside the service, policy and user tables (mode A rules).
+
+    Returns the incident lines themselves, which the reports' practice figures read.
+    """
     span = snapshot.manifest.get("incidents") or {}
     table = incidents.incident_table(snapshot.iter("incidents"))
     since = pd.Timestamp(span["since"]) if span.get("since") else table["created_at"].min()
@@ -251,6 +257,7 @@ def _add_incident_columns(
     }
     for entity, columns in extra.items():
         tables[entity] = pd.concat([tables[entity], columns], axis=1)
+    return table
 
 
 def _policy_tiers(

@@ -279,7 +279,8 @@ ANALYTICS_COLUMNS: dict[str, dict[str, Column]] = {
         ("uses_noise_controls", "bool", "alert grouping or auto-pause is on (SVC-05)"),
         ("auto_resolved_pct", "float64", "share of incidents resolved by the monitoring tool, not a person (SVC-06)"),
         ("acknowledged_count", "int64", "incidents someone acknowledged"),
-        ("owner_ack_pct", "float64", "share of acknowledged incidents acknowledged by an owning team's member (PRC-01)"),
+        ("owner_ack_pct", "float64",
+         "share of acknowledged incidents acknowledged by an owning team's member (PRC-01)"),
         ("high_urgency_count", "int64", "high-urgency incidents"),
         ("timeout_escalated_pct", "float64", "share of high-urgency incidents escalated by timeout (PRC-02)"),
         ("tta_median_minutes", "float64", "median minutes to first acknowledgement, high urgency (PRC-03)"),
@@ -343,7 +344,8 @@ def _pandas_dtype(dtype: str) -> Any:
 def check_table(entity: str, table: pd.DataFrame) -> None:
     """ValueError unless ``table`` has exactly the entity's schema columns and dtypes (and, after them,
     the incident-history columns when the snapshot held incidents)."""
-    schema = {**SCHEMA[entity], **(ANALYTICS_COLUMNS.get(entity, {}) if len(table.columns) > len(SCHEMA[entity]) else {})}
+    with_history = len(table.columns) > len(SCHEMA[entity])
+    schema = {**SCHEMA[entity], **(ANALYTICS_COLUMNS.get(entity, {}) if with_history else {})}
     if list(table.columns) != list(schema):
         raise ValueError(f"{entity} columns {list(table.columns)} differ from the schema {list(schema)}")
     for name, column in schema.items():

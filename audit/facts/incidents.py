@@ -60,7 +60,9 @@ def incident_table(lines: Iterable[Any]) -> pd.DataFrame:
             "escalation_policy_id": line.get("escalation_policy_id"),
             "urgency": line.get("urgency") or "high",
             "created_at": _moment(line["created_at"]),
-            "seconds_to_first_ack": float(ack) if isinstance(ack, (int, float)) and not isinstance(ack, bool) else np.nan,
+            "seconds_to_first_ack": (
+                float(ack) if isinstance(ack, (int, float)) and not isinstance(ack, bool) else np.nan
+            ),
             "acknowledged_user_ids": [u for u in as_list(line.get("acknowledged_user_ids")) if isinstance(u, str)],
             "assigned_user_ids": [u for u in as_list(line.get("assigned_user_ids")) if isinstance(u, str)],
             "timeout_escalation_count": _count(line.get("timeout_escalation_count")),
@@ -149,7 +151,8 @@ def policy_columns(incidents: pd.DataFrame, policies: pd.DataFrame, since: datet
     week = ((incidents["created_at"] - pd.Timestamp(since)).dt.total_seconds() // WEEK_SECONDS).astype("int64")
     weekly = incidents.assign(week=week).groupby(["escalation_policy_id", "week"]).size()
     worst = weekly.groupby(level=0).max() if len(weekly) else pd.Series(dtype=float)
-    columns["worst_week_incidents_per_shift"] = (worst.reindex(index, fill_value=0) / (WEEK_SECONDS / SHIFT_SECONDS)).astype(float)
+    shifts_a_week = WEEK_SECONDS / SHIFT_SECONDS
+    columns["worst_week_incidents_per_shift"] = (worst.reindex(index, fill_value=0) / shifts_a_week).astype(float)
     return columns
 
 
@@ -167,5 +170,6 @@ def user_columns(incidents: pd.DataFrame, users: pd.DataFrame, weeks: float) -> 
         spread = shares[f"{kind}_hour_interruptions"] * shares["share"]
         columns[f"{kind}_hour_interruptions"] = spread.groupby(shares["assigned_user_ids"]).sum().reindex(
             index, fill_value=0.0).astype(float)
-    columns["sleep_hour_pages_per_week"] = (columns["sleep_hour_interruptions"] / weeks).astype(float) if weeks > 0 else 0.0
+    sleep = columns["sleep_hour_interruptions"]
+    columns["sleep_hour_pages_per_week"] = (sleep / weeks).astype(float) if weeks > 0 else 0.0
     return columns

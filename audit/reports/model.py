@@ -20,7 +20,7 @@ from typing import Any
 from audit.assess import Assessment
 from audit.diff import LevelChange, diff_assessments, mean_level
 from audit.findings import Finding, Severity, Status
-from audit.reports.practice import Practice, PracticeIndex
+from audit.reports.practice import PracticeIndex
 from audit.rules import Rule
 from audit.scoring import LEVEL_NAMES, MAX_LEVEL, GroupScore
 from audit.teams import team_label, team_names

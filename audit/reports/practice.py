@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from audit.assess import Assessment
-from audit.facts.incidents import WEEK_SECONDS, incident_table
+from audit.facts.incidents import WEEK_SECONDS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,10 +55,10 @@ class _History:
 
 
 def _history(assessment: Assessment | None) -> _History | None:
-    if assessment is None or not assessment.snapshot.available("incidents"):
+    if assessment is None or assessment.facts.incidents is None:
         return None
     span = assessment.snapshot.manifest.get("incidents") or {}
-    table = incident_table(assessment.snapshot.iter("incidents"))
+    table = assessment.facts.incidents
     since, until = span.get("since"), span.get("until")
     if since and until:
         weeks = (pd.Timestamp(until) - pd.Timestamp(since)).total_seconds() / WEEK_SECONDS

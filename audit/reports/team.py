@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator, Sequence
 import pandas as pd
 
 from audit.findings import Status
-from audit.reports.practice import Practice
 from audit.reports.model import (
     FindingRow,
     Gap,
@@ -28,6 +27,7 @@ from audit.reports.model import (
     number,
     text,
 )
+from audit.reports.practice import Practice
 from audit.scoring import MAX_LEVEL, GroupScore
 
 FIX_FIRST = 3
