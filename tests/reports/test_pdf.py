@@ -125,3 +125,28 @@ def test_pdf_workers_start_whatever_the_length_of_tmpdir(monkeypatch):
     assert pool_context().get_start_method() == "spawn"
     monkeypatch.setattr(tempfile, "tempdir", "/tmp")
     assert pool_context().get_start_method() == "forkserver"
+
+
+def text_starts_beyond_the_page(path) -> list[tuple[int, str, float]]:
+    """(page, text, x) of every piece of text that starts past the right edge of its page."""
+    beyond = []
+    for number, page in enumerate(pypdf.PdfReader(path).pages, start=1):
+        width = float(page.mediabox.width)
+
+        def visit(text, cm, tm, font_dict, font_size, number=number, width=width):
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            if text.strip() and x > width:
+                beyond.append((number, text, round(x)))
+
+        page.extract_text(visitor_text=visit)
+    return beyond
+
+
+def test_the_ranked_table_keeps_every_column_on_the_page(acme_pdf):
+    # The trend columns are the ones a quarterly reader opens the report for; a table wider than the
+    # page used to draw them past its edge (issue 19).
+    path = acme_pdf["org.pdf"].path
+    assert text_starts_beyond_the_page(path) == []
+    ranked = next(flat(text) for text in page_texts(path) if "Teams ranked" in text)
+    for header in ("OPEN FINDINGS", "SCORE CHANGE", "LEVEL CHANGE"):
+        assert header in ranked.upper(), header
