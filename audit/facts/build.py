@@ -255,8 +255,10 @@ def _add_incident_columns(
         "escalation_policy": incidents.policy_columns(table, tables["escalation_policy"], since, until),
         "user": incidents.user_columns(table, tables["user"], weeks),
     }
+    days = round((until - since).total_seconds() / 86400)
     for entity, columns in extra.items():
-        tables[entity] = pd.concat([tables[entity], columns], axis=1)
+        columns.insert(0, "incidents_window_days", days)
+        tables[entity] = pd.concat([tables[entity], columns.astype({"incidents_window_days": "int64"})], axis=1)
     return table
 
 

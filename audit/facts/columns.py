@@ -274,6 +274,7 @@ INCIDENT_ANALYTICS = "incident_analytics"
 ANALYTICS_MISSING = "incident history (crawl with --incidents-window; PagerDuty's Analytics API or /incidents)"
 ANALYTICS_COLUMNS: dict[str, dict[str, Column]] = {
     "service": _columns(
+        ("incidents_window_days", "int64", "days in the incidents window (what the counts are over)"),
         ("incident_count", "int64", "incidents in the incidents window"),
         ("incidents_per_week", "float64", "incidents a week over the incidents window (SVC-05)"),
         ("uses_noise_controls", "bool", "alert grouping or auto-pause is on (SVC-05)"),
@@ -282,6 +283,7 @@ ANALYTICS_COLUMNS: dict[str, dict[str, Column]] = {
         ("owner_ack_pct", "float64",
          "share of acknowledged incidents acknowledged by an owning team's member (PRC-01)"),
         ("high_urgency_count", "int64", "high-urgency incidents"),
+        ("high_urgency_acked_count", "int64", "high-urgency incidents someone acknowledged (PRC-03's sample)"),
         ("timeout_escalated_pct", "float64", "share of high-urgency incidents escalated by timeout (PRC-02)"),
         ("tta_median_minutes", "float64", "median minutes to first acknowledgement, high urgency (PRC-03)"),
         ("tta_p90_minutes", "float64", "90th percentile of those minutes (PRC-03)"),
@@ -289,11 +291,13 @@ ANALYTICS_COLUMNS: dict[str, dict[str, Column]] = {
         ("reassigned_pct", "float64", "share of incidents reassigned away from the first responder (PRC-04)"),
     ),
     "escalation_policy": _columns(
+        ("incidents_window_days", "int64", "days in the incidents window (what the counts are over)"),
         ("incident_count", "int64", "incidents of the services using the policy, in the incidents window"),
         ("incidents_per_shift", "float64", "incidents per 12 hours of the incidents window (PRC-05)"),
         ("worst_week_incidents_per_shift", "float64", "the busiest week's incidents per 12-hour shift (PRC-05)"),
     ),
     "user": _columns(
+        ("incidents_window_days", "int64", "days in the incidents window (what the counts are over)"),
         ("incidents_assigned", "int64", "incidents the person was assigned"),
         ("incidents_acknowledged", "int64", "incidents the person acknowledged"),
         ("sleep_hour_interruptions", "float64", "high-urgency notifications 22:00-08:00 local (shared per incident)"),

@@ -126,6 +126,8 @@ def service_columns(
     columns["owner_ack_pct"] = _pct(owner_acked.groupby("service_id").size().reindex(index, fill_value=0),
                                     columns["acknowledged_count"])
     columns["high_urgency_count"] = high.groupby("service_id").size().reindex(index, fill_value=0).astype("int64")
+    columns["high_urgency_acked_count"] = high_acked.groupby("service_id").size().reindex(
+        index, fill_value=0).astype("int64")
     columns["timeout_escalated_pct"] = _pct(
         high[high["timeout_escalation_count"] > 0].groupby("service_id").size().reindex(index, fill_value=0),
         columns["high_urgency_count"])

@@ -183,7 +183,7 @@ def _unknowns_excluded(assessment: Assessment, unknowns: Mapping[Unknown, set[tu
             subjects.update(("service", s) for s in rollup.services_of(entity_type, entity_id))
         reach[unknown] = subjects
     tables = assessment.facts.tables
-    needs = {rule.id: (rule.names.expression_columns | rule.names.message)
+    needs = {rule.id: (rule.names.expression_columns | rule.names.message_fields)
              & set(tables[rule.facts_table].columns if rule.facts_table in tables else ())
              for rule in assessment.pack}
     changed: dict[str, Finding] = {}

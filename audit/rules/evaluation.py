@@ -106,7 +106,7 @@ def _missing_requirements(rule: Rule, columns: Collection[str], unavailable: Map
 
 def _analytics_columns(rule: Rule) -> set[str]:
     """The incident-analytics columns (``ANALYTICS_COLUMNS``) the rule's expressions and message read."""
-    named = rule.names.message | rule.names.expression_columns
+    named = rule.names.message_fields | rule.names.expression_columns
     return set(named) & set(ANALYTICS_COLUMNS.get(rule.facts_table, {}))
 
 
@@ -167,23 +167,20 @@ def _judge(
     if excluded_because:
         # Objects the rule does not apply to stay not_applicable when that can be told from the
         # data at hand (OC-09 concerns on-call users only, whether or not analytics were crawled).
-        if rule.applies_when and rule.names.columns("applies_when") <= set(frame.columns):
-            applies = _mask(rule, "applies_when", frame).to_numpy(bool).tolist()
-        else:
-            applies = [True] * len(subjects)
+        applies, not_judged = _applicable(rule, frame, only_on_data_at_hand=True)
         return [
             _finding(rule, subject, Status.EXCLUDED, excluded_because) if applied
-            else _finding(rule, subject, Status.NOT_APPLICABLE, rule.title)
-            for subject, applied in zip(subjects, applies, strict=True)
+            else _finding(rule, subject, Status.NOT_APPLICABLE, not_judged.get(position, rule.title))
+            for position, (subject, applied) in enumerate(zip(subjects, applies.tolist(), strict=True))
         ]
-    applies = _mask(rule, "applies_when", frame) if rule.applies_when else pd.Series(True, index=frame.index)
+    applies, not_judged = _applicable(rule, frame)
     judged = frame[applies]
     passes = _mask(rule, "condition", judged) if len(judged) else pd.Series(dtype=bool)
     failing = judged[~passes] if len(judged) else judged
     warns = (
         _mask(rule, "warn_when", failing) if rule.warn_when and len(failing) else pd.Series(False, index=failing.index)
     )
-    messages = _messages(rule, failing)
+    messages = _messages(rule, failing, rule.message, rule.names.message)
     verdicts = {position: Status.PASS for position in judged.index.tolist()}
     verdicts.update({position: Status.FAIL for position in failing.index.tolist()})
     warnings = set(failing.index[warns.to_numpy(bool)].tolist()) if len(failing) else set()
@@ -192,7 +189,7 @@ def _judge(
     for position, subject in enumerate(subjects):
         status = verdicts.get(position, Status.NOT_APPLICABLE)
         if status is not Status.FAIL:
-            findings.append(_finding(rule, subject, status, rule.title))
+            findings.append(_finding(rule, subject, status, not_judged.get(position, rule.title)))
         elif position in warnings:
             findings.append(_finding(rule, subject, Status.WARN, messages[position], severity=rule.warn_severity))
         else:
@@ -200,22 +197,43 @@ def _judge(
     return findings
 
 
-def _messages(rule: Rule, failing: pd.DataFrame) -> dict[int, str]:
-    """The failure message of each failing row, by position (only the template's columns are read).
+def _applicable(rule: Rule, frame: pd.DataFrame, *,
+                only_on_data_at_hand: bool = False) -> tuple[pd.Series, dict[int, str]]:
+    """The rows the rule judges, and the not-judged message of the rows ``judged_when`` leaves out.
+
+    ``only_on_data_at_hand``: skip an expression whose columns the facts lack (a rule excluded for
+    want of incident history still tells the objects it never concerns, e.g. users not on call).
+    """
+    def usable(field: str) -> bool:
+        return bool(getattr(rule, field)) and (
+            not only_on_data_at_hand or rule.names.columns(field) <= set(frame.columns))
+
+    applies = _mask(rule, "applies_when", frame) if usable("applies_when") else pd.Series(True, index=frame.index)
+    if not (usable("judged_when") and rule.not_judged_message):
+        return applies, {}
+    enough = _mask(rule, "judged_when", frame)
+    if only_on_data_at_hand and not rule.names.not_judged_message - set(rule.params) <= set(frame.columns):
+        return applies & enough, {}
+    not_judged = _messages(rule, frame[applies & ~enough], rule.not_judged_message, rule.names.not_judged_message)
+    return applies & enough, not_judged
+
+
+def _messages(rule: Rule, rows: pd.DataFrame, template: str, fields: Collection[str]) -> dict[int, str]:
+    """``template`` (a failure or not-judged message) for each row, by position (only its ``fields`` are read).
 
     Each alternative of the template (see ``audit.rules.messages``) is parsed once per rule
     rather than once per row: the same ``str.format`` result (fields are plain names, so
     nothing nests), without its per-call parsing.
     """
     choices = []
-    for template in alternatives(rule.message):
-        pieces = list(FORMATTER.parse(template))
+    for alternative in alternatives(template):
+        pieces = list(FORMATTER.parse(alternative))
         choices.append((pieces, [field for _, field, _, _ in pieces if field is not None]))
-    columns = sorted(rule.names.message & set(failing.columns))
+    columns = sorted(set(fields) & set(rows.columns))
     params = rule.param_values
-    rows = failing[columns].to_dict("records") if columns else [{} for _ in range(len(failing))]
+    records = rows[columns].to_dict("records") if columns else [{} for _ in range(len(rows))]
     messages = {}
-    for position, row in zip(failing.index.tolist(), rows, strict=True):
+    for position, row in zip(rows.index.tolist(), records, strict=True):
         values = {**params, **row}
         pieces = next((p for p, fields in choices if all(has_value(values.get(f)) for f in fields)), choices[-1][0])
         parts = []
@@ -230,7 +248,7 @@ def _messages(rule: Rule, failing: pd.DataFrame) -> dict[int, str]:
 
 def render_messages(rule: Rule, frame: pd.DataFrame) -> dict[int, str]:
     """The message the rule would give each row of ``frame`` (its facts table), failing or not."""
-    return _messages(rule, frame.reset_index(drop=True))
+    return _messages(rule, frame.reset_index(drop=True), rule.message, rule.names.message)
 
 
 def _mask(rule: Rule, field: str, frame: pd.DataFrame) -> pd.Series:

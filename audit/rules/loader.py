@@ -214,13 +214,24 @@ def _check_rule_names(rule: Rule, columns: Mapping[str, Collection[str]]) -> Rul
                 f"{table} column")
     if rule.sub_key is not None:
         _check_column("sub_key", rule.sub_key, table, declared)
+    if (rule.judged_when is None) != (rule.not_judged_message is None):
+        raise _FieldError("judged_when" if rule.not_judged_message is None else "not_judged_message",
+                          "judged_when and not_judged_message go together: the message says why a row was not judged")
+    messages = {field: _template_names(field, getattr(rule, field) or "", table, declared, rule.params)
+                for field in ("message", "not_judged_message")}
+    return RuleNames(expressions=expressions, message=messages["message"],
+                     not_judged_message=messages["not_judged_message"])
+
+
+def _template_names(field: str, template: str, table: str, declared: set[str],
+                    params: Collection[str]) -> frozenset[str]:
     try:
-        fields = template_fields(rule.message)
+        fields = template_fields(template)
     except ValueError as exc:
-        raise _FieldError("message", str(exc)) from None
-    for name in sorted(fields - set(rule.params)):
-        _check_column("message", name, table, declared)
-    return RuleNames(expressions=expressions, message=frozenset(fields))
+        raise _FieldError(field, str(exc)) from None
+    for name in sorted(fields - set(params)):
+        _check_column(field, name, table, declared)
+    return frozenset(fields)
 
 
 def _check_column(field: str, column: str, table: str, declared: set[str]) -> None:

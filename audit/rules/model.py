@@ -3,7 +3,10 @@
 A pack is a YAML file with a ``rules:`` list; one record is one rule (see ``Rule``
 for the fields). Conditions are pandas expressions that are TRUE when the rule
 PASSES for a row (``applies_when``, when given, is TRUE for the rows the rule
-judges; ``warn_when``, when given, is TRUE for the failing rows that only miss the
+judges; ``judged_when``, when given, is TRUE for the rows with enough data to judge, the
+others being ``not_applicable`` with ``not_judged_message`` saying why, e.g. how many
+incidents the window held and how many are needed; ``warn_when``, when given, is TRUE for
+the failing rows that only miss the
 rule's warning threshold: they get the status ``warn``, with ``warn_severity``, and
 do not block the maturity level; an info-only rule's failing rows are ``warn`` too).
 """
@@ -32,7 +35,7 @@ NAME_COLUMN = "name"
 URL_COLUMN = "html_url"
 
 # The rule fields holding an expression, in the order they are checked and reported.
-EXPRESSION_FIELDS = ("condition", "applies_when", "warn_when")
+EXPRESSION_FIELDS = ("condition", "applies_when", "judged_when", "warn_when")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +44,7 @@ class RuleNames:
 
     expressions: Mapping[str, ExpressionNames]  # expression field -> its names (fields the rule sets)
     message: frozenset[str]  # the message template's fields (columns or parameters)
+    not_judged_message: frozenset[str] = frozenset()  # the same for the not-judged message
 
     @classmethod
     def of(cls, rule: Rule) -> RuleNames:
@@ -50,12 +54,18 @@ class RuleNames:
             for field in EXPRESSION_FIELDS
             if (text := getattr(rule, field)) is not None
         }
-        return cls(expressions=expressions, message=frozenset(template_fields(rule.message)))
+        return cls(expressions=expressions, message=frozenset(template_fields(rule.message)),
+                   not_judged_message=frozenset(template_fields(rule.not_judged_message or "")))
 
     def columns(self, field: str) -> frozenset[str]:
         """The columns one expression field reads (none when the rule does not set it)."""
         names = self.expressions.get(field)
         return names.columns if names else frozenset()
+
+    @property
+    def message_fields(self) -> frozenset[str]:
+        """The fields both message templates read."""
+        return self.message | self.not_judged_message
 
     @property
     def expression_columns(self) -> frozenset[str]:
@@ -140,6 +150,10 @@ class Rule(BaseModel):
     object_column: str = ID_COLUMN
     condition: str = Field(min_length=1)  # TRUE when the rule passes
     applies_when: str | None = None  # FALSE -> not_applicable
+    # FALSE -> not_applicable too, for want of data (a service with 3 incidents in the window),
+    # with ``not_judged_message`` (a template like ``message``) saying what was there and what is needed.
+    judged_when: str | None = None
+    not_judged_message: str | None = Field(None, min_length=1)
     # TRUE for a failing row that fails only the rule's warning threshold: it is reported
     # with warn_severity, its message says "warning", and it does not block the level.
     warn_when: str | None = None

@@ -78,6 +78,21 @@ def test_without_analytics_the_findings_are_the_same(both) -> None:
         "PRC-01", "PRC-02", "PRC-03", "PRC-04", "PRC-05", "OC-09", "SVC-05", "SVC-06"}
 
 
+def test_too_few_incidents_are_not_applicable_with_the_count(both) -> None:
+    (snapshot, _), _ = both
+    assessment = assess(snapshot, config_path=CONFIG, today=SINCE.date())
+    assert set(assessment.facts.tables["service"]["incidents_window_days"]) == {90}
+    counts = assessment.facts.tables["service"]["incident_count"]
+    too_few = [f for f in assessment.findings if f.rule_id == "PRC-04" and f.status is Status.NOT_APPLICABLE
+               and f.message != "Incidents stay with their first responder"]
+    assert too_few, "the example account has a quiet service"
+    for finding in too_few:
+        count = counts[finding.entity_id]
+        assert count < 5
+        assert finding.message == (f"{count} incident{'' if count == 1 else 's'} in the 90-day incidents window; "
+                                   "at least 5 are needed to judge")
+
+
 def test_a_spent_quota_keeps_the_configuration_crawl_and_says_so(tmp_path: Path) -> None:
     snapshot, fields = crawl(emulator_app(ACME, analytics_daily_limit=1), tmp_path / "snapshot", incidents=WINDOW)
     assert fields["incidents"]["complete"] is False

@@ -37,6 +37,7 @@ def test_service_shares_and_times() -> None:
     assert one["auto_resolved_pct"] == 25.0 and one["acknowledged_count"] == 3
     assert math.isclose(one["owner_ack_pct"], 200 / 3)
     assert one["high_urgency_count"] == 3 and math.isclose(one["timeout_escalated_pct"], 100 / 3)
+    assert one["high_urgency_acked_count"] == 2  # Q3 was never acknowledged
     assert one["tta_median_minutes"] == 8.5  # 2 and 15 minutes (Q3 was never acknowledged)
     assert one["reassigned_pct"] == 25.0 and one["l1_delay_minutes"] == 10.0
     quiet = columns.loc["PSVC2"]

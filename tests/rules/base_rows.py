@@ -90,14 +90,19 @@ USER: dict[str, Any] = {
 # a row when a case names one of them (as the facts stage does when a snapshot holds incidents).
 ANALYTICS_ROWS: dict[str, dict[str, Any]] = {
     "service": {
-        "incident_count": 26, "incidents_per_week": 2.0, "uses_noise_controls": True, "auto_resolved_pct": 3.8,
-        "acknowledged_count": 25, "owner_ack_pct": 100.0, "high_urgency_count": 26, "timeout_escalated_pct": 3.8,
-        "tta_median_minutes": 2.1, "tta_p90_minutes": 6.5, "l1_delay_minutes": 10.0, "reassigned_pct": 3.8,
+        "incidents_window_days": 91, "incident_count": 26, "incidents_per_week": 2.0, "uses_noise_controls": True,
+        "auto_resolved_pct": 3.8, "acknowledged_count": 25, "owner_ack_pct": 100.0, "high_urgency_count": 26,
+        "high_urgency_acked_count": 25, "timeout_escalated_pct": 3.8, "tta_median_minutes": 2.1,
+        "tta_p90_minutes": 6.5, "l1_delay_minutes": 10.0, "reassigned_pct": 3.8,
     },
-    "escalation_policy": {"incident_count": 52, "incidents_per_shift": 0.29, "worst_week_incidents_per_shift": 0.5},
+    "escalation_policy": {
+        "incidents_window_days": 91, "incident_count": 52, "incidents_per_shift": 0.29,
+        "worst_week_incidents_per_shift": 0.5,
+    },
     "user": {
-        "incidents_assigned": 13, "incidents_acknowledged": 12, "sleep_hour_interruptions": 3.0,
-        "off_hour_interruptions": 4.0, "business_hour_interruptions": 6.0, "sleep_hour_pages_per_week": 0.23,
+        "incidents_window_days": 91, "incidents_assigned": 13, "incidents_acknowledged": 12,
+        "sleep_hour_interruptions": 3.0, "off_hour_interruptions": 4.0, "business_hour_interruptions": 6.0,
+        "sleep_hour_pages_per_week": 0.23,
     },
 }  # fmt: skip
 
