@@ -254,6 +254,8 @@ USER = _columns(
     ("on_call", "bool", ("on call in the window: in the on-calls, or paged by a level directly or through a "
                         "schedule that puts them on call")),
     ("on_call_hours", "float64", "hours on call in the window across every level reaching them"),
+    ("on_call_hours_by_level", "object", ("hours held at each level, as 'N h at level L', lowest level first "
+                                          "(levels held at once each count, so they may add up to more)")),
     ("night_share_pct", "float64", "% of on_call_hours that fall 00:00-06:00 in the user's zone"),
     ("on_call_share_pct", "float64", "on_call_hours as % of the window's hours, any level (PPL-01)"),
     ("sole_l1_service_ids", "object", ("live services whose level 1 can page this user and nobody else: a "

@@ -218,7 +218,7 @@ def reach_by_user(policies: Iterable[ResolvedPolicy]) -> dict[str, Reach]:
                 entry.policy_ids.add(policy.id)
                 if not math.isnan(level.delay_minutes):
                     entry.delays.append(level.delay_minutes)
-                entry.time.append(held)
+                entry.hold(level.number, held)
     return reach
 
 

@@ -135,7 +135,20 @@ class Reach:
 
     policy_ids: set[str] = field(default_factory=set)
     delays: list[float] = field(default_factory=list)
-    time: list[IntervalSet] = field(default_factory=list)
+    time: dict[int, list[IntervalSet]] = field(default_factory=dict)  # level number -> time held there
+
+    def hold(self, level: int, held: IntervalSet) -> None:
+        self.time.setdefault(level, []).append(held)
+
+    @property
+    def any_level(self) -> IntervalSet:
+        """The time held at some level: overlaps (two policies, two levels at once) count once."""
+        return union_all([held for by_level in self.time.values() for held in by_level])
+
+    def hours_by_level(self) -> list[str]:
+        """'N h at level L' for each level held, lowest level first (PPL-01's message)."""
+        return [f"{measure(union_all(held)) / HOUR:.0f} h at level {level}"
+                for level, held in sorted(self.time.items())]
 
 
 def user_table(
@@ -154,9 +167,7 @@ def user_table(
     users on call) or, failing that, from the user object; otherwise they are unknown."""
     in_oncalls = set(oncall_user_ids)
     zones = {user_id: zone_or_utc(user.get("time_zone")) for user_id, user in users.items()}
-    on_call_time = {
-        user_id: union_all(user_reach.time) for user_id, user_reach in reach.items() if user_id in users
-    }
+    on_call_time = {user_id: user_reach.any_level for user_id, user_reach in reach.items() if user_id in users}
     night_seconds = _night_seconds(on_call_time, zones, window)
     window_seconds = measure(window)
     sole = sole_level1_service_ids or {}
@@ -202,6 +213,7 @@ def user_table(
             "handoff_rules": float(len(handoff_rules)) if isinstance(handoff_rules, list) else math.nan,
             "on_call": user_id in in_oncalls or bool(policies),
             "on_call_hours": on_call_seconds / HOUR,
+            "on_call_hours_by_level": user_reach.hours_by_level(),
             "night_share_pct": 100.0 * night_seconds.get(user_id, 0) / on_call_seconds if on_call_seconds else 0.0,
             "on_call_share_pct": 100.0 * on_call_seconds / window_seconds if window_seconds else 0.0,
             "sole_l1_service_ids": list(sole.get(user_id, ())),

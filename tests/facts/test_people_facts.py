@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import pytest
 
 from audit.facts.build import Facts
+from audit.facts.intervals import IntervalSet, measure
+from audit.facts.people import Reach
 from tests.facts.test_build import build_acme
 
 
@@ -86,3 +89,20 @@ def test_team_time_zone_spread_and_night_load(acme_facts: Facts) -> None:
     assert teams.loc["PTCHK", "max_night_share_pct"] == pytest.approx(100 * 24 / 84)
     assert set(teams.loc["PTPAY", "night_share_by_member"]) == {"PUADA", "PUBOB", "PUCY"}
     assert teams.loc["PTOBS", "max_night_share_pct"] == 0.0
+
+
+def test_on_call_hours_by_level_count_overlaps_once_in_the_total(acme_facts: Facts) -> None:
+    users = acme_facts.tables["user"]
+    # Ada holds level 3 all week and level 1 of another policy meanwhile: 168 h in all.
+    assert users.loc["PUADA", "on_call_hours_by_level"] == ["73 h at level 1", "168 h at level 3"]
+    assert users.loc["PUADA", "on_call_hours"] == 168.0
+    assert users.loc["PUFAY", "on_call_hours_by_level"] == []
+    # One person at level 1 of one policy and level 2 of another, the same day: 24 h on call, not 48.
+    day = IntervalSet.window(datetime(2027, 1, 4, tzinfo=UTC), datetime(2027, 1, 5, tzinfo=UTC))
+    next_day = IntervalSet.window(datetime(2027, 1, 5, tzinfo=UTC), datetime(2027, 1, 6, tzinfo=UTC))
+    reach = Reach()
+    reach.hold(2, day)
+    reach.hold(1, day)
+    reach.hold(1, next_day)
+    assert measure(reach.any_level) == 48 * 3600
+    assert reach.hours_by_level() == ["48 h at level 1", "24 h at level 2"]

@@ -81,7 +81,7 @@ USER: dict[str, Any] = {
     "distinct_high_urgency_delays": 3, "high_urgency_email_only": False, "first_phone_delay": 1.0,
     "first_sms_delay": 3.0, "first_phone_sms_delay": 1.0, "first_push_delay": 0.0, "first_email_delay": None,
     "reachable": True, "handoff_rules_known": True, "handoff_rules": 1.0, "on_call": True,
-    "on_call_hours": 168.0, "night_share_pct": 25.0, "on_call_share_pct": 25.0,
+    "on_call_hours": 168.0, "on_call_hours_by_level": ["168 h at level 1"], "night_share_pct": 25.0, "on_call_share_pct": 25.0,
     "sole_l1_service_ids": [], "sole_l1_service_count": 0, "policy_ids": ["PEP0101"],
     "service_ids": ["PSVC101", "PSVC102"], "min_level_delay_minutes": 10.0, "phone_before_escalation": True,
 }  # fmt: skip
