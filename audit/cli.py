@@ -403,14 +403,17 @@ def facts(snapshot_path: Path, entity: str, fmt: str) -> None:
 @rules_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--team", "team_id", help="Only this team's services and findings (its id or name).")
-def score(snapshot_path: Path, fmt: str, team_id: str | None, **opts: Any) -> None:
+@click.option("--all", "all_findings", is_flag=True, help="json, csv: list every finding (by default passes, "
+              "not-applicable and excluded findings are counted per rule and team).")
+def score(snapshot_path: Path, fmt: str, team_id: str | None, all_findings: bool, **opts: Any) -> None:
     """Judge a snapshot: findings, maturity levels and scores."""
-    from audit.outputs import SCORE_FORMATS
+    from audit.outputs import SCORE_WRITERS, destination
 
     assessment = _assess(snapshot_path, opts)
     if team_id is not None:
         assessment = assessment.for_team(assessment.resolve_team(team_id))
-    echo(SCORE_FORMATS[fmt](assessment), nl=False, machine=fmt != "table")
+    with destination.output_to(destination.STDOUT) as out:  # written as made: never whole in memory
+        SCORE_WRITERS[fmt](assessment, out, all_findings=all_findings)
 
 
 @main.command()
@@ -479,17 +482,10 @@ def static_by_default(fn: Any) -> Any:
 
 def _write_output(path: str, text: str) -> None:
     """Write one output file ('-' is stdout); a directory is created if needed."""
-    if path == "-":
-        echo(text, nl=False, machine=True)
-        return
-    from audit.safe_write import write_file
+    from audit.outputs.destination import output_to
 
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"{target}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
-    write_file(target, text)
+    with output_to(path) as out:
+        out.write(text)
 
 
 def crawl_live(output: Path, opts: dict[str, Any]) -> Path:
@@ -586,7 +582,8 @@ def check(snapshot_path: Path, baseline_path: str, fail_on: str | None, team_id:
     """
     from audit.baseline import load_baseline
     from audit.gate import fail_on_threshold, run_gate
-    from audit.outputs.ci import CHECK_FORMATS
+    from audit.outputs import destination, sarif
+    from audit.outputs.ci import CHECK_FORMATS, CHECK_WRITERS
 
     baseline = load_baseline(baseline_path)  # before a --live crawl: a typo should not cost a crawl
     if live:
@@ -603,7 +600,10 @@ def check(snapshot_path: Path, baseline_path: str, fail_on: str | None, team_id:
     outputs = {"sarif": sarif_path, "junit": junit_path, "markdown": markdown_path, "json": json_path}
     for fmt, path in outputs.items():
         if path:
-            _write_output(path, CHECK_FORMATS[fmt](result))
+            with destination.output_to(path) as out:  # written as it is made: never whole in memory
+                CHECK_WRITERS[fmt](result, out)
+    if sarif_path and (note := sarif.limit_note(result)):  # known debt summed up: said once
+        echo(f"{PROG}: warning: {note}", err=True)
     # The verdict goes to stderr when an output took stdout, so that output stays parseable.
     echo(CHECK_FORMATS["text"](result), nl=False, err="-" in outputs.values())
     click.get_current_context().exit(int(result.exit_code))

@@ -3,13 +3,24 @@
 Python's ``json`` writes a float NaN or infinity as the bare words ``NaN``/``Infinity``, which
 strict parsers (``jq``, browsers, most languages) refuse. A number that is not finite carries no
 figure, so it is written as ``null``, as a missing figure is.
+
+Large documents (a score's findings, a SARIF log's results) are written with ``write_json``:
+the parts marked ``Streamed`` are encoded one item at a time, as their iterator produces them,
+and each item goes out on its own line, so the whole document is never held in memory.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
+
+
+class TextOut(Protocol):
+    """Where text is written: a file opened by ``audit.safe_write.open_output``, stdout, a StringIO."""
+
+    def write(self, text: str, /) -> Any: ...
 
 
 def finite(value: Any) -> Any:
@@ -26,3 +37,68 @@ def finite(value: Any) -> Any:
 def json_text(data: Any, *, indent: int | None = 2, sort_keys: bool = False) -> str:
     """``data`` as strict JSON text with a final newline (non-ASCII kept as it is)."""
     return json.dumps(finite(data), indent=indent, sort_keys=sort_keys, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+class Streamed:
+    """A JSON array whose items ``write_json`` encodes one at a time as ``items`` yields them."""
+
+    def __init__(self, items: Iterable[Any]):
+        self.items = items
+
+
+# One item a line: compact enough to stream fast (the C encoder runs without an indent), still
+# one finding per line for grep and line diffs.
+_ITEM_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+
+
+def _item_text(item: Any) -> str:
+    try:
+        return _ITEM_ENCODER.encode(item)
+    except ValueError:  # a NaN or infinity somewhere in it: rare, so only then walk the item
+        return _ITEM_ENCODER.encode(finite(item))
+
+
+def _holds_streamed(value: Any) -> bool:
+    if isinstance(value, Streamed):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_streamed(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_streamed(item) for item in value)
+    return False
+
+
+def iter_json(value: Any, depth: int = 0) -> Iterator[str]:
+    """The pieces of ``value``'s JSON text, laid out as ``json_text`` lays it out (indent 2), but
+    with each ``Streamed`` item on one line; a ``Streamed`` part is encoded as it is iterated."""
+    pad = "\n" + "  " * depth
+    inner = pad + "  "
+    if isinstance(value, Streamed):
+        separator = "[" + inner
+        for item in value.items:
+            yield separator + _item_text(item)
+            separator = "," + inner
+        yield "[]" if separator.startswith("[") else pad + "]"
+    elif isinstance(value, dict) and _holds_streamed(value):
+        separator = "{" + inner
+        for key, item in value.items():
+            yield separator + json.dumps(str(key), ensure_ascii=False) + ": "
+            yield from iter_json(item, depth + 1)
+            separator = "," + inner
+        yield "{}" if separator.startswith("{") else pad + "}"
+    elif isinstance(value, (list, tuple)) and _holds_streamed(value):
+        separator = "[" + inner
+        for item in value:
+            yield separator
+            yield from iter_json(item, depth + 1)
+            separator = "," + inner
+        yield "[]" if separator.startswith("[") else pad + "]"
+    else:
+        yield json_text(value).rstrip("\n").replace("\n", pad)
+
+
+def write_json(out: TextOut, data: Any) -> None:
+    """Write ``data`` to ``out`` as strict JSON text with a final newline, streaming its ``Streamed`` parts."""
+    for piece in iter_json(data):
+        out.write(piece)
+    out.write("\n")

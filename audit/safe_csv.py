@@ -8,13 +8,12 @@ service could otherwise plant a formula in the reader's spreadsheet.
 from __future__ import annotations
 
 import csv
-import io
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def spreadsheet_writer(out: io.StringIO) -> Any:
+def spreadsheet_writer(out: Any) -> Any:  # any object with write(str)
     """A CSV writer with the csv module's default CRLF terminator: that also makes it quote a
     field holding a bare carriage return (a hostile name), which a spreadsheet would otherwise
     read as the end of the row, and the rest of the name as a new row, formula and all."""

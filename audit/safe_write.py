@@ -11,14 +11,21 @@ A symlink at the target itself is replaced, not followed.
 Text is encoded as UTF-8 with lone surrogates (legal in the API's JSON, no UTF-8 form) written
 as U+FFFD. A target that exists and is not a regular file (``/dev/stdout``, a FIFO) is a stream
 the user chose: it is written straight through, since a stream cannot be replaced.
+
+``open_output`` is the same, for a large output written as it is produced (a score's findings, a
+SARIF log): the caller writes text piece by piece into an ``OutputFile``; the temporary file is
+published when the ``with`` block ends without an error, and removed when it raises.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from audit.errors import UserError
 from audit.safe_text import one_line, without_surrogates
@@ -29,26 +36,44 @@ def encoded(text: str) -> bytes:
     return without_surrogates(text).encode("utf-8")
 
 
+class OutputFile:
+    """Text (or bytes) written to an open binary file, text encoded as ``encoded`` does."""
+
+    def __init__(self, raw: BinaryIO):
+        self.raw = raw
+
+    def write(self, content: str | bytes) -> None:
+        self.raw.write(encoded(content) if isinstance(content, str) else content)
+
+
 def write_file(path: str | os.PathLike[str], content: str | bytes, *, what: str = "output",
                overwrite: bool = True) -> Path:
     """Write ``content`` to ``path`` atomically (see the module); a failure is one ``UserError``.
 
     ``overwrite=False``: publish only if nothing (not even a dangling link) is at ``path`` yet,
     else ``FileExistsError``; the check and the publishing are one step (a hard link)."""
+    with open_output(path, what=what, overwrite=overwrite) as out:
+        out.write(content)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def open_output(path: str | os.PathLike[str], *, what: str = "output", overwrite: bool = True) -> Iterator[OutputFile]:
+    """An ``OutputFile`` to write ``path``'s content into piece by piece, published atomically
+    when the block ends (see the module); a failure to write is one ``UserError``."""
     target = Path(path)
-    data = encoded(content) if isinstance(content, str) else content
     try:
         if overwrite and _is_stream(target):
             with open(target, "wb") as stream:
-                stream.write(data)
-            return target
-        _replace(target, data, overwrite)
+                yield OutputFile(stream)
+            return
+        with _replacing(target, overwrite) as stream:
+            yield OutputFile(stream)
     except FileExistsError:
         raise
     except OSError as exc:
         raise UserError(f"{one_line(target)}: cannot write the {what} ({exc.strerror or exc.__class__.__name__})") \
             from None
-    return target
 
 
 def _is_stream(target: Path) -> bool:
@@ -59,12 +84,13 @@ def _is_stream(target: Path) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
-def _replace(target: Path, data: bytes, overwrite: bool) -> None:
+@contextlib.contextmanager
+def _replacing(target: Path, overwrite: bool) -> Iterator[BinaryIO]:
     # mkstemp: a random name, O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600 (widened below once whole).
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name[:40]}.", suffix=".partial", dir=target.parent or ".")
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
+        with os.fdopen(handle, "wb", buffering=1 << 20) as out:
+            yield out
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, 0o666 & ~_umask())

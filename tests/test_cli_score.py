@@ -61,7 +61,9 @@ def test_score_table_and_csv_render(snapshot):
     table = run("score", snapshot)
     assert table.exit_code == 0 and "Teams, by score:" in table.stdout and "Payments" in table.stdout
     rows = list(csv.DictReader(io.StringIO(run("score", snapshot, "--format", "csv").stdout)))
-    assert all(row["fingerprint"].startswith(row["rule_id"]) for row in rows)
+    listed = [row for row in rows if row["fingerprint"]]
+    assert listed and all(row["fingerprint"].startswith(row["rule_id"]) and row["count"] == "1" for row in listed)
+    assert {row["status"] for row in listed} <= {"fail", "warn", "waived"}
 
 
 @pytest.mark.parametrize("text, expected", [

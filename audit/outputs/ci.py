@@ -1,15 +1,17 @@
 """Output registries of the CI commands: ``check``, ``diff`` and ``history``.
 
-``CHECK_FORMATS`` maps a format name to ``render(GateResult) -> str``; it is
-separate from ``SCORE_FORMATS`` because these render a gate result (an
-assessment compared with a baseline), not an assessment. The check's ``json``
-and ``text`` renderers live here; SARIF, JUnit and Markdown have their own
-modules. ``DIFF_FORMATS`` render an ``AssessmentDiff``, ``HISTORY_FORMATS`` a
-``History``. Explicit registries: nothing registers itself by being imported.
+``CHECK_WRITERS`` maps a format name to ``write(GateResult, out)``, which writes
+the output as it is made (``CHECK_FORMATS``: the same as one string); they are
+separate from the score's because these render a gate result (an assessment
+compared with a baseline), not an assessment. The check's ``json`` and ``text``
+renderers live here; SARIF, JUnit and Markdown have their own modules.
+``DIFF_FORMATS`` render an ``AssessmentDiff``, ``HISTORY_FORMATS`` a ``History``.
+Explicit registries: nothing registers itself by being imported.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +20,7 @@ from audit.diff import AssessmentDiff
 from audit.findings import Finding, Status
 from audit.gate import BaselineState, GateResult
 from audit.history import History
-from audit.json_text import json_text
+from audit.json_text import Streamed, TextOut, write_json
 from audit.outputs import diff_formats, history_formats, junit, markdown, sarif
 from audit.safe_text import printable
 
@@ -32,8 +34,13 @@ def _entry(entry: BaselineEntry) -> dict[str, Any]:
     return {**entry.to_json(), "baseline_state": "absent"}
 
 
-def render_json(result: GateResult) -> str:
-    data = {
+CHECK_FORMAT = "pd-audit/check-v1"
+
+
+def check_json(result: GateResult) -> dict[str, Any]:
+    """The check's result as JSON-ready data; its lists of findings are made as they are written."""
+    return {
+        "format": CHECK_FORMAT,
         "result": "pass" if result.passed else "fail",
         "exit_code": int(result.exit_code),
         "fail_on": result.threshold,
@@ -43,14 +50,35 @@ def render_json(result: GateResult) -> str:
         "snapshot": {k: result.assessment.snapshot.manifest.get(k)
                      for k in ("api_base", "subdomain", "crawl_finished_at")},
         "counts": result.counts(),
-        "new": [_finding(result, f) for f in result.new],
-        "fixed": [_entry(e) for e in result.absent],
-        "unchanged": [_finding(result, f) for f in result.unchanged],
-        "waived": [_finding(result, f) for f in result.waived],
-        "unjudged": [e.to_json() for e in result.unjudged],
+        "new": Streamed(_finding(result, f) for f in result.new),
+        "fixed": Streamed(_entry(e) for e in result.absent),
+        "unchanged": Streamed(_finding(result, f) for f in result.unchanged),
+        "waived": Streamed(_finding(result, f) for f in result.waived),
+        "unjudged": Streamed(e.to_json() for e in result.unjudged),
         "expired_waivers": [w.to_json() for w in result.assessment.waivers.expired],
     }
-    return json_text(data)
+
+
+def write_json_result(result: GateResult, out: TextOut) -> None:
+    write_json(out, check_json(result))
+
+
+def _whole(render: Callable[[GateResult], str]) -> Callable[[GateResult, TextOut], None]:
+    """A writer for a format rendered whole (JUnit, Markdown: small once the known debt is summed up)."""
+    def write(result: GateResult, out: TextOut) -> None:
+        out.write(render(result))
+    return write
+
+
+def _rendered(write: Callable[[GateResult, TextOut], None]) -> Callable[[GateResult], str]:
+    def render(result: GateResult) -> str:
+        out = io.StringIO()
+        write(result, out)
+        return out.getvalue()
+    return render
+
+
+render_json = _rendered(write_json_result)
 
 
 def render_text(result: GateResult) -> str:
@@ -74,13 +102,14 @@ def render_text(result: GateResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-CHECK_FORMATS: dict[str, Callable[[GateResult], str]] = {
-    "sarif": sarif.render,
-    "junit": junit.render,
-    "markdown": markdown.render,
-    "json": render_json,
-    "text": render_text,
+CHECK_WRITERS: dict[str, Callable[[GateResult, TextOut], None]] = {
+    "sarif": sarif.write,
+    "junit": _whole(junit.render),
+    "markdown": _whole(markdown.render),
+    "json": write_json_result,
+    "text": _whole(render_text),
 }
+CHECK_FORMATS: dict[str, Callable[[GateResult], str]] = {name: _rendered(w) for name, w in CHECK_WRITERS.items()}
 
 DIFF_FORMATS: dict[str, Callable[[AssessmentDiff], str]] = {
     "table": diff_formats.render_table,

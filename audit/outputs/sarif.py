@@ -4,7 +4,10 @@ One run. ``tool.driver.rules`` holds every rule in force with its title,
 rationale, fix and guide link; ``results`` hold the new and unchanged failing
 findings, the waived ones (as ``suppressions`` with the waiver's reason, so they
 show as accepted rather than vanish) and the baseline entries that are now fixed
-(``kind: pass``, ``baselineState: absent``).
+(``kind: pass``, ``baselineState: absent``). Within code scanning's limits
+(``audit.outputs.sarif_budget``): when listing known debt one by one would pass
+them, it is summed up as one result per rule and team, with the count and the
+objects in ``properties``.
 
 Each result names its PagerDuty object in ``logicalLocations`` (kind
 ``resource``; the object's web URL in the location's properties). Code scanning
@@ -20,8 +23,11 @@ them harmless to parsers, but not to the terminals and UIs that show them).
 
 from __future__ import annotations
 
+import io
 import posixpath
 import urllib.parse
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import PurePath
 from typing import Any
 
@@ -29,9 +35,11 @@ from audit import __version__
 from audit.baseline import BaselineEntry
 from audit.findings import Finding, Severity, Status
 from audit.gate import BaselineState, GateResult
-from audit.json_text import json_text
+from audit.json_text import Streamed, TextOut, write_json
+from audit.outputs.sarif_budget import SarifPlan, Summary, plan_results
 from audit.rules import Rule
 from audit.safe_text import printable
+from audit.teams import team_label, team_names
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "pdAuditFingerprint/v1"
@@ -145,12 +153,65 @@ def _fixed_result(result: GateResult, entry: BaselineEntry, rule_index: dict[str
     return record
 
 
-def sarif_log(result: GateResult) -> dict[str, Any]:
-    """The SARIF log as data (``render`` serialises it)."""
+def _summary_result(result: GateResult, summary: Summary, rule_index: dict[str, int],
+                    names: dict[str, str]) -> dict[str, Any]:
+    worst = max((f.severity for f in summary.findings), key=lambda severity: severity.rank)
+    count = len(summary.findings)
+    teams = "across teams" if summary.team_ids is None else (
+        "in " + ", ".join(f"{team_label(t, names)} ({t})" for t in summary.team_ids) if summary.team_ids
+        else "owned by no team")
+    known = "accepted by the baseline" if summary.state == "unchanged" else f"baseline state {summary.state}"
+    what = "waived" if summary.waived else known
+    record: dict[str, Any] = {
+        "ruleId": summary.rule_id,
+        "kind": "fail",
+        "level": LEVELS[worst],
+        "message": {"text": printable(
+            f"{count:,} violations of {summary.rule_id} {teams}, {what}: summed up in one result to keep within "
+            f"code scanning's limits; the objects are in this result's properties (and in {result.baseline_name})")},
+        "locations": [{"physicalLocation": {"artifactLocation": artifact_location(result.baseline_name)}}],
+        "partialFingerprints": {FINGERPRINT_KEY: f"summary:{summary.key}"},
+        "baselineState": summary.state,
+        "properties": {
+            "summary": True,
+            "count": count,
+            "severities": dict(Counter(f.severity.value for f in summary.findings)),
+            "teamIds": list(summary.team_ids) if summary.team_ids is not None else sorted(
+                {t for f in summary.findings for t in f.team_ids}),
+            "objectsListed": summary.listed,
+            "objects": [{"fingerprint": f.fingerprint, "name": printable(f.entity_name, 120)}
+                        for f in summary.findings[:summary.listed]],
+            "blocking": any(result.is_blocking(f) for f in summary.findings),
+        },
+    }
+    if summary.rule_id in rule_index:
+        record["ruleIndex"] = rule_index[summary.rule_id]
+    if summary.waived:
+        record["suppressions"] = [{"kind": "external", "status": "accepted",
+                                   "justification": f"{count:,} waived findings (see each waiver in the config)"}]
+    return record
+
+
+def plan(result: GateResult) -> SarifPlan:
+    """What the run lists and sums up (``audit.outputs.sarif_budget``)."""
+    return plan_results(result, lambda finding: result.state_of(finding).value)
+
+
+def limit_note(result: GateResult) -> str | None:
+    """A one-line warning when the run sums results up to stay within code scanning's limits."""
+    total = len(result.new) + len(result.unchanged) + len(result.waived) + len(result.absent)
+    return plan(result).note(total)
+
+
+def sarif_log(result: GateResult, *, streamed: bool = False) -> dict[str, Any]:
+    """The SARIF log as data (``write`` serialises it); ``streamed``: its results are made as they
+    are written."""
     rules = list(result.assessment.pack)
     rule_index = {rule.id: index for index, rule in enumerate(rules)}
-    results = [_finding_result(result, f, rule_index) for f in result.new + result.unchanged + result.waived]
-    results += [_fixed_result(result, e, rule_index) for e in result.absent]
+    chosen = plan(result)
+    names = team_names(result.assessment) if chosen.summaries else {}
+    made = _results(result, chosen, rule_index, names)
+    results: Any = Streamed(made) if streamed else list(made)
     manifest = result.assessment.snapshot.manifest
     category = "pd-audit" + (f"/team-{result.team_id}" if result.team_id else "")
     return {
@@ -179,5 +240,21 @@ def sarif_log(result: GateResult) -> dict[str, Any]:
     }
 
 
+def _results(result: GateResult, chosen: SarifPlan, rule_index: dict[str, int],
+             names: dict[str, str]) -> Iterator[dict[str, Any]]:
+    for finding in chosen.listed:
+        yield _finding_result(result, finding, rule_index)
+    for entry in chosen.fixed:
+        yield _fixed_result(result, entry, rule_index)
+    for summary in chosen.summaries:
+        yield _summary_result(result, summary, rule_index, names)
+
+
+def write(result: GateResult, out: TextOut) -> None:
+    write_json(out, sarif_log(result, streamed=True))
+
+
 def render(result: GateResult) -> str:
-    return json_text(sarif_log(result))
+    out = io.StringIO()
+    write(result, out)
+    return out.getvalue()

@@ -1,10 +1,21 @@
-"""The assessment as plain data: what every machine-readable format starts from."""
+"""The assessment as plain data: what the score's JSON and CSV start from.
+
+Failing, warned and waived findings are listed in full; passes, not-applicable and excluded
+findings are counted per rule and per rule and team (a 12,000-service account has some 300,000
+of them, and no reader goes through them one by one) unless every finding is asked for
+(``--all``). ``FORMAT`` names the shape (the README's "The score as JSON and CSV"); the shape
+before it had no ``format`` field and listed every finding.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from audit.assess import Assessment
+from audit.findings import Finding, Status
+from audit.json_text import Streamed
 from audit.safe_text import capped
 from audit.scoring import SCORE_EXPLAINED, GroupScore, ServiceScore
 from audit.teams import team_label, team_names
@@ -41,11 +52,57 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def summarize(assessment: Assessment) -> dict[str, Any]:
-    """Findings, services, teams and the org, as JSON-ready data (sorted, stable)."""
+FORMAT = "pd-audit/score-v2"
+LISTED_STATUSES = frozenset({Status.FAIL, Status.WARN, Status.WAIVED})
+COUNTED_STATUSES = tuple(s for s in Status if s not in LISTED_STATUSES)  # pass, excluded, not_applicable
+
+
+def listed(findings: Iterable[Finding], all_findings: bool) -> list[Finding]:
+    """The findings listed one by one, sorted by fingerprint: the open and waived ones, or all."""
+    chosen = findings if all_findings else (f for f in findings if f.status in LISTED_STATUSES)
+    return sorted(chosen, key=lambda f: f.fingerprint)
+
+
+def counted(findings: Iterable[Finding], all_findings: bool) -> dict[tuple[str, str | None, str], int]:
+    """How many findings of each (rule, team, status) are counted rather than listed.
+
+    A finding counts under each team it affects (a service two teams own: under both), and under
+    team ``None`` when it affects none."""
+    if all_findings:
+        return {}
+    counts: Counter[tuple[str, str | None, str]] = Counter()
+    for finding in findings:
+        if finding.status not in LISTED_STATUSES:
+            for team_id in finding.team_ids or (None,):
+                counts[(finding.rule_id, team_id, finding.status.value)] += 1
+    return dict(counts)
+
+
+def finding_counts(findings: Iterable[Finding]) -> dict[str, dict[str, int]]:
+    """Rule id -> status -> how many findings (every status, listed or not), sorted."""
+    counts: dict[str, Counter[str]] = {}
+    for finding in findings:
+        counts.setdefault(finding.rule_id, Counter())[finding.status.value] += 1
+    return {rule_id: {s.value: counts[rule_id][s.value] for s in Status} for rule_id in sorted(counts)}
+
+
+def _counted_rows(counts: dict[tuple[str, str | None, str], int]) -> Iterator[dict[str, Any]]:
+    by_key: dict[tuple[str, str | None], dict[str, int]] = {}
+    for (rule_id, team_id, status), count in counts.items():
+        by_key.setdefault((rule_id, team_id), dict.fromkeys((s.value for s in COUNTED_STATUSES), 0))[status] = count
+    for (rule_id, team_id), by_status in sorted(by_key.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+        yield {"rule_id": rule_id, "team_id": team_id, **by_status}
+
+
+def summarize(assessment: Assessment, *, all_findings: bool = False) -> dict[str, Any]:
+    """Findings, services, teams and the org, as JSON-ready data (sorted, stable); the findings
+    list is ``Streamed``: each finding's JSON is made as it is written."""
     names = team_names(assessment)
     manifest = assessment.snapshot.manifest
+    findings = assessment.findings
     return {
+        "format": FORMAT,
+        "findings_listed": "all" if all_findings else "open and waived",
         "score_explained": SCORE_EXPLAINED,
         "snapshot": {
             "path": str(assessment.snapshot.path),
@@ -53,7 +110,9 @@ def summarize(assessment: Assessment) -> dict[str, Any]:
             "crawl_finished_at": manifest.get("crawl_finished_at"),
             "window": manifest.get("window"),
         },
-        "findings": [f.to_json() for f in sorted(assessment.findings, key=lambda f: f.fingerprint)],
+        "finding_counts": finding_counts(findings),
+        "counted_findings": Streamed(_counted_rows(counted(findings, all_findings))),
+        "findings": Streamed(f.to_json() for f in listed(findings, all_findings)),
         "services": [_service(s) for _, s in sorted(assessment.scores.services.items())],
         "teams": [_group(g, names) for _, g in sorted(assessment.scores.teams.items())],
         "org": _group(assessment.scores.org, names),

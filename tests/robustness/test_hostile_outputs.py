@@ -179,7 +179,7 @@ def test_the_weekly_check_has_a_hostile_fixed_entry_and_a_hostile_new_finding(ru
 
 
 def test_score_json_round_trips_every_payload_exactly(run):
-    data = json.loads(SCORE_FORMATS["json"](run.now))
+    data = json.loads(SCORE_FORMATS["json"](run.now, all_findings=True))
     assert exact_payloads(data["findings"]) >= ALL_PLANTED
     assert [f["message"] for f in data["findings"]] == [f.message for f in sorted(run.now.findings,
                                                                                   key=lambda f: f.fingerprint)]
@@ -200,7 +200,7 @@ def _unguarded(cell: str) -> str:
 
 
 def test_score_csv_guards_formulas_and_keeps_the_text(run):
-    header, *rows = _csv_cells_are_inert(SCORE_FORMATS["csv"](run.now))
+    header, *rows = _csv_cells_are_inert(SCORE_FORMATS["csv"](run.now, all_findings=True))
     names = {_unguarded(row[header.index("entity_name")]) for row in rows}
     assert planted_names() <= names
     cells = {row[header.index("entity_name")] for row in rows}

@@ -261,7 +261,7 @@ def test_services_in_maintenance(northwind, tmp_path):
 
 def test_csv_output_survives_a_carriage_return_in_a_name(northwind, tmp_path):
     northwind["services"][0]["name"] = "Payments\rAPI"  # pasted from a Windows tool
-    rows = list(csv.reader(io.StringIO(SCORE_FORMATS["csv"](_judge(northwind, tmp_path)))))
+    rows = list(csv.reader(io.StringIO(SCORE_FORMATS["csv"](_judge(northwind, tmp_path), all_findings=True))))
     assert {len(row) for row in rows} == {len(rows[0])}
     assert any(row[rows[0].index("entity_name")] == "Payments\rAPI" for row in rows[1:])
 
@@ -301,7 +301,7 @@ def _check_assessment(account: dict[str, Any], assessment: Assessment) -> None:
     # Names from PagerDuty may hold any character: every output must still parse, and the
     # terminal table must not pass control characters through.
     assert json.loads(SCORE_FORMATS["json"](assessment))
-    rows = list(csv.reader(io.StringIO(SCORE_FORMATS["csv"](assessment))))
+    rows = list(csv.reader(io.StringIO(SCORE_FORMATS["csv"](assessment, all_findings=True))))
     assert len(rows) == len(assessment.findings) + 1 and {len(row) for row in rows} == {len(rows[0])}
     assert not CONTROL_CHARACTERS.search(SCORE_FORMATS["table"](assessment))
 
