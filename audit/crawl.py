@@ -3,15 +3,12 @@
 The crawler runs every collection described in ``audit.crawl_specs.SPECS`` (what
 to fetch) through ``audit.client.ApiClient`` and hands finished units of work (a
 page of a list, one object's detail) to ``audit.snapshot.SnapshotWriter``. It
-keeps the thread pool, the journal and pagination, and never presents a partial
-collection as whole:
+keeps the thread pool, the journal and the units of work, and never
+presents a partial collection as whole:
 
-* Classic pagination stops at ``offset + limit <= 10000``. A list whose ``total``
-  is past that cap is partitioned by ``team_ids[]`` (batches of teams, split in
-  half until each batch fits), and the objects that belong to no team are found by
-  sweeping the unfiltered list (ascending, then descending where the endpoint can
-  sort) until the count matches ``total``; users still missing are fetched by id, then
-  by ``query`` (``audit.crawl_queries``), else marked ``incomplete``. Other lists fail (exit 3).
+* Classic pagination stops at ``offset + limit <= 10000``: ``audit.crawl_lists`` reads a list
+  whole past that cap (partitions by ``team_ids[]``, sweeps for objects of no team, users by id
+  and by ``query``), or marks it ``incomplete``, or fails (exit 3).
 * Every unit is journalled; ``--resume`` skips the units already done, so a crawl
   that gave up continues from where it stopped, after confirming it reads the same
   account (``audit.account_check``).
@@ -26,29 +23,25 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import math
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from audit import crawl_lists
 from audit.account_check import API_BASE, SUBDOMAIN, AccountCheck, check_api_base
 from audit.client import ApiClient, ApiError, Gone, Unavailable
 from audit.crawl_incidents import IncidentsWindow
-from audit.crawl_queries import find_by_query
 from audit.crawl_specs import (
     CAP,
     PAGE,
     SKIPPABLE,
     SPEC_BY_NAME,
     SPECS,
-    TEAM_BATCH,
     CollectionSpec,
     ListSpec,
     Window,
-    batch_label,
-    in_batches,
     iso,
     multi,
 )
@@ -203,7 +196,7 @@ class Crawler:
                 start(spec)
             for future in started.values():
                 future.result()
-        self._fill_by_reference()
+        crawl_lists.fill_by_reference(self)
 
     def _collection(self, spec: CollectionSpec) -> None:
         if spec.name in self.skip:
@@ -313,7 +306,7 @@ class Crawler:
                                 thread_name_prefix="pd-audit-partition") as partitions:
             return _gather([partitions.submit(fn, item) for item in work])
 
-    # ---------------------------------------------------------------- lists
+    # ---------------------------------------------------------------- lists (read whole: audit.crawl_lists)
 
     def page(self, spec: ListSpec, extra: tuple[tuple[str, Any], ...], label: str, offset: int,
              limit: int = PAGE, keep: bool = True,
@@ -346,165 +339,25 @@ class Crawler:
         )
 
     def sweep(self, spec: ListSpec, extra: tuple[tuple[str, Any], ...], label: str, *,
-               keep: bool = True, over_cap_pages: bool = False, reach: int | None = None,
-               enough: Callable[[], bool] = lambda: False) -> tuple[int | None, bool, list[str]]:
-        """Page through one (filtered) list.
+              keep: bool = True) -> tuple[int | None, bool, list[str]]:
+        """Page through one (filtered) list: (total, complete, ids), see ``audit.crawl_lists.sweep``."""
+        return crawl_lists.sweep(self, spec, extra, label, keep=keep)
 
-        Returns (total, complete, ids): complete means every object of this query
-        was reached. A query whose total is over the cap returns after its first
-        page unless ``reach`` asks for its first ``reach`` objects (fetched side by
-        side) or ``over_cap_pages`` for pages one by one until ``enough``.
-        """
-        first = self.page(spec, extra, label, 0, keep=keep)
-        total = first.get("total")
-        memos = [first]
-        if not first["more"]:
-            return total, True, _ids(memos)
-        if total is not None and reach is not None and total > CAP:
-            offsets = range(PAGE, math.ceil(min(reach, CAP) / PAGE) * PAGE, PAGE)
-            memos += self.map(lambda off: self.page(spec, extra, label, off, keep=keep), offsets)
-            return total, False, _ids(memos)
-        if total is not None and total <= CAP:
-            offsets = range(PAGE, math.ceil(total / PAGE) * PAGE, PAGE)
-            memos += self.map(lambda off: self.page(spec, extra, label, off, keep=keep), offsets)
-            offset = max([0, *offsets]) + PAGE
-            # The list grew while we paged: follow `more` to the end.
-            while memos[-1]["more"] and offset + PAGE <= CAP:
-                memos.append(self.page(spec, extra, label, offset, keep=keep))
-                offset += PAGE
-            return total, not memos[-1]["more"], _ids(memos)
-        if total is not None and not over_cap_pages:
-            return total, False, _ids(memos)
-        # Unknown total, or a sweep asked to go as far as the cap allows: sequentially.
-        offset = PAGE
-        while memos[-1]["more"] and offset + PAGE <= CAP and not enough():
-            memos.append(self.page(spec, extra, label, offset, keep=keep))
-            offset += PAGE
-        return total, not memos[-1]["more"], _ids(memos)
+    def crawl_list(self, spec: ListSpec, keep: bool = True) -> set[str]:
+        """Every object of a list endpoint, partitioned past the cap: ``audit.crawl_lists.crawl_list``."""
+        return crawl_lists.crawl_list(self, spec, keep)
 
-    # Over the complexity limit (pagination, cap partitioning and the no-team sweep in one loop);
-    # split it when next changed.
-    def crawl_list(self, spec: ListSpec, keep: bool = True) -> set[str]:  # noqa: C901
-        """Every object of a list endpoint, partitioned past the cap; returns their ids.
+    def note_shortfall(self, spec: ListSpec, total: int) -> None:
+        """A list left objects out of reach: fetch them by reference once every collection is in."""
+        with self._lock:
+            self._shortfalls[spec.collection] = (spec, total)
 
-        ``keep=False`` reads the list for its ids only (schedules: the details carry
-        everything); the objects are then not written to the snapshot.
-        """
-        seen = self._collected.seen[spec.collection] if keep else set()
+    def shortfalls(self) -> list[tuple[str, tuple[ListSpec, int]]]:
+        return sorted(self._shortfalls.items())
 
-        def reached(ids: Iterable[str]) -> None:
-            # Kept objects are counted by _unit as they are written; ids-only sweeps return theirs.
-            if not keep:
-                seen.update(ids)
-
-        if self.scope_team_ids and spec.by_team:
-            reached(self._crawl_team_batches(spec, self.scope_team_ids, keep))
-            return seen
-        total, complete, ids = self.sweep(spec, (), "all", keep=keep)
-        reached(ids)
-        if complete:
-            return seen
-        if spec.sortable and total is not None and total <= 2 * CAP:
-            # Both ends of the name order: the first 10,000 ascending and the rest
-            # descending cover the list in as many pages as it has, with no partition.
-            for _, _, part_ids in self.coordinate(
-                lambda part: self.sweep(spec, part[0], part[1], keep=keep, reach=part[2]),
-                [((), "all", CAP), ((("sort_by", "name:desc"),), "desc", total - CAP)],
-            ):
-                reached(part_ids)
-            if len(seen) >= total:
-                return seen
-        if not spec.by_team:
-            raise CrawlError(
-                f"{spec.path}: {total} objects, past the {CAP:,}-record pagination cap, "
-                "and the endpoint has no filter to partition by"
-            )
-        team_ids = self.team_ids()
-        if team_ids is None:
-            raise CrawlError(
-                f"{spec.path}: {total} objects, past the {CAP:,}-record pagination cap, and teams "
-                "are unavailable to partition by"
-            )
-        reached(self._crawl_team_batches(spec, team_ids, keep))
-        if total is None:
-            raise CrawlError(
-                f"{spec.path}: the list runs past the {CAP:,}-record pagination cap and the API gives "
-                "no total, so the objects with no team cannot be proven complete"
-            )
-        # What is still missing belongs to no team: sweep the unfiltered list for it.
-        for order, label in ((), "all"), ((("sort_by", "name:desc"),), "desc"):
-            if len(seen) >= total:
-                break
-            if order and not spec.sortable:
-                break
-            reached(self.sweep(spec, order, label, keep=keep, over_cap_pages=True,
-                                enough=lambda: len(seen) >= total)[2])
-        if len(seen) < total and spec.referenced_ids:
-            # Users cannot be sorted: those with no team past the cap are fetched by id once
-            # every collection that names people is in, the rest found by query (_fill_by_reference).
-            with self._lock:
-                self._shortfalls[spec.collection] = (spec, total)
-            return seen
-        if len(seen) < total:
-            raise CrawlError(
-                f"{spec.path}: the API reports {total:,} objects but only {len(seen):,} could be reached "
-                f"({total - len(seen):,} have no team and lie past the {CAP:,}-record pagination cap); "
-                "crawl with --teams to scope it"
-            )
-        return seen
-
-    def _crawl_team_batches(self, spec: ListSpec, team_ids: list[str], keep: bool = True) -> list[str]:
-        ids: list[str] = []
-        for part in self.coordinate(lambda batch: self._crawl_batch(spec, batch, keep),
-                                    in_batches(team_ids, TEAM_BATCH)):
-            ids += part
-        return ids
-
-    def _crawl_batch(self, spec: ListSpec, batch: list[str], keep: bool) -> list[str]:
-        extra = tuple(("team_ids[]", t) for t in batch)
-        label = "teams-" + batch_label(batch)
-        total, complete, ids = self.sweep(spec, extra, label, keep=keep)
-        if complete:
-            return ids
-        if len(batch) == 1:
-            raise CrawlError(
-                f"{spec.path}: team {batch[0]} alone has {total:,} objects, past the {CAP:,}-record "
-                "pagination cap; PagerDuty offers no finer filter"
-            )
-        half = len(batch) // 2
-        return self._crawl_batch(spec, batch[:half], keep) + self._crawl_batch(spec, batch[half:], keep)
-
-    def _fill_by_reference(self) -> None:
-        """Fetch, one by one, the objects a list could not reach but others refer to, then partition
-        the list by query for the rest. What remains is out of reach: the collection is marked
-        incomplete (how many, why) rather than called whole; a list with no query filter fails."""
-        for name, (spec, total) in sorted(self._shortfalls.items()):
-            seen = self._collected.seen[name]
-            missing = sorted(spec.referenced_ids(self.writer) - seen) if spec.referenced_ids else []
-            params = multi(spec.params)
-
-            def fetch(object_id: str, spec: ListSpec = spec, name: str = name, params: dict[str, Any] = params) -> None:
-                self.detail(name, f"{name}:ref:{object_id}", spec.detail_path or "", object_id,
-                            params, spec.detail_key or "")
-
-            self.map(fetch, missing)
-            status = self._collected.status[name]
-            if len(seen) < total and spec.searchable:
-                status["query_partition"] = find_by_query(self, spec, total).to_json()
-            status["count"] = len(seen)
-            if len(seen) >= total:
-                continue
-            reason = (f"they have no team, lie past the {CAP:,}-record pagination cap, are named by no team, "
-                      "schedule, policy or on-call, and no query on their names or e-mails reached them")
-            if not spec.searchable:
-                raise CrawlError(
-                    f"{spec.path}: the API reports {total:,} objects but only {len(seen):,} could be reached "
-                    f"({total - len(seen):,} have no team, lie past the {CAP:,}-record pagination cap and are "
-                    "named by no team, schedule, policy or on-call); crawl with --teams to scope it"
-                )
-            status.update(status=CollectionStatus.INCOMPLETE.value, missing=total - len(seen), reason=reason)
-            self.progress.done(name, len(seen), CollectionStatus.INCOMPLETE,
-                               f"{total - len(seen):,} of {total:,} out of reach")
+    def status(self, name: str) -> dict[str, Any]:
+        """The manifest's entry for a crawled collection (its status, count, and what else it says)."""
+        return self._collected.status[name]
 
     def team_ids(self) -> list[str] | None:
         if self.scope_team_ids:
@@ -526,13 +379,6 @@ class Crawler:
         bound = {spec.name: spec.lower_bound(self) for spec in SPECS if self.crawled(spec.name)}
         bound["total"] = sum(bound.values())
         return bound
-
-
-def _ids(memos: list[dict[str, Any]]) -> list[str]:
-    ids: list[str] = []
-    for memo in memos:
-        ids += memo.get("ids", [])
-    return ids
 
 
 def crawl_to_snapshot(

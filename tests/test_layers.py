@@ -18,7 +18,7 @@ MAX_LINES = 600
 RENDERERS = ("audit.outputs", "audit.reports", "audit.plan.outputs")
 # Modules over the limit when it was set, with their size then: they may shrink, never grow,
 # and leave this list once under the limit (the CLI's rendering moves to outputs/, issue 14.5).
-OVERSIZE = {"audit.cli": 781, "audit.facts.coverage": 772, "audit.crawl": 615}
+OVERSIZE = {"audit.cli": 781}
 
 
 def _modules() -> dict[str, Path]:

@@ -167,7 +167,7 @@ SCHEDULE = _columns(
     ("covered_hours", "float64", "hours someone is on call"),
     ("gap_hours", "float64", "hours nobody is on call"),
     ("gaps", "object", "uncovered stretches, [[start, end], ...] UTC"),
-    ("gap_summary", "str", "those gaps for people, in the schedule's zone (see coverage.gap_summary); 'no gaps'"),
+    ("gap_summary", "str", "those gaps for people, in the schedule's zone (see gap_text.gap_summary); 'no gaps'"),
     ("layer_count", "int64", "active layers (v2) or rotations with active events (v3)"),
     ("empty_layers", "int64", "active layers or rotations with nobody on them (OC-11)"),
     ("ended", "bool", "no layer or rotation is still running: the schedule puts nobody on call any more (OC-11)"),

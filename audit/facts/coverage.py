@@ -1,12 +1,13 @@
 """What on-call schedules and escalation levels cover, as interval sets.
 
-Owns the meaning of the on-call rules' numbers (OC-01, OC-02, ESC-04, OC-05 to
-OC-08, OC-10): reading a rendered schedule (v2 ``final_schedule`` entries or v3
+Owns the meaning of the coverage rules' numbers (OC-01, OC-02, ESC-04, OC-10):
+reading a rendered schedule (v2 ``final_schedule`` entries or v3
 ``computed_shift_assignments``) into per-person time, the time a service promises
 to be covered (24/7 or its PagerDuty support hours, in the support hours' own
-time zone across DST changes), coverage percentages and gaps, the coverage of
-escalation levels, and per-person load (hours, shifts, hand-offs, night hours,
-back-to-back turns). Pure functions over plain data: no snapshot I/O here.
+time zone across DST changes), coverage percentages and gaps, and the coverage of
+escalation levels. Per-person load (hours, hand-offs, turns: OC-05 to OC-08) is
+``audit.facts.person_load``; gaps put into words for messages, ``audit.facts.gap_text``.
+Pure functions over plain data: no snapshot I/O here.
 
 Coverage is measured to the second; percentages are not rounded.
 """
@@ -34,10 +35,8 @@ from audit.facts.intervals import (
     difference,
     drop_shorter_than,
     format_intervals,
-    from_epoch,
     intersection,
     measure,
-    measure_before,
     to_epoch,
     union_all,
 )
@@ -428,345 +427,23 @@ def same_person_overlap(first: Mapping[str, IntervalSet], second: Mapping[str, I
     return union_all(intersection(first[user], second[user]) for user in first.keys() & second.keys())
 
 
-# --- per-person load --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Handoff:
-    """An instant the pager changes hands: these people go off and those come on."""
-
-    at: datetime
-    from_users: tuple[str, ...]
-    to_users: tuple[str, ...]
-
-
-def handoff_instants(by_user: Mapping[str, IntervalSet]) -> np.ndarray:
-    """Epoch seconds of every instant in :func:`handoffs`, without working out who is involved.
-
-    Each person's time is normalised (touching shifts merged), so an instant where some
-    shift ends and some shift starts always has two different people at it.
-    """
-    if not by_user:
-        return np.empty(0, np.int64)
-    sets = list(by_user.values())
-    return np.intersect1d(np.concatenate([s.starts for s in sets]), np.concatenate([s.ends for s in sets]))
-
-
-def handoffs(by_user: Mapping[str, IntervalSet]) -> list[Handoff]:
-    """Every instant where one person's shift ends and another's starts (OC-05).
-
-    A shift that starts after a gap (nobody on before) is not a hand-off.
-    """
-    users = sorted(by_user)
-    if not users:
-        return []
-    counts = [len(by_user[user]) for user in users]
-    owners = np.repeat(np.arange(len(users)), counts)
-    start_times = np.concatenate([by_user[user].starts for user in users])
-    end_times = np.concatenate([by_user[user].ends for user in users])
-    start_order, end_order = np.argsort(start_times, kind="stable"), np.argsort(end_times, kind="stable")
-    sorted_starts, sorted_ends = start_times[start_order], end_times[end_order]
-    instants = np.intersect1d(start_times, end_times)
-
-    def owners_at(sorted_times: np.ndarray, order: np.ndarray, instant: int) -> tuple[str, ...]:
-        first, last = np.searchsorted(sorted_times, [instant, instant + 1])
-        return tuple(sorted(users[owner] for owner in owners[order[first:last]].tolist()))
-
-    return [
-        Handoff(
-            from_epoch(instant),
-            owners_at(sorted_ends, end_order, instant),
-            owners_at(sorted_starts, start_order, instant),
-        )
-        for instant in instants.tolist()
-    ]
-
-
-@dataclass(frozen=True)
-class Turn:
-    """A stretch one person holds the pager with nobody else taking over in between."""
-
-    start: datetime
-    end: datetime
-    on_call_seconds: int
-
-    @property
-    def span_seconds(self) -> int:
-        return to_epoch(self.end) - to_epoch(self.start)
-
-
-# A turn counts as back-to-back once it spans more than a turn and a quarter: a
-# single turn stretched by an override of a few hours is not two turns, while two
-# turns in a row (even restricted to weekday working hours) always span more.
-BACK_TO_BACK_SLACK = 1.25
-
-
-@dataclass(frozen=True)
-class PersonLoad:
-    """One person's on-call load over the window."""
-
-    user_id: str
-    on_call_seconds: int
-    shift_seconds: tuple[int, ...]
-    night_seconds: int
-    turns: tuple[Turn, ...]
-    back_to_back_turns: int | None
-
-    @property
-    def night_share(self) -> float:
-        return self.night_seconds / self.on_call_seconds if self.on_call_seconds else 0.0
-
-
-def person_load(
-    by_user: Mapping[str, IntervalSet],
-    window: Window,
-    time_zones: Mapping[str, str],
-    *,
-    default_time_zone: str = "UTC",
-    turn_length_seconds: int | None = None,
-) -> dict[str, PersonLoad]:
-    """Hours, shifts, night hours (00:00-06:00 local) and turns for each person.
-
-    ``by_user`` is one rotation's time per person (a schedule's rendered
-    entries); ``time_zones`` gives each person's zone, falling back to
-    ``default_time_zone``. A turn ends when someone else comes on call; with
-    ``turn_length_seconds`` (the rotation's turn), turns longer than
-    :data:`BACK_TO_BACK_SLACK` turns are counted as back-to-back (OC-07),
-    otherwise that count is None (not judged).
-    """
-    window_set = as_interval_set(window)
-    clipped = {user: clip(intervals, window_set) for user, intervals in by_user.items()}
-    loads = {}
-    for user, intervals in clipped.items():
-        if not intervals:
-            continue
-        zone_name = time_zones.get(user) or default_time_zone
-        nights = local_daily_intervals(window_set, zone_name, NIGHT_START, NIGHT_END)
-        others = union_all(other for other_user, other in clipped.items() if other_user != user)
-        turns = _turns(intervals, others)
-        back_to_back = None
-        if turn_length_seconds:
-            back_to_back = sum(turn.span_seconds > BACK_TO_BACK_SLACK * turn_length_seconds for turn in turns)
-        loads[user] = PersonLoad(
-            user_id=user,
-            on_call_seconds=measure(intervals),
-            shift_seconds=tuple(intervals.lengths.tolist()),
-            night_seconds=measure(intersection(intervals, nights)),
-            turns=turns,
-            back_to_back_turns=back_to_back,
-        )
-    return loads
-
-
-def _turns(mine: IntervalSet, others: IntervalSet) -> tuple[Turn, ...]:
-    # The rest between two of my shifts breaks my turn only if someone else was on
-    # call during it: the first other interval ending after the rest starts must
-    # begin before the rest ends.
-    rest_starts, rest_ends = mine.ends[:-1], mine.starts[1:]
-    if len(others):
-        first_candidate = np.searchsorted(others.ends, rest_starts, side="right")
-        in_range = first_candidate < len(others)
-        candidate_starts = others.starts[np.minimum(first_candidate, len(others) - 1)]
-        broken = in_range & (candidate_starts < rest_ends)
-    else:
-        broken = np.zeros(len(rest_starts), bool)
-    turn_firsts = np.concatenate([[0], np.flatnonzero(broken) + 1])
-    turn_lasts = np.concatenate([turn_firsts[1:] - 1, [len(mine) - 1]])
-    cumulative = np.concatenate([[0], np.cumsum(mine.lengths)])
-    return tuple(
-        Turn(from_epoch(mine.starts[first]), from_epoch(mine.ends[last]), int(cumulative[last + 1] - cumulative[first]))
-        for first, last in zip(turn_firsts.tolist(), turn_lasts.tolist(), strict=True)
-    )
-
-
-def time_zone_spread_hours(time_zones: Iterable[str], moments: Iterable[datetime]) -> float:
-    """The widest gap between the people's UTC offsets at any of ``moments`` (OC-08).
-
-    Give the window's start and end at least: zones that change clocks on
-    different dates are an hour closer or further apart for a few weeks.
-    """
-    zones = [time_zone_info(name) for name in set(time_zones)]
-    if not zones:
-        return 0.0
-    widest = timedelta(0)
-    for moment in moments:
-        offsets = [moment.astimezone(zone).utcoffset() or timedelta(0) for zone in zones]
-        widest = max(widest, max(offsets) - min(offsets))
-    return widest / timedelta(hours=1)
-
-
-# --- describing gaps --------------------------------------------------------------
-
-
-def format_duration(seconds: int) -> str:
-    """``16 h``, ``1 h 30 min``, ``45 min``, ``30 s`` (to the nearest minute from a minute up)."""
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = round(seconds / 60)
-    hours, minutes = divmod(minutes, 60)
-    if not hours:
-        return f"{minutes} min"
-    return f"{hours} h" + (f" {minutes} min" if minutes else "")
-
-
-def format_local_span(start: datetime, end: datetime, time_zone: str) -> str:
-    """``Sat 2027-01-09 00:00 – 16:00 Europe/London`` (the end's date only when it differs)."""
-    zone = time_zone_info(time_zone)
-    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    if local_end.date() == local_start.date():
-        end_text = local_end.strftime("%H:%M")
-    elif local_end.date() == local_start.date() + timedelta(days=1) and local_end.time() == time(0, 0):
-        end_text = "24:00"
-    else:
-        end_text = local_end.strftime("%a %Y-%m-%d %H:%M")
-    return f"{local_start.strftime('%a %Y-%m-%d %H:%M')} – {end_text} {time_zone}"
-
-
-def describe_gaps(gaps: IntervalSet, time_zone: str, window: Window | None = None) -> str:
-    """A short, exact summary of gaps for a finding's message.
-
-    ``uncovered 3 times, 41 h in all, longest 16 h (Sat 2027-01-09 00:00 – 16:00
-    Europe/London)``; when ``window`` is given and the gaps repeat by the local
-    calendar, that pattern leads: ``uncovered 16 h a day on weekdays, 24 h a day
-    at weekends; 20 times, ...``.
-    """
-    if not gaps:
-        return "no gaps"
-    longest = int(np.argmax(gaps.lengths))
-    longest_text = format_local_span(from_epoch(gaps.starts[longest]), from_epoch(gaps.ends[longest]), time_zone)
-    if len(gaps) == 1:
-        summary = f"once, {format_duration(measure(gaps))} ({longest_text})"
-    else:
-        summary = (
-            f"{len(gaps)} times, {format_duration(measure(gaps))} in all, "
-            f"longest {format_duration(int(gaps.lengths[longest]))} ({longest_text})"
-        )
-    pattern = _daily_pattern(gaps, time_zone, window) if window is not None else None
-    if pattern:
-        return f"uncovered {pattern}; {summary}"
-    return f"uncovered {summary}"
-
-
-def gap_summary(result: Coverage, time_zone: str, window: Window, promised: str = "") -> str:
-    """:func:`describe_gaps` of a coverage's gaps with the uncovered share, for findings' messages.
-
-    ``uncovered 16 h a day on weekdays, all day at weekends; ...; 76.2% of the 28-day window``;
-    with ``promised`` (e.g. "the support hours") the share is of that: ``...; 20.0% of the support
-    hours in the 28-day window``. "no gaps" when there are none.
-    """
-    if not result.gaps:
-        return "no gaps"
-    window_set = as_interval_set(window)
-    days = f"{measure(window_set) / 86400:g}-day window"
-    share = 100.0 * result.gap_seconds / result.window_seconds
-    place = f"{promised} in the {days}" if promised else f"the {days}"
-    return f"{describe_gaps(result.gaps, time_zone, window_set)}; {share:.1f}% of {place}"
-
-
-# A pattern is stated only from enough whole days to be one, and only when it
-# holds on at least this share of them (DST days are an hour longer or shorter).
-_PATTERN_MIN_DAYS = {"weekdays": 3, "weekends": 2}
-_PATTERN_MIN_SHARE = 0.75
-_WHOLE_DAY = "whole day"
-
-
-def _daily_pattern(gaps: IntervalSet, time_zone: str, window: Window) -> str | None:
-    typical: dict[str, tuple[int | str, str]] = {}
-    for kind, per_day in _uncovered_per_local_day(gaps, time_zone, as_interval_set(window)).items():
-        if len(per_day) < _PATTERN_MIN_DAYS[kind]:
-            return None
-        amount, count = collections.Counter(per_day).most_common(1)[0]
-        if count < _PATTERN_MIN_SHARE * len(per_day):
-            return None
-        typical[kind] = (amount, "" if count == len(per_day) else "most ")
-    (weekday_amount, weekday_most), (weekend_amount, weekend_most) = typical["weekdays"], typical["weekends"]
-    if not weekday_amount and not weekend_amount:
-        return None
-    if weekday_amount == weekend_amount and not weekday_most and not weekend_most:
-        if weekday_amount == _WHOLE_DAY:
-            return "all day every day"
-        return f"{format_duration(int(weekday_amount))} every day"
-    phrases = [(weekday_amount, f"on {weekday_most}weekdays"), (weekend_amount, f"at {weekend_most}weekends")]
-    # The uncovered part first: "all day at weekends, none on weekdays".
-    phrases.sort(key=lambda phrase: phrase[0] == 0)
-    return ", ".join(f"{_per_day(amount)} {place}" for amount, place in phrases)
-
-
-def _per_day(amount: int | str) -> str:
-    if amount == _WHOLE_DAY:
-        return "all day"
-    return f"{format_duration(int(amount))} a day" if amount else "none"
-
-
-def _uncovered_per_local_day(gaps: IntervalSet, time_zone: str, window: IntervalSet) -> dict[str, list[int | str]]:
-    """Uncovered seconds on each whole local calendar day inside the window, by weekday/weekend.
-
-    A day uncovered from midnight to midnight counts as a whole day whatever its
-    length, so a 23-hour DST Sunday still reads as "all day".
-    """
-    per_kind: dict[str, list[int | str]] = {"weekdays": [], "weekends": []}
-    if not window:
-        return per_kind
-    midnights, weekdays = _local_midnights(time_zone, int(window.starts[0]), int(window.ends[-1]))
-    day_starts, day_ends = midnights[:-1], midnights[1:]
-    day_lengths = day_ends - day_starts
-    inside = measure_before(window, day_ends) - measure_before(window, day_starts) == day_lengths
-    uncovered = measure_before(gaps, day_ends) - measure_before(gaps, day_starts)
-    for is_inside, weekday, seconds, length in zip(
-        inside.tolist(), weekdays, uncovered.tolist(), day_lengths.tolist(), strict=True
-    ):
-        if is_inside:
-            kind = "weekdays" if weekday in WEEKDAYS else "weekends"
-            per_kind[kind].append(_WHOLE_DAY if seconds == length else seconds)
-    return per_kind
-
-
-@functools.lru_cache(maxsize=256)
-def _local_midnights(time_zone: str, start: int, end: int) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Epoch seconds of each local midnight from the day holding ``start`` to the day after the one
-    holding ``end``, and the ISO weekday of each day (one fewer than the midnights).
-
-    Cached: every service and schedule of an account is described over the same window in a
-    handful of zones.
-    """
-    zone = time_zone_info(time_zone)
-    first = from_epoch(start).astimezone(zone).date()
-    last = from_epoch(end).astimezone(zone).date()
-    days = [first + timedelta(days=offset) for offset in range((last - first).days + 2)]
-    midnights = np.array([to_epoch(datetime.combine(day, time(0), tzinfo=zone)) for day in days], np.int64)
-    midnights.setflags(write=False)
-    return midnights, tuple(day.isoweekday() for day in days[:-1])
-
-
 __all__ = [
     "ALL_DAYS",
-    "BACK_TO_BACK_SLACK",
     "OVERRIDE_SOURCES",
     "WEEKDAYS",
     "Coverage",
-    "Handoff",
-    "PersonLoad",
     "PolicyCoverage",
     "Promise",
     "RenderedSchedule",
-    "Turn",
     "coverage",
-    "describe_gaps",
-    "format_duration",
-    "format_local_span",
-    "gap_summary",
-    "handoff_instants",
-    "handoffs",
     "level_covered",
     "local_daily_intervals",
     "parse_timestamp",
     "people_of_level",
-    "person_load",
     "policy_coverage",
     "promise_window",
     "same_person_overlap",
     "schedule_intervals",
     "support_hours_intervals",
     "time_zone_info",
-    "time_zone_spread_hours",
 ]

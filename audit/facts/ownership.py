@@ -24,9 +24,11 @@ import pandas as pd
 
 from audit.errors import SnapshotError
 from audit.facts.columns import frame
-from audit.facts.coverage import Promise, gap_summary, promise_window, time_zone_spread_hours
+from audit.facts.coverage import Promise, promise_window
 from audit.facts.escalation import ResolvedPolicy, Teams, deleted_targets_note, promise_coverage
+from audit.facts.gap_text import gap_summary
 from audit.facts.intervals import IntervalSet
+from audit.facts.person_load import time_zone_spread_hours
 from audit.facts.raw import as_list, as_minutes, as_text, base_type, ref_id, ref_ids
 from audit.facts.schedules import HOUR, ScheduleRendering, zone_or_utc
 

@@ -29,16 +29,10 @@ import pandas as pd
 
 from audit.errors import SnapshotError
 from audit.facts.columns import frame
-from audit.facts.coverage import (
-    BACK_TO_BACK_SLACK,
-    OVERRIDE_SOURCES,
-    coverage,
-    gap_summary,
-    handoff_instants,
-    parse_timestamp,
-    schedule_intervals,
-)
+from audit.facts.coverage import OVERRIDE_SOURCES, coverage, parse_timestamp, schedule_intervals
+from audit.facts.gap_text import gap_summary
 from audit.facts.intervals import IntervalSet, intersection, measure, to_epoch
+from audit.facts.person_load import BACK_TO_BACK_SLACK, handoff_instants
 from audit.facts.raw import as_list, as_text, ref_id, ref_ids
 from audit.time_zones import iana_zone_name
 
@@ -452,7 +446,7 @@ def _schedule_row(
 def _back_to_back_turns(rendering: ScheduleRendering, turn_seconds: int) -> int:
     """OC-07: turns spanning more than BACK_TO_BACK_SLACK configured turns, over everyone.
 
-    The same reading of a turn as ``coverage.person_load`` (a person's rest ends
+    The same reading of a turn as ``person_load.person_load`` (a person's rest ends
     their turn only if someone else is on call during it), without its per-person
     night hours, which cost a local calendar per person and schedule and which the
     schedule table does not use (users' night hours are measured once per user).

@@ -19,24 +19,19 @@ from audit.errors import SnapshotError
 from audit.facts.coverage import (
     OVERRIDE_SOURCES,
     WEEKDAYS,
-    Handoff,
     Promise,
     coverage,
-    describe_gaps,
-    format_duration,
-    format_local_span,
-    handoffs,
     level_covered,
     local_daily_intervals,
     people_of_level,
-    person_load,
     policy_coverage,
     promise_window,
     same_person_overlap,
     schedule_intervals,
     support_hours_intervals,
-    time_zone_spread_hours,
 )
+from audit.facts.gap_text import describe_gaps, format_duration, format_local_span
+from audit.facts.person_load import Handoff, handoffs, person_load, time_zone_spread_hours
 from audit.facts.intervals import IntervalSet, clip, contains, format_intervals, measure, to_epoch, union
 
 HOUR = 3600

@@ -96,7 +96,7 @@ def test_back_to_back_turns_agree_with_the_coverage_modules_person_load(tmp_path
     which costs too much per schedule); both must read turns the same way."""
     from datetime import UTC, datetime
 
-    from audit.facts.coverage import person_load
+    from audit.facts.person_load import person_load
     from audit.facts.intervals import IntervalSet
     from audit.facts.schedules import _back_to_back_turns, render_schedules
     from tests.facts.test_build import acme_account
