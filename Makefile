@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/pd-audit demo --out pd-audit-demo
+	$(BIN)/pd-audit demo --output pd-audit-demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2

@@ -45,7 +45,7 @@ def check_api_base(journalled: dict[str, Any], base_url: str) -> None:
     recorded = journalled.get(API_BASE)
     if recorded is not None and recorded != base_url:
         raise UserError(f"--resume: the interrupted crawl read {recorded}, not {base_url}; resume it with the same "
-                        "--region or --api-url, or crawl into another --output")
+                        "--region or --api-url, or crawl into another snapshot folder")
 
 
 class AccountCheck:
@@ -71,7 +71,7 @@ class AccountCheck:
             if found is not None and found != self.subdomain:
                 raise UserError(f"--resume: the interrupted crawl read the account {self.subdomain!r}, but this "
                                 f"token reads {found!r}; resume with the first account's token, or crawl into "
-                                "another --output")
+                                "another snapshot folder")
             self._confirm = False
 
     def observe(self, body: Any) -> dict[str, str] | None:

@@ -405,7 +405,7 @@ def crawl_to_snapshot(
     On failure the partial snapshot stays on disk, journalled, for ``--resume``.
     """
     if team_ids is not None:
-        check_object_ids(team_ids, "--teams")  # they go into URL paths
+        check_object_ids(team_ids, "--team")  # they go into URL paths
     writer = SnapshotWriter(out, resume=resume, force=force)
     if resume:
         try:

@@ -129,7 +129,7 @@ def crawl_list(crawler: Crawler, spec: ListSpec, keep: bool = True) -> set[str]:
         raise CrawlError(
             f"{spec.path}: the API reports {total:,} objects but only {len(seen):,} could be reached "
             f"({total - len(seen):,} have no team and lie past the {CAP:,}-record pagination cap); "
-            "crawl with --teams to scope it"
+            "crawl with --team to scope it"
         )
     return seen
 
@@ -180,7 +180,7 @@ def fill_by_reference(crawler: Crawler) -> None:
             raise CrawlError(
                 f"{spec.path}: the API reports {total:,} objects but only {len(seen):,} could be reached "
                 f"({total - len(seen):,} have no team, lie past the {CAP:,}-record pagination cap and are "
-                "named by no team, schedule, policy or on-call); crawl with --teams to scope it"
+                "named by no team, schedule, policy or on-call); crawl with --team to scope it"
             )
         status.update(status=CollectionStatus.INCOMPLETE.value, missing=total - len(seen), reason=reason)
         crawler.progress.done(name, len(seen), CollectionStatus.INCOMPLETE,

@@ -180,7 +180,7 @@ def fetch_teams(crawler: Crawler) -> None:
         try:
             return crawler.client.get("/teams/{id}", id=team_id)
         except Gone:  # a team the user named, not one a list named: a mistake, not a deletion
-            raise CrawlError(f"--teams: team {team_id} does not exist in this account") from None
+            raise CrawlError(f"--team: team {team_id} does not exist in this account") from None
 
     for team_id in crawler.scope_team_ids:
         crawler.unit(f"teams:{team_id}", lambda t=team_id: scoped_team(t), "teams", lambda body: [body["team"]])

@@ -1,4 +1,4 @@
-"""PagerDuty object ids given by a person (``--teams``): what one looks like, checked before use.
+"""PagerDuty object ids given by a person (``--team``): what one looks like, checked before use.
 
 Team, user, service, policy and schedule ids are short uppercase alphanumerics
 (``PTEAM01``, ``P1ABC2D``; newer ones are longer, ``Q0RIJJZL24RC6W``). An id goes into a

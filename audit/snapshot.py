@@ -78,7 +78,7 @@ class SnapshotWriter:
     def __init__(self, out: Path, *, resume: bool = False, force: bool = False):
         self.out = Path(out)
         if not self.out.name or self.out.name in (".", ".."):
-            raise UserError(f"{self.out}: name a snapshot folder of its own for --output (e.g. snapshots/q1)")
+            raise UserError(f"{self.out}: name a snapshot folder of its own (e.g. snapshots/q1)")
         self.partial = partial_path(self.out)
         if _exists(self.out):
             if not force:
@@ -274,7 +274,7 @@ def refuse_unless_snapshot(path: Path) -> None:
     """UserError unless ``path`` is recognisably a pd-audit snapshot and nothing else: a real
     folder (not a link) holding a snapshot manifest, its collections and nothing of anyone else's.
     ``--force`` replaces only such a folder: never a parent folder, a home or a user's files."""
-    refusal = f"{path} is not a pd-audit snapshot; --force replaces only a snapshot folder (choose another --output)"
+    refusal = f"{path} is not a pd-audit snapshot; --force replaces only a snapshot folder (choose another one)"
     if path.is_symlink() or not path.is_dir():
         raise UserError(refusal)
     try:

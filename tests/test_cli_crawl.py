@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -47,7 +48,7 @@ def test_crawl_over_tls_then_snapshot_info(served, tmp_path):
     for name in ("services", "users", "escalation_policies", "schedules", "schedules_v3", "teams"):
         line = next(line for line in info.stdout.splitlines() if line.split()[:1] == [name])
         assert int(line.split()[1].replace(",", "")) == len(account[name]), line
-    manifest = json.loads(run("snapshot", "info", "--json", str(tmp_path / "snap")).stdout)
+    manifest = json.loads(run("snapshot", "info", "--format", "json", str(tmp_path / "snap")).stdout)
     assert manifest["api_base"] == served.url.rstrip("/")
     assert manifest["requests"]["by_endpoint"]["GET /schedules/{id}"] == len(account["schedules"])
     assert TOKEN not in (tmp_path / "snap" / "manifest.json").read_text()
@@ -163,7 +164,7 @@ def test_snapshot_info_on_garbage_is_exit_2(tmp_path):
 
 
 def test_demo_writes_a_snapshot_of_the_example_account(tmp_path):
-    result = run("demo", "--out", str(tmp_path / "demo"), "--quiet")
+    result = run("demo", "--output", str(tmp_path / "demo"), "--quiet")
     assert result.exit_code == 0, result.output
     assert f"snapshot:  {tmp_path / 'demo' / 'snapshot'}" in result.stdout
     assert (tmp_path / "demo" / "score.txt").is_file()
@@ -185,11 +186,20 @@ def test_max_attempts_bounds_how_long_an_unreachable_api_is_tried(served, tmp_pa
 
 
 def test_timeout_and_attempts_reach_the_client():
-    from audit.cli import _api_client
+    from click.testing import CliRunner
 
-    opts = {"api_url": "https://api.pagerduty.com", "max_rate": 900, "timeout": 7.5, "max_attempts": 3}
-    client = _api_client(opts, TOKEN)
-    defaults = _api_client({**opts, "timeout": None, "max_attempts": None}, TOKEN)
+    from audit.cli import main
+    from audit.commands.crawling import api_client
+    from audit.commands.options import CrawlOptions
+
+    # The options as the crawl command builds them from its parameters.
+    crawl = main.get_command(None, "crawl")  # type: ignore[arg-type]
+    with CliRunner().isolation():
+        context = crawl.make_context("crawl", ["-o", "snap", "--api-url", "https://api.pagerduty.com",
+                                               "--timeout", "7.5", "--max-attempts", "3"])
+    options = CrawlOptions(**{name: context.params[name] for name in CrawlOptions.__dataclass_fields__})
+    client = api_client(options, TOKEN)
+    defaults = api_client(dataclasses.replace(options, timeout=None, max_attempts=None), TOKEN)
     try:
         assert client.max_attempts == 3 and client._client.timeout.read == 7.5
         assert defaults.max_attempts == 8 and defaults._client.timeout.read == 30.0

@@ -2,7 +2,8 @@
 
 Layers, lowest first: the core (snapshot, facts, rules, scoring, gate... everything else),
 the renderers (``audit.outputs``, ``audit.reports`` and the Terraform plan's ``audit.plan.outputs``),
-and the command line (``audit.cli``) on top. A module may import its own layer or a lower one.
+and the command line (``audit.cli`` and its ``audit.commands``) on top. A module may import its own
+layer or a lower one.
 Imports inside functions count too: a late import is still a dependency.
 """
 
@@ -18,7 +19,10 @@ MAX_LINES = 600
 RENDERERS = ("audit.outputs", "audit.reports", "audit.plan.outputs")
 # Modules over the limit when it was set, with their size then: they may shrink, never grow,
 # and leave this list once under the limit (the CLI's rendering moves to outputs/, issue 14.5).
-OVERSIZE = {"audit.cli": 781}
+OVERSIZE: dict[str, int] = {}
+# Modules held well under the limit by design: the CLI is the click group and its wiring only
+# (the commands live in audit.commands, one module per family; issue 14.5).
+THIN = {"audit.cli": 80}
 
 
 def _modules() -> dict[str, Path]:
@@ -34,7 +38,7 @@ MODULES = _modules()
 
 
 def _layer(module: str) -> int:
-    if module == "audit.cli":
+    if module == "audit.cli" or module.startswith("audit.commands"):
         return 2
     if any(module == prefix or module.startswith(prefix + ".") for prefix in RENDERERS):
         return 1
@@ -81,7 +85,8 @@ def test_no_module_is_over_the_line_limit(module):
         assert lines <= OVERSIZE[module], f"{module} grew to {lines} lines (was {OVERSIZE[module]}): split it"
         assert lines > MAX_LINES, f"{module} is {lines} lines now: remove it from OVERSIZE"
     else:
-        assert lines <= MAX_LINES, f"{module} is {lines} lines (limit {MAX_LINES}): give a part its own module"
+        limit = THIN.get(module, MAX_LINES)
+        assert lines <= limit, f"{module} is {lines} lines (limit {limit}): give a part its own module"
 
 
 def _reads_raw_snapshot(path: Path) -> list[str]:

@@ -1,4 +1,4 @@
-"""Ids a person gives (``--teams``) are PagerDuty ids or a one-line usage error, before anything is asked."""
+"""Ids a person gives (``--team``) are PagerDuty ids or a one-line usage error, before anything is asked."""
 
 from __future__ import annotations
 
@@ -18,14 +18,14 @@ from tests.crawl.conftest import ACME, SINCE, emulator_app, make_client
     (None, None),
 ])
 def test_ids_are_read_from_a_comma_separated_list(text, ids):
-    assert parse_object_ids(text, "--teams") == ids
+    assert parse_object_ids(text, "--team") == ids
 
 
 @pytest.mark.parametrize("text", ["PTEAM01?x=", "../abilities", "pteam01", "PTEAM01/members", "P", "P" * 21,
                                   "PTEAM\u00c901", "PTEAM01\x1b[2J", ",", ""])
 def test_anything_else_is_refused_naming_the_option(text):
-    with pytest.raises(UserError, match="^--teams: ") as info:
-        parse_object_ids(text, "--teams")
+    with pytest.raises(UserError, match="^--team: ") as info:
+        parse_object_ids(text, "--team")
     assert "\n" not in str(info.value)
 
 

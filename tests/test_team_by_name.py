@@ -82,12 +82,12 @@ def test_check_takes_a_team_name(snapshot: Path, tmp_path: Path) -> None:
 
 def test_report_for_one_team_links_the_org_report_only_when_it_is_there(snapshot: Path, tmp_path: Path) -> None:
     alone = tmp_path / "alone"
-    assert run("report", snapshot, "--team", "payments", "--format", "html", "--out", alone).exit_code == 0
+    assert run("report", snapshot, "--team", "payments", "--format", "html", "--report-dir", alone).exit_code == 0
     (page_path,) = alone.glob("team-*PTEAM01.html")
     page = page_path.read_text(encoding="utf-8")
     assert not (alone / "index.html").exists() and 'href="index.html"' not in page
     full = tmp_path / "full"
-    assert run("report", snapshot, "--format", "html", "--out", full).exit_code == 0
-    assert run("report", snapshot, "--team", "Payments", "--format", "html", "--out", full).exit_code == 0
+    assert run("report", snapshot, "--format", "html", "--report-dir", full).exit_code == 0
+    assert run("report", snapshot, "--team", "Payments", "--format", "html", "--report-dir", full).exit_code == 0
     (page_path,) = full.glob("team-*PTEAM01.html")
     assert 'href="index.html"' in page_path.read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ MODE_NAMES = {"S": "static", "W": "window", "A": "analytics"}
 LEGEND = (
     "MODE   static     judged from configuration alone (deterministic; `check` judges only these by default)",
     "       window     judged from rendered schedules and on-calls over the crawl's window",
-    "       analytics  judged from incident history, which pd-audit does not crawl: reported as excluded",
+    "       analytics  judged from incident history over the crawl's --incidents-window (excluded without it)",
     "LEVEL  1-4        the maturity level a service cannot reach while the rule fails on it",
     "       info       informational: holds no level back",
     "`pd-audit rules explain ID` tells why a rule matters and how to fix it in PagerDuty.",

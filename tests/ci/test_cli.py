@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from audit import cli
+from audit.commands import crawling
 from audit.client import ApiClient
 
 from ..crawl.conftest import BASE_URL, TOKEN
@@ -131,7 +132,7 @@ def test_live_check_crawls_then_gates(ci_snapshots, ci_config, tmp_path, monkeyp
     run("baseline", "create", ci_snapshots["base"], "-o", baseline, *rules)
     monkeypatch.setenv("PAGERDUTY_TOKEN", TOKEN)
     app = emulator_app(cut_to_one_level(acme_account()), tmp_path)
-    monkeypatch.setattr(cli, "_api_client", _in_process_client(app))
+    monkeypatch.setattr(crawling, "api_client", _in_process_client(app))
     live = tmp_path / "live-snapshot"
     result = run("check", live, "--live", "--since", "2027-01-04T00:00:00Z", "--quiet", "--baseline", baseline,
                  "--json", "-", *rules)
@@ -147,7 +148,7 @@ def test_live_check_with_a_crawl_error_is_exit_3(ci_config, tmp_path, monkeypatc
         {"format": "pd-audit-baseline", "format_version": 1, "updated": "2027-01-04", "entries": []}))
     monkeypatch.setenv("PAGERDUTY_TOKEN", TOKEN)
     app = emulator_app(acme_account(), tmp_path)
-    monkeypatch.setattr(cli, "_api_client", _in_process_client(app, token="a_revoked_token_value"))
+    monkeypatch.setattr(crawling, "api_client", _in_process_client(app, token="a_revoked_token_value"))
     result = run("check", tmp_path / "live", "--live", "--quiet", "--baseline", tmp_path / "pd-audit-baseline.json",
                  "--config", ci_config)
     assert result.exit_code == 3, result.output
@@ -158,7 +159,7 @@ def test_live_check_onto_an_existing_snapshot_names_only_options_check_has(ci_sn
     (tmp_path / "pd-audit-baseline.json").write_text(json.dumps(
         {"format": "pd-audit-baseline", "format_version": 1, "updated": "2027-01-04", "entries": []}))
     monkeypatch.setenv("PAGERDUTY_TOKEN", TOKEN)
-    monkeypatch.setattr(cli, "_api_client", _in_process_client(emulator_app(acme_account(), tmp_path)))
+    monkeypatch.setattr(crawling, "api_client", _in_process_client(emulator_app(acme_account(), tmp_path)))
     existing = ci_snapshots["base"]
     result = run("check", existing, "--live", "--quiet", "--baseline", tmp_path / "pd-audit-baseline.json",
                  "--config", ci_config)

@@ -209,7 +209,7 @@ def test_the_github_actions_job_plans_shows_and_judges_on_pull_requests_touching
 
     import yaml
 
-    from audit.cli import plan_command
+    from audit.commands.gating import plan_command
 
     workflow = yaml.safe_load((EXAMPLE / "github-actions.yml").read_text(encoding="utf-8"))
     assert "**/*.tf" in workflow[True]["pull_request"]["paths"]  # YAML reads the key `on` as True

@@ -87,13 +87,14 @@ def test_live_crawls_the_account_first_then_judges_the_plan_on_it(tmp_path, monk
     from click.testing import CliRunner
 
     from audit import cli
+    from audit.commands import crawling
     from audit.client import ApiClient
 
     from ..crawl.conftest import BASE_URL, TOKEN, emulator_app
 
     app = emulator_app(acme_account(), tmp_path, clock=lambda: SINCE)
     monkeypatch.setenv("PAGERDUTY_TOKEN", TOKEN)
-    monkeypatch.setattr(cli, "_api_client", lambda opts, token, transport=None: ApiClient(
+    monkeypatch.setattr(crawling, "api_client", lambda opts, token, transport=None: ApiClient(
         token, base_url=BASE_URL, transport=httpx2.WSGITransport(app=app), max_rate_per_minute=1_000_000))
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(json.dumps(cut_plan(acme_account())), encoding="utf-8")

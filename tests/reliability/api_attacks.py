@@ -178,8 +178,8 @@ def usage_mistakes(server: EmulatorServer, faulty: EmulatorServer, work: Path) -
     attack.expect((problem := _one_line(plain, 2, "--api-url must be an https:// URL")) is None,
                   f"http://: {problem}")
     for teams in ("PTEAM01?x=", "../abilities", "pteam01", "PTEAM01,%2e%2e"):
-        run = attack.cli(crawl_argv(server, work / "teams", "--teams", teams))
-        attack.expect((problem := _one_line(run, 2, "is not a PagerDuty id")) is None, f"--teams {teams!r}: {problem}")
+        run = attack.cli(crawl_argv(server, work / "teams", "--team", teams))
+        attack.expect((problem := _one_line(run, 2, "is not a PagerDuty id")) is None, f"--team {teams!r}: {problem}")
     return attack
 
 

@@ -227,16 +227,16 @@ def report_into_user_folder(bench: Bench) -> list[str]:
     precious.mkdir()
     (precious / "index.html").write_text("<p>the user's own page</p>\n")
     before = tree(folder)
-    problems = refused(bench.cli("report", str(bench.good), "--out", str(precious), "--format", "html"),
-                       "report --out precious")
-    problems += refused(bench.cli("report", str(bench.good), "--out", "..", "--format", "html", cwd=precious),
-                        "report --out ..")
+    problems = refused(bench.cli("report", str(bench.good), "--report-dir", str(precious), "--format", "html"),
+                       "report --report-dir precious")
+    problems += refused(bench.cli("report", str(bench.good), "--report-dir", "..", "--format", "html", cwd=precious),
+                        "report --report-dir ..")
     if tree(folder) != before:
         problems.append("the user's folder changed")
     # A folder of our own reports is replaced: run twice.
     ours = folder / "ours"
     for attempt in (1, 2):
-        problems += succeeded(bench.cli("report", str(bench.good), "--out", str(ours), "--format", "html"),
+        problems += succeeded(bench.cli("report", str(bench.good), "--report-dir", str(ours), "--format", "html"),
                               f"report into its own folder, run {attempt}")
     return problems
 
@@ -244,7 +244,7 @@ def report_into_user_folder(bench: Bench) -> list[str]:
 def planted_symlinks(bench: Bench) -> list[str]:
     folder = bench.folder("planted-links")
     out = folder / "report"
-    problems = succeeded(bench.cli("report", str(bench.good), "--out", str(out), "--format", "html"), "first report")
+    problems = succeeded(bench.cli("report", str(bench.good), "--report-dir", str(out), "--format", "html"), "first report")
     victims = {name: folder / f"victim-{number}" for number, name in
                enumerate(("index.html.partial", "index.html", ".index.html.partial", "org.pdf.partial"))}
     for name, victim in victims.items():
@@ -252,7 +252,7 @@ def planted_symlinks(bench: Bench) -> list[str]:
         target = out / name
         target.unlink(missing_ok=True)
         target.symlink_to(victim)
-    problems += succeeded(bench.cli("report", str(bench.good), "--out", str(out), "--format", "html"), "second report")
+    problems += succeeded(bench.cli("report", str(bench.good), "--report-dir", str(out), "--format", "html"), "second report")
     problems += [f"{victim.name} was written through a link at {name}" for name, victim in victims.items()
                  if victim.read_text() != "must not be overwritten\n"]
     if (out / "index.html").is_symlink() or "<html" not in (out / "index.html").read_text(encoding="utf-8").lower():
@@ -270,7 +270,7 @@ def lone_surrogates(bench: Bench) -> list[str]:
         "score --format csv": bench.cli("score", snap, "--format", "csv"),
         "facts --format json": bench.cli("facts", snap, "--entity", "service"),
         "facts --format csv": bench.cli("facts", snap, "--entity", "service", "--format", "csv"),
-        "report": bench.cli("report", snap, "--out", str(out / "report"), "--format", "html"),
+        "report": bench.cli("report", snap, "--report-dir", str(out / "report"), "--format", "html"),
         "baseline create": bench.cli("baseline", "create", snap, "-o", str(out / "baseline.json")),
         "diff": bench.cli("diff", snap, snap),
         "diff --format json": bench.cli("diff", snap, snap, "--format", "json"),
@@ -306,7 +306,7 @@ def facts_csv_formulas(bench: Bench) -> list[str]:
 
 def scorecard_collisions(bench: Bench) -> list[str]:
     out = bench.folder("collisions") / "report"
-    run = bench.cli("report", str(bench.odd_snapshot()), "--out", str(out), "--format", "html")
+    run = bench.cli("report", str(bench.odd_snapshot()), "--report-dir", str(out), "--format", "html")
     problems = succeeded(run, "report")
     pages = sorted(path.name for path in out.glob("team-*.html"))
     teams = json.loads((bench.odd_snapshot() / MANIFEST).read_text())["collections"]["teams"]["count"]
@@ -420,7 +420,7 @@ def odd_data(bench: Bench) -> list[str]:
     snap = derived_snapshot(bench.good, bench.work / "odd-data", edit, {})
     out = bench.folder("odd-data-out")
     problems = succeeded(bench.cli("score", str(snap)), "score of odd data")
-    problems += succeeded(bench.cli("report", str(snap), "--out", str(out / "report"), "--format", "html"),
+    problems += succeeded(bench.cli("report", str(snap), "--report-dir", str(out / "report"), "--format", "html"),
                           "report of odd data")
     deep = bench.work / "deep-json"
     shutil.copytree(bench.good, deep)
@@ -438,7 +438,7 @@ def long_names(bench: Bench) -> list[str]:
 
     out = bench.folder("long-names") / "report"
     snap = str(bench.long_name_snapshot())
-    run = bench.cli("report", snap, "--out", str(out), "--team", "PTEAM01", "--format", "html,pdf")
+    run = bench.cli("report", snap, "--report-dir", str(out), "--team", "PTEAM01", "--format", "html,pdf")
     problems = succeeded(run, "report with a 100,000-character name")
     score = bench.cli("score", snap, "--format", "json")
     problems += succeeded(score, "score --format json")
@@ -457,7 +457,7 @@ def long_names(bench: Bench) -> list[str]:
 ATTACKS: tuple[Attack, ...] = (
     Attack("force-on-parent", 1, "crawl -o .. --force empties the parent folder", force_on_parent),
     Attack("force-on-user-folder", 1, "crawl -o precious --force deletes the user's files", force_on_user_folder),
-    Attack("report-into-user-folder", 1, "report --out overwrites a folder that is not ours", report_into_user_folder),
+    Attack("report-into-user-folder", 1, "report --report-dir overwrites a folder that is not ours", report_into_user_folder),
     Attack("planted-symlinks", 6, "a symlink at <out>/index.html.partial has its target overwritten",
            planted_symlinks),
     Attack("lone-surrogates", 4, "a lone surrogate in a name crashes every writer halfway", lone_surrogates),

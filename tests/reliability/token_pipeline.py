@@ -213,13 +213,13 @@ def _judging_steps(server: EmulatorServer, layout: _Layout, rule_id: str) -> lis
     """Every command that reads the crawled snapshots (and audit, which crawls its own)."""
     old, new, ci, baseline = layout.old, layout.new, layout.ci, layout.baseline
     steps = [Step("snapshot info", _cli("snapshot", "info", new)),
-             Step("snapshot info --json", _cli("snapshot", "info", "--json", new)),
+             Step("snapshot info --format json", _cli("snapshot", "info", "--format", "json", new)),
              Step("rules explain", _cli("rules", "explain", rule_id)),
              # One team's scorecard (and the org report): the audit below writes every team's.
-             Step("report html,pdf", _cli("report", new, "--previous", old, "--out", layout.work / "report",
+             Step("report html,pdf", _cli("report", new, "--previous", old, "--report-dir", layout.work / "report",
                                           "--format", "html,pdf", "--team", example_account()["teams"][0]["id"])),
              Step("audit", _cli("audit", *_connection(server), "--output", layout.snapshots / "audit",
-                                "--previous", old, "--out", layout.work / "audit-report")),
+                                "--previous", old, "--report-dir", layout.work / "audit-report")),
              Step("baseline update", _cli("baseline", "update", new, "--baseline", baseline,
                                           "--output", ci / "baseline-updated.json"))]
     steps += [Step(f"facts {entity} {fmt}", _cli("facts", new, "--entity", entity, "--format", fmt))
@@ -262,7 +262,7 @@ def _fast_error_steps(server: EmulatorServer, failing: EmulatorServer, layout: _
              exits=(3,), stderr_has=(*DEBUG_FAILURE, "401")),
         Step("--debug audit, wrong token (401)",
              _cli("--debug", "audit", *_connection(server), "--token-file", wrong,
-                  "--output", errors / "wrong-token-audit", "--out", errors / "wrong-token-report"),
+                  "--output", errors / "wrong-token-audit", "--report-dir", errors / "wrong-token-report"),
              exits=(3,), stderr_has=(*DEBUG_FAILURE, "401")),
         # The CA of another emulator: a certificate this crawl must not trust.
         Step("--debug crawl, untrusted CA",

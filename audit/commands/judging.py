@@ -1,0 +1,139 @@
+"""Commands that judge one snapshot and print: ``facts``, ``score``, ``init``, ``rules``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from audit.commands.console import echo
+from audit.commands.options import (
+    RulesOptions,
+    command,
+    group,
+    one_team,
+    rule_packs_option,
+    rules_options,
+    snapshot_argument,
+    takes,
+    team_option,
+)
+from audit.errors import UserError
+
+
+def assess_with(snapshot_path: Any, rules: RulesOptions) -> Any:
+    """Judge a snapshot with the rule packs, config, modes and as-of date given."""
+    from audit.assess import ALL_MODES, STATIC_ONLY, assess
+
+    return assess(
+        snapshot_path,
+        rules_dirs=rules.rules_dirs,
+        config_path=rules.config_path,
+        modes=STATIC_ONLY if rules.mode == "static" else ALL_MODES,
+        today=rules.as_of.date() if rules.as_of else None,
+    )
+
+
+ENTITIES = ["service", "escalation_policy", "policy_level", "schedule", "team", "user"]
+
+
+@dataclass(frozen=True)
+class FactsCommand:
+    snapshot: Path
+    entity: str
+    fmt: str
+
+
+@command()
+@snapshot_argument()
+@click.option("--entity", type=click.Choice(ENTITIES), required=True, help="Which fact table.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
+              help="How to print the table.")
+@takes(FactsCommand)
+def facts(options: FactsCommand) -> None:
+    """Print one fact table of a snapshot (what the rules judge)."""
+    from audit.facts.build import facts_table
+
+    echo(facts_table(options.snapshot, options.entity, options.fmt), nl=False, machine=True)
+
+
+@dataclass(frozen=True)
+class ScoreCommand:
+    snapshot: Path
+    fmt: str
+    teams: tuple[str, ...]
+    all_findings: bool
+    rules: RulesOptions
+
+
+@command()
+@snapshot_argument()
+@rules_options()
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="How to print the findings, levels and scores.")
+@team_option("Only this team's services and findings")
+@click.option("--all", "all_findings", is_flag=True, help="json, csv: list every finding (by default passes, "
+              "not-applicable and excluded findings are counted per rule and team).")
+@takes(ScoreCommand)
+def score(options: ScoreCommand) -> None:
+    """Judge a snapshot: findings, maturity levels and scores."""
+    from audit.outputs import SCORE_WRITERS, destination
+
+    team = one_team(options.teams, "score")
+    assessment = assess_with(options.snapshot, options.rules)
+    if team is not None:
+        assessment = assessment.for_team(assessment.resolve_team(team))
+    with destination.output_to(destination.STDOUT) as out:  # written as made: never whole in memory
+        SCORE_WRITERS[options.fmt](assessment, out, all_findings=options.all_findings)
+
+
+@dataclass(frozen=True)
+class InitCommand:
+    snapshot: Path
+    output: Path
+
+
+@command()
+@snapshot_argument()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("pd-audit.toml"),
+              show_default=True, help="Where to write the config (an existing file is never overwritten).")
+@takes(InitCommand)
+def init(options: InitCommand) -> None:
+    """Write a starter pd-audit.toml from SNAPSHOT: tiers proposed from the account's own signals
+    (each with a comment saying why), every threshold at its default, an example waiver."""
+    from audit.outputs.run_summary import starter_written
+    from audit.starter_config import write_starter
+
+    proposals = write_starter(options.snapshot, options.output)
+    echo(starter_written(proposals, options.snapshot, options.output))
+
+
+@group(invoke_without_command=True)
+@rule_packs_option
+@click.pass_context
+def rules(ctx: click.Context, rules_dirs: tuple[str, ...]) -> None:
+    """List the rule catalog (built-in packs and --rules folders)."""
+    from audit.facts.columns import column_names
+    from audit.rules import load_packs
+
+    pack = load_packs([Path(d) for d in rules_dirs], column_names())
+    ctx.obj = pack
+    if ctx.invoked_subcommand is None:
+        from audit.outputs import rule_list
+
+        echo(rule_list.render(pack), nl=False)
+
+
+@rules.command("explain")
+@click.argument("rule_id")
+@click.pass_obj
+def rules_explain(pack: Any, rule_id: str) -> None:
+    """Show a rule's rationale, parameters and how to fix it in PagerDuty."""
+    from audit.outputs import rule_list
+
+    rule = pack.resolve(rule_id.upper())
+    if rule is None:
+        raise UserError(f"no rule {rule_id}; `pd-audit rules` lists them")
+    echo(rule_list.explain(rule))
