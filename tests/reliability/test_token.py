@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from audit.cli import read_token
+from audit.commands.crawling import read_token
 from audit.emulator.serve import start_server
 from tests.crawl.conftest import ACME, TOKEN
 from tests.reliability.harness import PD_AUDIT, CliRun
