@@ -21,12 +21,14 @@ from pathlib import Path
 
 from audit.assess import Assessment
 from audit.errors import UserError
+from audit.history import History
 from audit.reports.files import claim_folder, record_folder, scorecard_stems
 from audit.reports.html import HtmlRenderer
 from audit.reports.model import ReportIndex, meta
 from audit.reports.org import build_org_report
 from audit.reports.pdf import PdfJob, write_pdfs
 from audit.reports.team import ScorecardBuilder
+from audit.reports.trend_line import trend_points
 from audit.safe_write import write_file
 from audit.scoring import NO_TEAM
 from audit.teams import team_names
@@ -52,8 +54,12 @@ def plan_reports(
     previous: Assessment | None = None,
     team_id: str | None = None,
     anonymize_people: bool = False,
+    history: History | None = None,
 ) -> ReportPlan:
-    """Build the view-models and render every page (the fast part; printing is ``write_pdfs``)."""
+    """Build the view-models and render every page (the fast part; printing is ``write_pdfs``).
+
+    ``history``: earlier snapshots re-scored (``audit.history``), for the org report's trend line.
+    """
     formats = _check_formats(formats)
     teams = assessment.scores.teams
     if team_id is not None and (team_id == NO_TEAM or team_id not in teams):
@@ -70,7 +76,8 @@ def plan_reports(
         return stems[tid] + ".html"
 
     cards = list(ScorecardBuilder(index, report_meta, team_href).build_all(team_ids))
-    org = None if team_id else build_org_report(index, report_meta, team_href)
+    org = None if team_id else build_org_report(index, report_meta, team_href,
+                                                trend_points(assessment, previous, history))
     renderer = HtmlRenderer()
     html: list[tuple[Path, str]] = []
     pdf: list[PdfJob] = []
@@ -97,13 +104,14 @@ def write_reports(
     team_id: str | None = None,
     workers: int | None = None,
     anonymize_people: bool = False,
+    history: History | None = None,
 ) -> list[Path]:
     """Write the reports and return their paths: HTML (org first, then teams by id), then PDFs.
 
     ``workers``: processes printing PDFs (default: the usable cores).
     """
     plan = plan_reports(assessment, out_dir, formats=formats, previous=previous, team_id=team_id,
-                        anonymize_people=anonymize_people)
+                        anonymize_people=anonymize_people, history=history)
     out = Path(out_dir)
     previous_files = claim_folder(out)
     written = [write_file(path, page, what="report") for path, page in plan.html]

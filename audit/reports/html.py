@@ -112,6 +112,7 @@ class HtmlRenderer:
             load_histogram=svg.load_histogram,
             movers=svg.movers,
             timeline=svg.timeline,
+            trend_line=svg.trend_line,
         )
 
     @cached_property

@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import math
+import re
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -20,9 +21,10 @@ from typing import Any
 from audit.assess import Assessment
 from audit.diff import LevelChange, diff_assessments, mean_level
 from audit.findings import Finding, Severity, Status
+from audit.reports import fixes
 from audit.reports.practice import PracticeIndex
 from audit.rules import Rule
-from audit.scoring import LEVEL_NAMES, MAX_LEVEL, GroupScore
+from audit.scoring import LEVEL_NAMES, MAX_LEVEL, NO_TEAM, GroupScore
 from audit.teams import team_label, team_names
 
 
@@ -122,6 +124,19 @@ class RuleInfo:
             default_threshold=any(p.source == "T" for p in rule.params.values()),
         )
 
+    @property
+    def pagerduty_path(self) -> str | None:
+        """Where the fix is made in PagerDuty's web app: the fix text's leading "A → B → C"; None if it has none."""
+        head = self.fix.split(": ", 1)[0]
+        if "→" not in head:
+            return None
+        *steps, last = head.split(" → ")
+        if len(steps[0].split()) > 3:  # prose before the first arrow: the text says more than a path
+            return None
+        # Without a colon the last step runs on into the sentence ("→ Delete, or assign it ..."): keep its start.
+        last = re.split(r"[,.;]\s| \(|\.$", last, maxsplit=1)[0] if ": " not in self.fix else last
+        return " → ".join([*steps, last])
+
 
 @dataclasses.dataclass(frozen=True)
 class RuleRow:
@@ -135,6 +150,28 @@ class RuleRow:
     @property
     def pass_rate(self) -> float | None:
         return (self.judged - self.failing) / self.judged if self.judged else None
+
+
+@dataclasses.dataclass(frozen=True)
+class FixRow:
+    """One fix that lifts services a level (``audit.reports.fixes``): the rule, its owners, what it lifts."""
+
+    rule: RuleInfo
+    teams: tuple[str, ...]  # names of the lifted services' owning teams
+    services: tuple[Link, ...]  # the services it lifts, by name
+    from_levels: tuple[int, ...]  # each lifted service's level now, in the order of ``services``
+    to_levels: tuple[int, ...]  # and after the fix
+    held_back: int = 0  # services whose next level this rule blocks (with others, when it lifts none alone)
+
+    @property
+    def services_lifted(self) -> int:
+        return len(self.services)
+
+    @property
+    def steps(self) -> str:
+        """"L0 → L1" when every service makes the same step, else the steps joined ("L0 → L1, L1 → L3")."""
+        pairs = dict.fromkeys(f"L{a} → L{b}" for a, b in zip(self.from_levels, self.to_levels))
+        return ", ".join(pairs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -326,6 +363,10 @@ class ReportIndex:
             if not (math.isnan(passing) or math.isnan(total))
         }
         self.team_urls = _urls(tables.get("team"))
+        teams = tables["team"]
+        self.team_members: dict[str, list[str]] = (
+            {str(t): list(m) for t, m in zip(teams["id"], teams["member_ids"])} if not teams.empty else {}
+        )
         self.user_names = _names(tables.get("user"))
         if anonymize_people:
             self.user_names = {user_id: pseudonym(user_id) for user_id in self.user_names}
@@ -382,6 +423,39 @@ class ReportIndex:
             )
             groups.append(RuleGroup(self.rule(rule_id), tuple(rows), affected))
         return tuple(sorted(groups, key=lambda g: fix_order(g.rule, g.services_affected)))
+
+    def fix_rows(self, service_ids: Sequence[str] | None = None, limit: int | None = None, *,
+                 per_team: bool = True) -> tuple[FixRow, ...]:
+        """The fixes that lift most of these services (all services when None) a level, best first.
+
+        ``per_team``: one fix per rule and owning teams (the org's list); else one per rule (a team's).
+        """
+        services = self.assessment.scores.services
+        chosen = list(services) if service_ids is None else service_ids
+        owners = (lambda service_id: services[service_id].service.team_ids) if per_team else (lambda _: ())
+        ranked = fixes.rank_fixes(fixes.lifts(services, chosen), owners, self.fix_rank)
+        blocked = fixes.blocked_counts(services, chosen)
+        return tuple(
+            FixRow(
+                rule=self.rule(fix.rule_id),
+                teams=tuple(self.team_name(t) for t in fix.team_ids) or (self.team_name(NO_TEAM),),
+                services=tuple(self.service_link(lift.service_id) for lift in fix.lifts),
+                from_levels=tuple(lift.from_level for lift in fix.lifts),
+                to_levels=tuple(lift.to_level for lift in fix.lifts),
+                held_back=blocked[fix.rule_id],
+            )
+            for fix in ranked[:limit]
+        )
+
+    def blocker_rows(self, service_ids: Sequence[str]) -> tuple[FixRow, ...]:
+        """Rules blocking these services' next level, most services first, as fixes that lift none alone."""
+        blocked = fixes.blocked_counts(self.assessment.scores.services, service_ids)
+        return tuple(FixRow(self.rule(rule_id), (), (), (), (), held_back=blocked[rule_id])
+                     for rule_id in sorted(blocked, key=lambda r: (-blocked[r], self.fix_rank(r))))
+
+    def fix_rank(self, rule_id: str) -> tuple[Any, ...]:
+        """How equal fixes are ordered: the rule's level, then its severity (``fix_order`` without reach)."""
+        return fix_order(self.rule(rule_id), 0)
 
     def team_row(self, team_id: str, group: GroupScore, href: str) -> TeamRow:
         findings = self.group_findings(group.service_ids, team_id)

@@ -9,15 +9,18 @@ from collections.abc import Callable
 
 from audit.diff import mean_level
 from audit.findings import Status
+from audit.reports.fixes import holding_back
 from audit.reports.model import (
     CoverageRow,
     FindingRow,
+    FixRow,
     LevelCount,
     Link,
     Meta,
     OwnershipRow,
     PersonLoadRow,
     ReportIndex,
+    RuleInfo,
     RuleRow,
     TeamRow,
     Trend,
@@ -26,11 +29,15 @@ from audit.reports.model import (
     fix_order,
     number,
 )
+from audit.reports.practice import Practice
+from audit.reports.trend_line import TrendPoint
 from audit.scoring import NO_TEAM
 
 TOP_RULES = 10
 TOP_PEOPLE = 25
 TOP_MOVERS = 5
+TOP_FIXES = 5  # the first page's "what to fix first"
+FURTHEST_BEHIND = 3  # the first page's teams furthest behind
 MAX_LISTED_CHANGES = 100  # new/fixed/teamless findings listed in the org report; the rest are counted
 # Hours on call in the window, as the load histogram's bins (lower edge, label).
 LOAD_BINS = ((0, "< 1 day"), (24, "1-2 days"), (48, "2-4 days"), (96, "4-7 days"), (168, "1-2 weeks"),
@@ -54,6 +61,23 @@ class TeamCoverage:
     @property
     def kept_pct(self) -> float:
         return 100 * self.kept / self.promised if self.promised else 100.0
+
+
+@dataclasses.dataclass(frozen=True)
+class BehindRow:
+    """A team furthest behind, and the one rule that holds most of its services below their next level."""
+
+    team: TeamRow
+    rule: RuleInfo | None  # None: nothing fails at any of its services' next level
+    held_back: int  # services that rule keeps below their next level
+
+
+@dataclasses.dataclass(frozen=True)
+class TeamPractice:
+    """A team's configuration (level, score) beside its practice in the incident window."""
+
+    team: TeamRow
+    practice: Practice
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +108,10 @@ class OrgReport:
     # service, a user in no team): no scorecard shows them, so the org report lists them.
     teamless: tuple[FindingRow, ...] = ()
     teamless_count: int = 0
+    top_fixes: tuple[FixRow, ...] = ()  # the fixes that lift most services a level, best first
+    furthest_behind: tuple[BehindRow, ...] = ()  # lowest score first
+    trend_line: tuple[TrendPoint, ...] = ()  # every audit known, oldest first, this one last
+    practice: tuple[TeamPractice, ...] = ()  # every ranked team, in rank order; empty without incidents
 
     @property
     def leading_and_trailing(self) -> tuple[TeamRow, ...]:
@@ -95,7 +123,8 @@ class OrgReport:
         return sum(c.share for c in self.distribution if c.level >= 2)
 
 
-def build_org_report(index: ReportIndex, meta: Meta, team_href: Callable[[str], str]) -> OrgReport:
+def build_org_report(index: ReportIndex, meta: Meta, team_href: Callable[[str], str],
+                     trend_line: tuple[TrendPoint, ...] = ()) -> OrgReport:
     assessment = index.assessment
     scores = assessment.scores
     teams = [index.team_row(t, g, team_href(t)) for t, g in scores.teams.items() if t != NO_TEAM]
@@ -134,7 +163,31 @@ def build_org_report(index: ReportIndex, meta: Meta, team_href: Callable[[str], 
         trend=_trend(index),
         teamless=_listed(index, teamless),
         teamless_count=len(teamless),
+        top_fixes=index.fix_rows(limit=TOP_FIXES),
+        furthest_behind=_furthest_behind(index, teams),
+        trend_line=trend_line,
+        practice=_practice(index, teams),
     )
+
+
+def _furthest_behind(index: ReportIndex, ranked: list[TeamRow]) -> tuple[BehindRow, ...]:
+    """The lowest-scoring teams (at most half of them, so that a team is never both leading and behind)."""
+    services = index.assessment.scores.services
+    rows = []
+    for team in reversed(ranked[-min(FURTHEST_BEHIND, len(ranked) // 2 or len(ranked)):]):
+        held = holding_back(services, index.assessment.scores.teams[team.id].service_ids, index.fix_rank)
+        rows.append(BehindRow(team, index.rule(held[0]) if held else None, held[1] if held else 0))
+    return tuple(rows)
+
+
+def _practice(index: ReportIndex, ranked: list[TeamRow]) -> tuple[TeamPractice, ...]:
+    rows = []
+    for team in ranked:
+        practice = index.practice.for_team(index.assessment.scores.teams[team.id].service_ids,
+                                           index.team_members.get(team.id, ()))
+        if practice is not None:
+            rows.append(TeamPractice(team, practice))
+    return tuple(rows)
 
 
 def _top_rules(index: ReportIndex) -> tuple[RuleRow, ...]:

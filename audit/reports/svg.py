@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from audit.diff import LevelChange
 from audit.reports.model import Gap, LevelCount
 from audit.reports.org import LoadBin, TeamCoverage
+from audit.reports.trend_line import TrendPoint
 
 # Colours are SVG presentation attributes, not CSS: WeasyPrint ignores CSS ``fill``.
 PALETTE = {
     "lv0": "#c9372c", "lv1": "#e8772e", "lv2": "#d9a400", "lv3": "#5aa454", "lv4": "#1f7a4d",
     "before": "#ced4da", "empty": "#e9ecef", "gain": "#2b8a3e", "drop": "#c92a2a",
     "covered": "#b2f2bb", "gap": "#e03131", "bad": "#c9372c", "warn": "#e8772e", "ok": "#74b816",
-    "neutral": "#748ffc", "axis": "#9aa3b2", "tick-line": "#9aa3b2",
+    "neutral": "#748ffc", "axis": "#9aa3b2", "tick-line": "#9aa3b2", "trend": "#14213d", "grid": "#e9ecef",
 }
 INK, MUTED = "#1d2330", "#5b6474"
 
@@ -244,3 +245,37 @@ def load_histogram(bins: Sequence[LoadBin]) -> Chart:
 def movers(changes: Sequence[LevelChange]) -> Chart:
     return score_changes([(c.name, c.score_delta or 0.0) for c in changes],
                          title="Score change of the most improved teams and the worst drops")
+
+
+def trend_line(points: Sequence[TrendPoint]) -> Chart:
+    """The org score at each audit, oldest left, as a line of dots labelled with score and mean level."""
+    width, height, top, bottom, left, right = 380.0, 170.0, 24.0, 40.0, 30.0, 10.0
+    inset = 44.0  # the first and last points stand clear of the axis labels, with room for their own
+    usable_w, usable_h = width - left - right, height - top - bottom
+    step = (usable_w - 2 * inset) / max(len(points) - 1, 1)
+
+    def y_of(score: float) -> float:
+        return _r(top + usable_h * (1 - score / 100))
+
+    lines = [Line(left, y_of(v), width - right, y_of(v), "grid") for v in (25, 50, 75)]
+    lines.append(Line(left, top + usable_h, width - right, top + usable_h))
+    labels = [Label(left - 6, y_of(v), f"{v}", "end", "tick small") for v in (0, 25, 50, 75, 100)]
+    rects = []
+    placed = [(_r(left + inset + i * step if len(points) > 1 else left + usable_w / 2), p)
+              for i, p in enumerate(points)]
+    scored = [(x, p) for x, p in placed if p.score is not None]
+    for (x1, a), (x2, b) in zip(scored, scored[1:]):
+        lines.append(Line(x1, y_of(a.score or 0), x2, y_of(b.score or 0), "trend"))
+    every = max(len(placed) // 8, 1)  # at most about eight date labels under the axis, the last always
+    for i, (x, point) in enumerate(placed):
+        if i % every == 0 or i == len(placed) - 1:
+            labels.append(Label(x, height - bottom + 16, f"{point.day:%d %b %Y}", "middle", "tick small"))
+        if point.score is None:
+            continue
+        level = "–" if point.mean_level is None else f"{point.mean_level:.1f}"
+        rects.append(Rect(_r(x - 4), _r(y_of(point.score) - 4), 8, 8, "trend",
+                          f"{point.day:%Y-%m-%d}: score {point.score:.0f}, mean level {level}"))
+        labels.append(Label(x, _r(y_of(point.score) - 12), f"{point.score:.0f} · L{level}", "middle", "value small"))
+    labels.append(Label(left, height - 6, "org score (0–100) · mean level (0–4) at each audit", "start", "tick small"))
+    return Chart(width, height, f"Org score at each of {len(points)} audits, oldest first",
+                 tuple(rects), tuple(labels), tuple(lines))

@@ -10,8 +10,10 @@ from collections.abc import Callable, Iterator, Sequence
 import pandas as pd
 
 from audit.findings import Status
+from audit.reports.fixes import lift_of
 from audit.reports.model import (
     FindingRow,
+    FixRow,
     Gap,
     LevelCoverage,
     Link,
@@ -30,7 +32,8 @@ from audit.reports.model import (
 from audit.reports.practice import Practice
 from audit.scoring import MAX_LEVEL, GroupScore
 
-FIX_FIRST = 3
+FIX_FIRST = 3  # the first page's fixes
+ON_CALL_LISTED = 8  # people on the first page; the People section lists them all
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,10 +50,14 @@ class TeamScorecard:
     next_steps: tuple[NextStep, ...]
     new_findings: tuple[FindingRow, ...]
     fixed_findings: tuple[FindingRow, ...]
+    # The first page: the fixes that lift most services a level (topped up, when fewer than three
+    # rules lift a service alone, with the rules that hold most services back together with others).
+    fix_first: tuple[FixRow, ...] = ()
+    needs_several: int = 0  # services below the top level that no single fix lifts
 
     @property
-    def fix_first(self) -> tuple[RuleGroup, ...]:
-        return self.rule_groups[:FIX_FIRST]
+    def on_call_listed(self) -> tuple[PersonLoadRow, ...]:
+        return self.people[:ON_CALL_LISTED]
 
     @property
     def open_findings(self) -> int:
@@ -74,8 +81,6 @@ class ScorecardBuilder:
         self.levels_by_policy: dict[str, list] = collections.defaultdict(list)
         for row in levels.itertuples(index=False):
             self.levels_by_policy[str(row.policy_id)].append(row)
-        teams = tables["team"]
-        self.members = {str(t): list(m) for t, m in zip(teams["id"], teams["member_ids"])} if not teams.empty else {}
         users = tables["user"]
         self.on_call_users = users[users["on_call"]] if not users.empty else users
         self.users_by_service: dict[str, set[str]] = collections.defaultdict(set)
@@ -101,17 +106,26 @@ class ScorecardBuilder:
             warning_groups=index.rule_groups(findings, service_ids, Status.WARN),
             coverage=self._coverage(service_ids),
             people=self._people(service_ids),
-            practice=index.practice.for_team(service_ids, self.members.get(team_id, ())),
+            practice=index.practice.for_team(service_ids, index.team_members.get(team_id, ())),
             waivers=index.waiver_rows(findings),
             next_steps=self._next_steps(service_ids),
             new_findings=tuple(index.finding_row(f, scope) for f in diff.new_for(scope)) if diff else (),
             fixed_findings=tuple(index.finding_row(f, scope) for f in diff.fixed_for(scope)) if diff else (),
+            fix_first=self._fix_first(service_ids),
+            needs_several=sum(1 for s in service_ids if lift_of(index.assessment.scores.services[s]) is None
+                              and index.assessment.scores.services[s].level < MAX_LEVEL),
         )
 
     def build_all(self, team_ids: Sequence[str]) -> Iterator[TeamScorecard]:
         teams = self.index.assessment.scores.teams
         for team_id in team_ids:
             yield self.build(team_id, teams[team_id])
+
+    def _fix_first(self, service_ids: Sequence[str]) -> tuple[FixRow, ...]:
+        lifting = self.index.fix_rows(service_ids, FIX_FIRST, per_team=False)
+        listed = {row.rule.id for row in lifting}
+        return lifting + tuple(row for row in self.index.blocker_rows(service_ids)
+                               if row.rule.id not in listed)[: FIX_FIRST - len(lifting)]
 
     def _coverage(self, service_ids: Sequence[str]) -> tuple[PolicyCoverageRow, ...]:
         index = self.index

@@ -37,7 +37,7 @@ def test_org_pdf_opens_with_the_executive_summary(acme_pdf, acme):
     first = flat(pages[0])
     assert "Executive summary" in first and "ORG SCORE" in first
     assert f"{acme.scores.org.score:.0f}" in first
-    assert "Teams ranked" not in first and flat(pages[1]).startswith("Teams ranked")
+    assert "Teams ranked" not in first and flat(pages[1]).startswith("What needs attention")
 
 
 def test_org_pdf_gives_each_team_its_own_page(acme_pdf, acme):
