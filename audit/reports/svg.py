@@ -249,7 +249,7 @@ def movers(changes: Sequence[LevelChange]) -> Chart:
 
 def trend_line(points: Sequence[TrendPoint]) -> Chart:
     """The org score at each audit, oldest left, as a line of dots labelled with score and mean level."""
-    width, height, top, bottom, left, right = 380.0, 170.0, 24.0, 40.0, 30.0, 10.0
+    width, height, top, bottom, left, right = 460.0, 190.0, 24.0, 40.0, 30.0, 10.0
     inset = 44.0  # the first and last points stand clear of the axis labels, with room for their own
     usable_w, usable_h = width - left - right, height - top - bottom
     step = (usable_w - 2 * inset) / max(len(points) - 1, 1)

@@ -86,3 +86,18 @@ def test_anonymized_reports_name_nobody(pair, tmp_path: Path) -> None:
         assert not leaked, f"{path.name} names {leaked[:3]}"
     assert pseudonym("PUSR037") in page(plan, "index")
     assert pseudonym("PUSR037") == pseudonym("PUSR037") != pseudonym("PUSR036")
+
+
+def test_org_report_sets_practice_beside_configuration_with_its_trend(pair, tmp_path: Path) -> None:
+    now, before = pair
+    org = page(plan_reports(now, tmp_path, formats=["html"], previous=before), "index")
+    section = org[org.index('<section class="org-section" id="practice">'):]
+    section = section[:section.index("</section>")]
+    assert "Practice beside configuration" in section
+    for label in ("Acknowledged by the team", "Timed out to level 2", "Median time to acknowledge",
+                  "Night interruptions per person"):
+        assert label in section
+    identity = section[section.index(">Identity<"):]
+    identity = identity[:identity.index("</tr>")]
+    timeouts = {f.label: f for f in plan_practice(now, before, "PTEAM07")}["Timed out to level 2"]
+    assert f"{timeouts.value:.0f}%" in identity and f"{timeouts.change:+.1f} points (worse)" in identity
