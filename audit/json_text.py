@@ -12,8 +12,9 @@ and each item goes out on its own line, so the whole document is never held in m
 from __future__ import annotations
 
 import json
+import json.encoder
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 
@@ -51,11 +52,28 @@ class Streamed:
 _ITEM_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
 
 
+def _unencodable(value: Any) -> Any:
+    return _ITEM_ENCODER.default(value)  # raises TypeError, as json.dumps would
+
+
+def _one_encoder() -> Callable[[Any], str]:
+    """``_ITEM_ENCODER.encode``, with the ``json`` module's C encoder made once rather than per item
+    (``JSONEncoder.encode`` makes one each call: a third of the time on 100,000 small items)."""
+    make = json.encoder.c_make_encoder
+    if make is None:  # a Python without the json C speed-ups
+        return _ITEM_ENCODER.encode
+    encoder = make(None, _unencodable, json.encoder.encode_basestring, None, ": ", ", ", False, False, False)
+    return lambda item: "".join(encoder(item, 0))
+
+
+_encode_item = _one_encoder()
+
+
 def _item_text(item: Any) -> str:
     try:
-        return _ITEM_ENCODER.encode(item)
+        return _encode_item(item)
     except ValueError:  # a NaN or infinity somewhere in it: rare, so only then walk the item
-        return _ITEM_ENCODER.encode(finite(item))
+        return _encode_item(finite(item))
 
 
 def _holds_streamed(value: Any) -> bool:

@@ -48,8 +48,11 @@ def printable(text: object, width: int | None = None, *, keep_whitespace: bool =
     they are only whitespace."""
     control = _CONTROL_BUT_WHITESPACE if keep_whitespace else _CONTROL
     raw = "" if text is None else str(text)
+    limit = MAX_RENDERED if width is None else min(width, MAX_RENDERED)
+    if raw.isprintable():  # no control, bidi mark, separator nor surrogate (none is printable): most names
+        return capped(capped(raw), limit)
     clean = control.sub(REPLACEMENT, _SEPARATORS.sub(" ", capped(raw)))
-    return capped(clean, MAX_RENDERED if width is None else min(width, MAX_RENDERED))
+    return capped(clean, limit)
 
 
 def one_line(text: object) -> str:

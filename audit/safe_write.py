@@ -33,7 +33,10 @@ from audit.safe_text import one_line, without_surrogates
 
 def encoded(text: str) -> bytes:
     """``text`` as UTF-8, lone surrogates as U+FFFD."""
-    return without_surrogates(text).encode("utf-8")
+    try:
+        return text.encode("utf-8")  # only a lone surrogate fails: then, and only then, replace them
+    except UnicodeEncodeError:
+        return without_surrogates(text).encode("utf-8")
 
 
 class OutputFile:

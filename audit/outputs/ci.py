@@ -17,6 +17,7 @@ from typing import Any
 
 from audit.baseline import BaselineEntry
 from audit.diff import AssessmentDiff
+from audit.facts.collector import collector_paused
 from audit.findings import Finding, Status
 from audit.gate import BaselineState, GateResult
 from audit.history import History
@@ -60,7 +61,8 @@ def check_json(result: GateResult) -> dict[str, Any]:
 
 
 def write_json_result(result: GateResult, out: TextOut) -> None:
-    write_json(out, check_json(result))
+    with collector_paused():  # as json_report: many short-lived dicts beside millions of live objects
+        write_json(out, check_json(result))
 
 
 def _whole(render: Callable[[GateResult], str]) -> Callable[[GateResult, TextOut], None]:

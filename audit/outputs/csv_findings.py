@@ -9,6 +9,7 @@ counted row has no fingerprint, the team in ``team_ids`` and how many in ``count
 from __future__ import annotations
 
 from audit.assess import Assessment
+from audit.facts.collector import collector_paused
 from audit.json_text import TextOut
 from audit.outputs.summary import counted, listed
 from audit.safe_csv import safe_cell, spreadsheet_writer
@@ -18,6 +19,11 @@ COLUMNS = ("fingerprint", "rule_id", "status", "severity", "level", "mode", "ent
 
 
 def write(assessment: Assessment, out: TextOut, *, all_findings: bool = False) -> None:
+    with collector_paused():  # as json_report: many short-lived rows beside millions of live objects
+        _write_rows(assessment, out, all_findings)
+
+
+def _write_rows(assessment: Assessment, out: TextOut, all_findings: bool) -> None:
     writer = spreadsheet_writer(out)
     writer.writerow(COLUMNS)
     for finding in listed(assessment.findings, all_findings):

@@ -33,6 +33,7 @@ from typing import Any
 
 from audit import __version__
 from audit.baseline import BaselineEntry
+from audit.facts.collector import collector_paused
 from audit.findings import Finding, Severity, Status
 from audit.gate import BaselineState, GateResult
 from audit.json_text import Streamed, TextOut, write_json
@@ -251,7 +252,8 @@ def _results(result: GateResult, chosen: SarifPlan, rule_index: dict[str, int],
 
 
 def write(result: GateResult, out: TextOut) -> None:
-    write_json(out, sarif_log(result, streamed=True))
+    with collector_paused():  # as json_report: many short-lived results beside millions of live objects
+        write_json(out, sarif_log(result, streamed=True))
 
 
 def render(result: GateResult) -> str:

@@ -1,7 +1,7 @@
 """The scoring benchmark: ``assess`` end to end on a large crawled account, with a phase breakdown.
 
 Run: ``.venv/bin/python -m tests.benchmarks.bench_score [--scale 1.0] [--cache DIR] [--repeat 3]
-[--profile N]``.
+[--profile N] [--cli | --cli-only]``.
 
 The account (10,000 services, 3,000 policies, 4,000 schedules, 15,000 users, 600 teams, times
 ``--scale``) is generated, served by the emulator in-process and crawled by pd-audit's own crawler
@@ -17,6 +17,11 @@ the figures the targets judge), the other step by step (facts table by table, ev
 score) for the breakdown. ``--profile N`` adds a profiled run and prints its N most expensive
 functions (cumulative time). Figures are printed; nothing is asserted on time (this is not a timed
 test).
+
+``--cli`` adds the commands as a user runs them (``tests/benchmarks/cli_runs.py``): ``score`` in
+every format, ``baseline create``, ``check --sarif``, ``report --format html``, each a process of
+its own, with wall time, peak RSS and the ratio to reading the snapshot's files with ``json``;
+given several ``--scale`` values it ends with how each grows from the smallest account.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -47,11 +52,12 @@ from audit.findings import apply_waivers
 from audit.rules import EvaluationContext, evaluate
 from audit.scoring import score, service_refs
 from audit.snapshot import load
+from tests.benchmarks import cli_runs
 from tests.crawl.conftest import TOKEN, make_client
 
 SIZES = {"services": 10_000, "policies": 3_000, "schedules": 4_000, "users": 15_000, "teams": 600}
 # The generated rotations start on 2026-12-07: a window from there has every schedule on call.
-WINDOW = Window(datetime(2026, 12, 7, tzinfo=timezone.utc), 28)
+WINDOW = Window(datetime(2026, 12, 7, tzinfo=UTC), 28)
 TODAY = date(2026, 12, 7)
 SKIPPED = ("service_dependencies", "handoff_rules")
 TIER_ONE_EVERY = 10  # one team in ten runs tier-1 services
@@ -214,24 +220,42 @@ def format_report(sizes: dict[str, int], end_to_end: dict[str, Any], phases: dic
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply the account's sizes")
-    parser.add_argument("--cache", type=Path, help="keep (and reuse) the crawled snapshot in this directory")
+    parser.add_argument("--scale", type=float, action="append",
+                        help="multiply the account's sizes (repeatable: --scale 0.12 --scale 1.2 shows growth)")
+    parser.add_argument("--cache", type=Path, help="keep (and reuse) the crawled snapshots in this directory")
     parser.add_argument("--repeat", type=int, default=3, help="end-to-end runs (best and median are shown)")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the N costliest functions")
+    parser.add_argument("--cli", action="store_true",
+                        help="also time the commands as a user runs them (score in every format, baseline create, "
+                             "check --sarif, report html) against the time to read the snapshot")
+    parser.add_argument("--cli-only", action="store_true", help="only the commands, not assess() and its phases")
     options = parser.parse_args(argv)
-    sizes = {name: max(1, round(count * options.scale)) for name, count in SIZES.items()}
-    with tempfile.TemporaryDirectory(prefix="pd-audit-bench-score-") as temporary:
-        directory = options.cache or Path(temporary)
-        directory.mkdir(parents=True, exist_ok=True)
-        started = time.perf_counter()
-        snapshot_path = build_snapshot(options.scale, directory)
-        print(f"snapshot ready in {time.perf_counter() - started:.1f} s: {snapshot_path}", file=sys.stderr)
-        config_path = write_config(snapshot_path, directory)
-        end_to_end = in_child(
-            run_end_to_end, str(snapshot_path), str(config_path), max(1, options.repeat), options.profile
-        )
-        phases = in_child(run_phases, str(snapshot_path), str(config_path))
-    print(format_report(sizes, end_to_end, phases))
+    growth: list[tuple[int, float, list[cli_runs.Run]]] = []
+    for scale in options.scale or [1.0]:
+        sizes = {name: max(1, round(count * scale)) for name, count in SIZES.items()}
+        with tempfile.TemporaryDirectory(prefix="pd-audit-bench-score-") as temporary:
+            directory = (options.cache / f"scale-{scale:g}") if options.cache else Path(temporary)
+            directory.mkdir(parents=True, exist_ok=True)
+            started = time.perf_counter()
+            snapshot_path = build_snapshot(scale, directory)
+            print(f"snapshot ready in {time.perf_counter() - started:.1f} s: {snapshot_path}", file=sys.stderr)
+            config_path = write_config(snapshot_path, directory)
+            if not options.cli_only:
+                end_to_end = in_child(
+                    run_end_to_end, str(snapshot_path), str(config_path), max(1, options.repeat), options.profile
+                )
+                phases = in_child(run_phases, str(snapshot_path), str(config_path))
+                print(format_report(sizes, end_to_end, phases))
+            if options.cli or options.cli_only:
+                work = Path(tempfile.mkdtemp(prefix="cli-", dir=temporary))
+                floor, objects = cli_runs.read_floor(snapshot_path)
+                runs = cli_runs.run_commands(snapshot_path, config_path, work)
+                print("", "the commands end to end: " + ", ".join(f"{n:,} {k}" for k, n in sizes.items()),
+                      *cli_runs.format_runs(runs, floor, objects),
+                      f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs when it ended)", sep="\n")
+                growth.append((sizes["services"], floor, runs))
+    if len(growth) > 1:
+        print("", *cli_runs.format_growth(growth), sep="\n")
     return 0
 
 
