@@ -73,10 +73,24 @@ def find_snapshots(folder: str | Path) -> list[Snapshot]:
                         and (p / MANIFEST).is_file())
     if not candidates:
         raise UserError(f"{root}: no snapshots in this folder (subfolders with a {MANIFEST})")
-    snapshots = [load(path) for path in candidates]
+    return sorted((load(path) for path in candidates), key=_crawl_order)
+
+
+def _crawl_order(snapshot: Snapshot) -> tuple[str, str, str]:
     # Crawl time first; the window's start breaks ties between crawls finished in the same second.
-    return sorted(snapshots, key=lambda s: (str(s.manifest.get("crawl_finished_at") or ""),
-                                            str(s.manifest["window"]["since"]), s.path.name))
+    return (str(snapshot.manifest.get("crawl_finished_at") or ""), str(snapshot.manifest["window"]["since"]),
+            snapshot.path.name)
+
+
+def previous_snapshot(snapshots: list[Snapshot], current: Snapshot) -> Snapshot | None:
+    """The snapshot just before ``current`` in crawl order (``find_snapshots``' list), or None."""
+    here = current.path.resolve()
+    paths = [s.path.resolve() for s in snapshots]
+    if here in paths:
+        position = paths.index(here)
+    else:
+        position = sum(1 for s in snapshots if _crawl_order(s)[:2] < _crawl_order(current)[:2])
+    return snapshots[position - 1] if position > 0 else None
 
 
 def crawl_date(snapshot: Snapshot) -> dt.date:

@@ -31,6 +31,7 @@ VOCABULARY: dict[str, tuple[str, str, set[str]]] = {
     "--report-dir": ("the folder the reports go to", "one", {"DIR"}),
     "--snapshot": ("a snapshot folder given as an option", "one", {"SNAPSHOT"}),
     "--previous": ("an earlier snapshot, for the trend", "one", {"SNAPSHOT"}),
+    "--history": ("a folder of earlier snapshots, for the trend line", "one", {"DIR"}),
     "--team": ("restrict to teams, ids or names", "many", {"TEAM"}),
     "--format": ("how stdout is printed, or the report formats", "one", {"FORMAT,..."}),
     "--sarif": ("a SARIF file the gate writes", "one", {"FILE"}),

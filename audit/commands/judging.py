@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,16 @@ def assess_with(snapshot_path: Any, rules: RulesOptions) -> Any:
         modes=STATIC_ONLY if rules.mode == "static" else ALL_MODES,
         today=rules.as_of.date() if rules.as_of else None,
     )
+
+
+def snapshot_assessor(rules: RulesOptions) -> Callable[[Any, dt.date], Any]:
+    """How a folder of snapshots is judged (``history``, ``report --history``): today's rules, waivers as of
+    each snapshot's crawl date (or --as-of)."""
+    def assess_snapshot(snapshot: Any, crawled_on: dt.date) -> Any:
+        as_of = rules.as_of or dt.datetime.combine(crawled_on, dt.datetime.min.time())
+        return assess_with(snapshot, dataclasses.replace(rules, as_of=as_of))
+
+    return assess_snapshot
 
 
 ENTITIES = ["service", "escalation_policy", "policy_level", "schedule", "team", "user"]

@@ -11,7 +11,7 @@ import click
 
 from audit.commands.console import StderrProgress, echo
 from audit.commands.crawling import crawl_live
-from audit.commands.judging import assess_with
+from audit.commands.judging import assess_with, snapshot_assessor
 from audit.commands.options import (
     CrawlOptions,
     ReportOptions,
@@ -29,22 +29,43 @@ from audit.commands.options import (
 )
 
 PREVIOUS = "--previous"
+history_option = click.option(
+    "--history", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+    help="A folder of earlier snapshots (as `history` reads): the org report's trend line over all of them; "
+         "without --previous, the newest crawled before this one is the previous audit.")
 
 
-def _write_reports(assessment: Any, previous: Any, options: ReportOptions, team: str | None) -> None:
+def _write_reports(assessment: Any, previous: Any, options: ReportOptions, team: str | None,
+                   history: Any = None) -> None:
     from audit.outputs.run_summary import reports_written
     from audit.reports import write_reports
 
     team_id = assessment.resolve_team(team) if team else None
     written = write_reports(assessment, options.report_dir, formats=list(options.formats), previous=previous,
-                            team_id=team_id, workers=options.pdf_workers, anonymize_people=options.anonymize_people)
+                            team_id=team_id, workers=options.pdf_workers, anonymize_people=options.anonymize_people,
+                            history=history)
     echo(reports_written(written))
+
+
+def _judged(assessment: Any, previous_path: Path | None, folder: Path | None, rules: RulesOptions) -> Any:
+    """The previous audit (--previous, else the folder's newest snapshot before this one) and the history."""
+    previous = assess_with(previous_path, rules) if previous_path else None
+    if folder is None:
+        return previous, None
+    from audit.history import build_history, find_snapshots, previous_snapshot
+
+    history = build_history(folder, snapshot_assessor(rules))
+    if previous is None:
+        earlier = previous_snapshot(find_snapshots(folder), assessment.snapshot)
+        previous = assess_with(earlier.path, rules) if earlier is not None else None
+    return previous, history
 
 
 @dataclass(frozen=True)
 class ReportCommand:
     snapshot: Path
     previous: Path | None
+    history: Path | None
     teams: tuple[str, ...]
     rules: RulesOptions
     report: ReportOptions
@@ -54,6 +75,7 @@ class ReportCommand:
 @snapshot_argument()
 @click.option(PREVIOUS, type=click.Path(path_type=Path), metavar="SNAPSHOT",
               help="An earlier snapshot: adds the trend, new and fixed findings.")
+@history_option
 @rules_options()
 @report_options
 @team_option("Only this team's scorecard")
@@ -63,14 +85,15 @@ def report(options: ReportCommand) -> None:
     # Both snapshots are judged with today's rules and config, each as of its own crawl (or --as-of).
     team = one_team(options.teams, "report")
     assessment = assess_with(options.snapshot, options.rules)
-    previous = assess_with(options.previous, options.rules) if options.previous else None
-    _write_reports(assessment, previous, options.report, team)
+    previous, history = _judged(assessment, options.previous, options.history, options.rules)
+    _write_reports(assessment, previous, options.report, team, history)
 
 
 @dataclass(frozen=True)
 class AuditRun:
     output: Path
     previous: Path | None
+    history: Path | None
     teams: tuple[str, ...]
     rules: RulesOptions
     report: ReportOptions
@@ -83,6 +106,7 @@ class AuditRun:
               help="Snapshot folder to write.")
 @click.option(PREVIOUS, type=click.Path(path_type=Path), metavar="SNAPSHOT",
               help="Last quarter's snapshot, for the trend.")
+@history_option
 @rule_packs_and_config
 @report_options
 @team_option("Crawl only these teams; with one team, write only its scorecard", crawl_scope=True)
@@ -93,9 +117,9 @@ def audit_command(options: AuditRun) -> None:
     team = options.teams[0] if len(options.teams) == 1 else None
     snapshot_path = crawl_live(options.output, options.crawl, options.teams)
     assessment = assess_with(snapshot_path, options.rules)
-    previous = assess_with(options.previous, options.rules) if options.previous else None
+    previous, history = _judged(assessment, options.previous, options.history, options.rules)
     echo(f"snapshot: {snapshot_path}")
-    _write_reports(assessment, previous, options.report, team)
+    _write_reports(assessment, previous, options.report, team, history)
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,13 @@ Every snapshot is judged with today's rules and config, so only the account's ch
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
 from audit.commands.console import echo
-from audit.commands.judging import assess_with
+from audit.commands.judging import assess_with, snapshot_assessor
 from audit.commands.options import (
     RulesOptions,
     command,
@@ -84,10 +81,6 @@ def history(options: HistoryCommand) -> None:
     from audit.history import build_history
     from audit.outputs.ci import HISTORY_FORMATS
 
-    def assess_snapshot(snapshot: Any, crawled_on: Any) -> Any:
-        as_of = options.rules.as_of or datetime.combine(crawled_on, datetime.min.time())
-        return assess_with(snapshot, dataclasses.replace(options.rules, as_of=as_of))
-
     team = one_team(options.teams, "history")
-    trend = build_history(options.folder, assess_snapshot, team_id=team)
+    trend = build_history(options.folder, snapshot_assessor(options.rules), team_id=team)
     echo(HISTORY_FORMATS[options.fmt](trend), nl=False, machine=options.fmt != "table")

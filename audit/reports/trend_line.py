@@ -46,16 +46,21 @@ def trend_points(current: Assessment, previous: Assessment | None = None,
     # the current snapshot) is the same audit, not another point.
     seen = {(now.snapshot, now.crawled_at)}
     before: list[tuple[str, HistoryPoint]] = []  # (when it sorts, point)
+    earlier = None
     if previous is not None and previous.snapshot.path.resolve() != current.snapshot.path.resolve():
         earlier = history_point(previous, None)
         seen.add((earlier.snapshot, earlier.crawled_at))
-        # Given as the previous audit, it is: it sorts before this one whenever it was crawled.
-        before.append((min(earlier.crawled_at, now.crawled_at or earlier.crawled_at), earlier))
-    for point in history.points if history else ():
-        if (point.snapshot, point.crawled_at) in seen:
-            continue
-        seen.add((point.snapshot, point.crawled_at))
-        if not now.crawled_at or point.crawled_at <= now.crawled_at:  # this audit's past, not its future
+    points = list(history.points) if history else []
+    keys = [(p.snapshot, p.crawled_at) for p in points]
+    if (now.snapshot, now.crawled_at) in keys:  # this snapshot is in the folder: its past is what precedes it
+        points = points[:keys.index((now.snapshot, now.crawled_at))]
+    elif now.crawled_at:  # else what was crawled before it, not its future
+        points = [p for p in points if p.crawled_at <= now.crawled_at]
+    for point in points:
+        if (point.snapshot, point.crawled_at) not in seen:
+            seen.add((point.snapshot, point.crawled_at))
             before.append((point.crawled_at, point))
-    before.sort(key=lambda item: item[0])
+    if earlier is not None:  # given as the previous audit, it is: it sorts before this one whenever it was crawled
+        before.append((min(earlier.crawled_at, now.crawled_at or earlier.crawled_at), earlier))
+    before.sort(key=lambda item: item[0])  # stable: the folder's order stands among crawls of the same second
     return (*(_point(p, current.today) for _, p in before), _point(now, current.today))

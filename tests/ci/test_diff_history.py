@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 
+from click.testing import CliRunner
+
+from audit import cli
 from audit.diff import diff_assessments
 from audit.history import build_history, crawl_date, find_snapshots
 from audit.outputs.ci import DIFF_FORMATS, HISTORY_FORMATS
 
-from .conftest import BROKEN_POLICY, ci_assess
+from .conftest import BROKEN_POLICY, CI_PACK, ci_assess
 
 PAYMENTS = "PTEAM01"
 
@@ -55,3 +58,33 @@ def test_history_rescores_every_snapshot_in_crawl_order(ci_snapshots, ci_config,
     assert table[0].split()[:3] == ["snapshot", "crawled", "group"]
     assert sum(1 for line in table if "Organisation" in line) == 3
 
+
+
+def test_report_with_history_draws_every_audit_and_takes_the_previous_from_the_folder(ci_snapshots, ci_config,
+                                                                                        tmp_path):
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    shutil.copy(CI_PACK, pack)
+    folder = tmp_path / "snapshots"
+    for name in ("base", "broken", "fixed"):  # the folder holds the reported snapshot too: one point each
+        shutil.copytree(ci_snapshots[name], folder / name)
+    out = tmp_path / "report"
+    result = CliRunner().invoke(cli.main, ["report", str(folder / "fixed"), "--history", str(folder),
+                                           "--report-dir", str(out), "--format", "html", "--config", str(ci_config),
+                                           "--rules", str(pack), "--mode", "static"],
+                               catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    page = (out / "index.html").read_text()
+    summary = page[page.index('<section class="exec-summary"'):page.index('id="attention"')]
+    assert "Trend over 3 audits" in summary
+    broken_day = crawl_date(find_snapshots(folder)[1]).isoformat()
+    assert f"compared with {broken_day}" in page  # no --previous: the newest snapshot before this one
+    assert "then and now" in summary
+    alone = tmp_path / "alone"
+    result = CliRunner().invoke(cli.main, ["report", str(folder / "base"), "--history", str(folder),
+                                           "--report-dir", str(alone), "--format", "html",
+                                           "--config", str(ci_config), "--rules", str(pack)],
+                               catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    first = (alone / "index.html").read_text()
+    assert "Only one audit so far" in first and "compared with" not in first  # later snapshots are its future
