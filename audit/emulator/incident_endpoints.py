@@ -20,8 +20,9 @@ Behaviour emulated (PagerDuty's documentation and API reference):
 from __future__ import annotations
 
 import bisect
+import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from werkzeug.datastructures import MultiDict
@@ -86,18 +87,34 @@ class IncidentEndpoints:
         with self._lock:
             if self._history is None:
                 spec = read_spec(self.account.incident_history)
-                self._history = generate_history(self.account, spec) if spec else []
-                self._created = [incident.created_at for incident in self._history]
+                history = generate_history(self.account, spec) if spec else []
+                self._created = [incident.created_at for incident in history]
+                self._position = {incident.id: n for n, incident in enumerate(history)}
+                # Log entries by the second they are stamped with, then id: (epoch second, entry
+                # number, incident position, entry position); rendered only when served.
                 self._entries = sorted(
-                    ((parse_datetime(e["created_at"]), e["id"], e, i) for i in self._history for e in i.log_entries),
-                    key=lambda item: (item[0], item[1]),
+                    (int(event.moment.timestamp()), incident.entry_number(k), n, k)
+                    for n, incident in enumerate(history) for k, event in enumerate(incident.events)
                 )
                 self._entry_times = [item[0] for item in self._entries]
+                self._history = history
             return self._history
 
-    def _between(self, since: datetime, until: datetime) -> list[Incident]:
-        history = self.history
-        return history[bisect.bisect_left(self._created, since): bisect.bisect_left(self._created, until)]
+    def positions_between(self, since: datetime, until: datetime) -> range:
+        """Positions in the history of the incidents created in [since, until)."""
+        self.history  # noqa: B018 - builds the index
+        return range(bisect.bisect_left(self._created, since), bisect.bisect_left(self._created, until))
+
+    def log_entries_between(self, since: datetime, until: datetime) -> int:
+        """How many log entries /log_entries lists over [since, until)."""
+        first, last = self._entry_span(since, until)
+        return last - first
+
+    def _entry_span(self, since: datetime, until: datetime) -> tuple[int, int]:
+        """The index range of the entries in [since, until): stamped to the second, so from ceil(since)."""
+        self.history  # noqa: B018 - builds the entry index
+        first, last = (bisect.bisect_left(self._entry_times, math.ceil(moment.timestamp())) for moment in (since, until))
+        return first, last
 
     # -- analytics -----------------------------------------------------------------------------
     def quota_check(self) -> dict[str, str]:
@@ -135,24 +152,29 @@ class IncidentEndpoints:
         teams = set(filters.get("team_ids") or [])
         urgency = filters.get("urgency")
         visible_until = min(end, now - self.analytics_lag)
-        rows = [
-            i.analytics for i in self._between(start, visible_until)
-            if (not services or i.analytics["service_id"] in services)
-            and (not teams or i.analytics["team_id"] in teams)
-            and (not urgency or i.analytics["urgency"] == urgency)
-        ]
-        if order == "desc":
-            rows.reverse()
+        history = self.history
+        matching: Sequence[int] = self.positions_between(start, visible_until)
+        if services or teams or urgency:
+            matching = [
+                n for n in matching
+                if (not services or history[n].service["id"] in services)
+                and (not teams or (history[n].team or {}).get("id") in teams)
+                and (not urgency or history[n].urgency == urgency)
+            ]
         cursor = body.get("starting_after")
         if cursor:
-            position = next((n for n, row in enumerate(rows) if row["id"] == cursor), None)
-            if position is None:
+            # Positions ascend, so the cursor's place is found by bisection, not by a scan.
+            at = self._position.get(cursor, -1)
+            place = bisect.bisect_left(matching, at)
+            if place == len(matching) or matching[place] != at:
                 raise invalid("starting_after is not a cursor of this query")
-            rows = rows[position + 1:]
-        page = rows[:limit]
+            rest = matching[place + 1:] if order == "asc" else matching[:place][::-1]
+        else:
+            rest = matching if order == "asc" else matching[::-1]
+        page = [history[n].analytics for n in rest[:limit]]
         return {
             "data": page, "first": page[0]["id"] if page else None, "last": page[-1]["id"] if page else None,
-            "limit": limit, "more": len(rows) > limit, "order": order, "order_by": "created_at",
+            "limit": limit, "more": len(rest) > limit, "order": order, "order_by": "created_at",
             "filters": filters, "time_zone": "Etc/UTC", "starting_after": cursor, "ending_before": None,
         }
 
@@ -176,25 +198,25 @@ class IncidentEndpoints:
         teams = set(list_param(args, "team_ids"))
         urgencies = set(list_param(args, "urgencies"))
         statuses = set(list_param(args, "statuses"))
+        history = self.history
         rows = [
-            i.incident for i in self._between(since, until)
-            if (not services or i.incident["service"]["id"] in services)
-            and (not teams or {t["id"] for t in i.incident["teams"]} & teams)
-            and (not urgencies or i.incident["urgency"] in urgencies)
-            and (not statuses or i.incident["status"] in statuses)
+            history[n] for n in self.positions_between(since, until)
+            if (not services or history[n].service["id"] in services)
+            and (not teams or set(history[n].team_ids) & teams)
+            and (not urgencies or history[n].urgency in urgencies)
+            and (not statuses or "resolved" in statuses)  # every generated incident is resolved
         ]
-        return paginate("incidents", rows, page)
+        return paginate("incidents", rows, page, lambda incident: incident.incident)
 
     def log_entries(self, args: MultiDict) -> dict:
         page = classic_page(args)
         since, until = self._span(args, timedelta(days=30), None)
-        self.history  # noqa: B018 - builds the entry index
-        chosen = self._entries[bisect.bisect_left(self._entry_times, since): bisect.bisect_left(self._entry_times, until)]
-        chosen = chosen[::-1]  # newest first, as PagerDuty lists them
+        first, last = self._entry_span(since, until)
+        chosen = self._entries[first:last][::-1]  # newest first, as PagerDuty lists them
         with_incidents = "incidents" in include_param(args)
         return paginate("log_entries", chosen, page, lambda item: self._entry(item, with_incidents))
 
-    @staticmethod
-    def _entry(item: tuple, with_incident: bool) -> dict:
-        _, _, entry, incident = item
+    def _entry(self, item: tuple[int, int, int, int], with_incident: bool) -> dict:
+        incident = self.history[item[2]]
+        entry = incident.log_entry(item[3])
         return {**entry, "incident": incident.incident} if with_incident else entry

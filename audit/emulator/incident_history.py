@@ -5,9 +5,11 @@ period and behaviour knobs, as defaults and per service. :func:`generate_history
 incidents: each fires on a live service at a seeded moment, pages whoever the service's policy
 had on call at level 1 then (the emulator's own /oncalls), and, as the knobs say, is
 acknowledged by them, times out to level 2, is taken by another team, is reassigned, or
-resolves itself. Each incident is kept twice, as PagerDuty would serve it: an Analytics API raw
-incident (``analytics``) and the REST incident with its log entries (``incident``,
-``log_entries``), so a crawler reading either source must compute the same facts.
+resolves itself. Each incident is kept once, compactly, and served in both of PagerDuty's shapes,
+rendered when asked for: an Analytics API raw incident (``analytics``) and the REST incident with
+its log entries (``incident``, ``log_entries``), so a crawler reading either source must compute
+the same facts. A large account's 200,000 incidents take seconds and a few hundred bytes each:
+who holds a level at a moment is found by bisection in the level's on-call segments.
 
 Interruptions follow PagerDuty's analytics definitions, in the notified user's zone: business
 hours 08:00-18:00 on weekdays, sleep hours 22:00-08:00, off hours the rest; only high-urgency
@@ -16,11 +18,14 @@ notifications interrupt.
 
 from __future__ import annotations
 
+import bisect
+import collections
 import itertools
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from audit.emulator.account import Account
 from audit.emulator.oncalls import HORIZON, OncallQuery, compute_oncalls
@@ -68,14 +73,120 @@ def read_spec(raw: object) -> HistorySpec | None:
     return HistorySpec(int(raw.get("seed", 0)), since, until, raw.get("defaults", {}), raw.get("services", {}))
 
 
-@dataclass(frozen=True)
+class _Event(NamedTuple):
+    """One log entry of an incident, as generated: what, when, by whom, for whom, through what."""
+
+    kind: str
+    moment: datetime
+    agent: str | None
+    users: tuple[str, ...]
+    channel: str
+
+
+@dataclass(slots=True)
 class Incident:
-    """One generated incident in both of PagerDuty's shapes."""
+    """One generated incident, kept compact: PagerDuty's shapes are rendered when served.
+
+    ``analytics`` (the Analytics API raw record), ``incident`` (the REST object) and
+    ``log_entries`` are built on each read from these fields, so a 200,000-incident history
+    costs a few hundred bytes an incident rather than a dozen dicts.
+    """
 
     created_at: datetime
-    analytics: dict
-    incident: dict
-    log_entries: tuple[dict, ...]
+    id: str
+    service: dict
+    policy: dict
+    team: dict | None
+    subdomain: str
+    urgency: str
+    resolved: datetime
+    ack_at: datetime | None
+    acker: str | None
+    assigned: tuple[str, ...]
+    notified: tuple[tuple[datetime, str], ...]
+    timeouts: int
+    reassignments: int
+    auto: bool
+    interruptions: tuple[int, int, int]  # sleep, off, business
+    events: tuple[_Event, ...]  # every log entry, oldest first as generated
+    first_entry: int  # the number of the first log entry generated for it (ids R0000001...)
+    number: int = 0  # incident_number, set once the history is sorted
+
+    @property
+    def team_ids(self) -> list[str]:
+        return [t["id"] for t in self.service.get("teams", [])]
+
+    @property
+    def analytics(self) -> dict:
+        created, resolved, ack_at = self.created_at, self.resolved, self.ack_at
+        sleep, off, business = self.interruptions
+        service, policy, team = self.service, self.policy, self.team
+        return {
+            "id": self.id, "incident_number": self.number, "description": f"{service['name']}: alert",
+            "status": "resolved", "service_id": service["id"], "service_name": service["name"],
+            "team_id": team["id"] if team else None, "team_name": team["name"] if team else None,
+            "escalation_policy_id": policy["id"], "escalation_policy_name": policy["name"],
+            "urgency": self.urgency, "created_at": created.strftime("%Y-%m-%dT%H:%M:%S"),
+            "resolved_at": resolved.strftime("%Y-%m-%dT%H:%M:%S"),
+            "seconds_to_first_ack": None if ack_at is None else int((ack_at - created).total_seconds()),
+            "seconds_to_resolve": int((resolved - created).total_seconds()),
+            "acknowledged_user_ids": [self.acker] if self.acker else [], "assigned_user_ids": list(self.assigned),
+            "resolved_by_user_id": None if self.auto else self.acker,
+            "escalation_count": self.timeouts, "timeout_escalation_count": self.timeouts,
+            "manual_escalation_count": 0, "reassignment_count": self.reassignments, "auto_resolved": self.auto,
+            "sleep_hour_interruptions": sleep, "off_hour_interruptions": off,
+            "business_hour_interruptions": business, "total_notifications": len(self.notified),
+            "major": False, "priority_id": None, "priority_name": None,
+        }
+
+    @property
+    def incident(self) -> dict:
+        service, policy = self.service, self.policy
+        return {
+            "id": self.id, "type": "incident", "incident_number": self.number, "title": f"{service['name']}: alert",
+            "status": "resolved", "urgency": self.urgency, "created_at": _iso(self.created_at),
+            "last_status_change_at": _iso(self.resolved), "resolved_at": _iso(self.resolved),
+            "service": _ref("service", service["id"], service["name"]),
+            "escalation_policy": _ref("escalation_policy", policy["id"], policy["name"]),
+            "teams": [_ref("team", t) for t in self.team_ids], "assignments": [],
+            "html_url": f"https://{self.subdomain}.pagerduty.com/incidents/{self.id}",
+        }
+
+    @property
+    def log_entries(self) -> tuple[dict, ...]:
+        return tuple(self.log_entry(position) for position in range(len(self.events)))
+
+    def log_entry(self, position: int) -> dict:
+        """The ``position``-th log entry (oldest first as generated)."""
+        event = self.events[position]
+        entry = {
+            "id": f"R{self.entry_number(position):07d}",
+            "type": f"{event.kind}_log_entry", "created_at": _iso(event.moment), "channel": {"type": event.channel},
+            "agent": _ref("user", event.agent) if event.agent else {"type": "service_reference"},
+        }
+        if event.kind in ("assign", "escalate"):
+            entry["assignees"] = [_ref("user", u) for u in event.users]
+        if event.kind == "notify":
+            entry["user"] = _ref("user", event.users[0])
+        entry["incident"] = _ref("incident", self.id)
+        entry["service"] = _ref("service", self.service["id"])
+        return entry
+
+    def entry_number(self, position: int) -> int:
+        # The generator numbers the escalation, reassignment and acknowledgement entries first
+        # (as they happen to it), then trigger, assign, notifications and resolve.
+        middle = len(self.events) - 3 - len(self.notified)
+        lead = 2 + len(self.notified)  # trigger, assign, notifications precede the middle entries
+        if lead <= position < lead + middle:
+            return self.first_entry + position - lead
+        return self.first_entry + middle + (position if position < lead else position - middle)
+
+
+def _ref(kind: str, object_id: str, name: str | None = None) -> dict:
+    ref = {"id": object_id, "type": f"{kind}_reference"}
+    if name is not None:
+        ref["summary"] = name
+    return ref
 
 
 class _OnCall:
@@ -91,11 +202,32 @@ class _OnCall:
                 self.entries.setdefault((entry.policy_id, entry.level), []).append(entry)
             start = end
 
+        self._segments: dict[tuple[str, int], tuple[list[datetime], list[list[str]], list[str]]] = {}
+
     def holders(self, policy_id: str, level: int, moment: datetime) -> list[str]:
-        return sorted({
-            e.user_id for e in self.entries.get((policy_id, level), [])
-            if e.start is None or e.start <= moment < e.end
-        })
+        """Who holds the level at ``moment``, sorted: found by bisection in the level's segments."""
+        key = (policy_id, level)
+        if key not in self._segments:
+            self._segments[key] = self._segment(self.entries.get(key, []))
+        bounds, holders, always = self._segments[key]
+        at = bisect.bisect_right(bounds, moment) - 1
+        return list(holders[at] if at >= 0 else always)
+
+    @staticmethod
+    def _segment(entries: list) -> tuple[list[datetime], list[list[str]], list[str]]:
+        """The level's time cut where anyone comes or goes: the holders from each cut to the next."""
+        always = {e.user_id for e in entries if e.start is None}  # a user targeted directly
+        changes = sorted([(e.start, 1, e.user_id) for e in entries if e.start is not None]
+                         + [(e.end, -1, e.user_id) for e in entries if e.start is not None])
+        holding: collections.Counter[str] = collections.Counter()
+        bounds: list[datetime] = []
+        holders: list[list[str]] = []
+        for cut, group in itertools.groupby(changes, key=lambda change: change[0]):
+            for _, step, user_id in group:
+                holding[user_id] += step
+            bounds.append(cut)
+            holders.append(sorted(always | {user_id for user_id, count in holding.items() if count > 0}))
+        return bounds, holders, sorted(always)
 
 
 def _iso(moment: datetime) -> str:
@@ -118,16 +250,10 @@ class _Generator:
         self.random = random.Random(spec.seed)
         self.oncall = _OnCall(account, spec.since, spec.until)
         self.number = 0
-        self.entry_numbers = itertools.count(1)
+        self.entry_count = 0  # log entries generated so far (their ids are R0000001...)
 
     def user_zone(self, user_id: str) -> str:
         return (self.account.get("users", user_id) or {}).get("time_zone") or "UTC"
-
-    def ref(self, kind: str, object_id: str, name: str | None = None) -> dict:
-        ref = {"id": object_id, "type": f"{kind}_reference"}
-        if name is not None:
-            ref["summary"] = name
-        return ref
 
     def policy_zone(self, policy: dict) -> str:
         for rule in policy.get("escalation_rules", []):
@@ -181,9 +307,9 @@ class _Generator:
                 incident = self.incident(service, policy, knobs, moment)
                 if incident is not None:
                     generated.append(incident)
-        generated.sort(key=lambda incident: (incident.created_at, incident.analytics["id"]))
+        generated.sort(key=lambda incident: (incident.created_at, incident.id))
         for number, incident in enumerate(generated, start=1):
-            incident.analytics["incident_number"] = incident.incident["incident_number"] = number
+            incident.number = number
         return generated
 
     def incident(self, service: dict, policy: dict, knobs: dict, created: datetime) -> Incident | None:
@@ -199,7 +325,7 @@ class _Generator:
         responder = self.random.choice(first)
         notified = [(created, responder)]
         assigned = [responder]
-        entries: list[dict] = []
+        middle: list[_Event] = []
         timeouts = reassignments = 0
         acker: str | None = None
         ack_at: datetime | None = None
@@ -218,7 +344,7 @@ class _Generator:
                 acker = self.random.choice(second)
                 assigned.append(acker)
                 notified.append((escalated_at, acker))
-                entries.append(self.entry("escalate", incident_id, escalated_at, None, [acker], channel="timeout"))
+                middle.append(_Event("escalate", escalated_at, None, (acker,), "timeout"))
                 ack_at = escalated_at + answer
             elif draw() < knobs["reassign_share"]:
                 colleagues = [u for u in self.oncall.holders(policy["id"], 2, created) if u != responder]
@@ -228,70 +354,37 @@ class _Generator:
                     reassigned_at = created + answer / 2
                     assigned.append(acker)
                     notified.append((reassigned_at, acker))
-                    entries.append(self.entry("assign", incident_id, reassigned_at, responder, [acker], channel="web"))
+                    middle.append(_Event("assign", reassigned_at, responder, (acker,), "web"))
             team = knobs["acked_by_team"]
             if team and draw() >= knobs["owner_ack_share"]:
                 members = [m["user_id"] for m in self.account.memberships_by_team.get(team, [])]
                 if members:
                     acker = self.random.choice(members)
-            entries.append(self.entry("acknowledge", incident_id, ack_at, acker, [], channel="mobile"))
+            middle.append(_Event("acknowledge", ack_at, acker, (), "mobile"))
             resolved = ack_at + timedelta(seconds=300 + self.random.randrange(5400))
         kinds = {"sleep": 0, "off": 0, "business": 0}
         if urgency == "high":
             for moment, user in notified:
                 kinds[_interruption_kind(moment, self.user_zone(user))] += 1
-        entries = [
-            self.entry("trigger", incident_id, created, None, [], channel="api"),
-            self.entry("assign", incident_id, created, None, [responder], channel="auto"),
-            *(self.entry("notify", incident_id, moment, None, [user], channel="notification") for moment, user in notified),
-            *entries,
-            self.entry("resolve", incident_id, resolved, None if auto else acker, [], channel="api" if auto else "mobile"),
-        ]
+        events = (
+            _Event("trigger", created, None, (), "api"),
+            _Event("assign", created, None, (responder,), "auto"),
+            *(_Event("notify", moment, None, (user,), "notification") for moment, user in notified),
+            *middle,
+            _Event("resolve", resolved, None if auto else acker, (), "api" if auto else "mobile"),
+        )
+        first_entry = self.entry_count + 1
+        self.entry_count += len(events)
         team_ids = [t["id"] for t in service.get("teams", [])]
-        team = self.account.get("teams", team_ids[0]) if team_ids else None
-        analytics = {
-            "id": incident_id, "incident_number": 0, "description": f"{service['name']}: alert", "status": "resolved",
-            "service_id": service["id"], "service_name": service["name"],
-            "team_id": team["id"] if team else None, "team_name": team["name"] if team else None,
-            "escalation_policy_id": policy["id"], "escalation_policy_name": policy["name"],
-            "urgency": urgency, "created_at": created.strftime("%Y-%m-%dT%H:%M:%S"),
-            "resolved_at": resolved.strftime("%Y-%m-%dT%H:%M:%S"),
-            "seconds_to_first_ack": None if ack_at is None else int((ack_at - created).total_seconds()),
-            "seconds_to_resolve": int((resolved - created).total_seconds()),
-            "acknowledged_user_ids": [acker] if acker else [], "assigned_user_ids": list(dict.fromkeys(assigned)),
-            "resolved_by_user_id": None if auto else acker,
-            "escalation_count": timeouts, "timeout_escalation_count": timeouts, "manual_escalation_count": 0,
-            "reassignment_count": reassignments, "auto_resolved": auto,
-            "sleep_hour_interruptions": kinds["sleep"], "off_hour_interruptions": kinds["off"],
-            "business_hour_interruptions": kinds["business"], "total_notifications": len(notified),
-            "major": False, "priority_id": None, "priority_name": None,
-        }
-        rest = {
-            "id": incident_id, "type": "incident", "incident_number": 0, "title": analytics["description"],
-            "status": "resolved", "urgency": urgency, "created_at": _iso(created),
-            "last_status_change_at": _iso(resolved), "resolved_at": _iso(resolved),
-            "service": self.ref("service", service["id"], service["name"]),
-            "escalation_policy": self.ref("escalation_policy", policy["id"], policy["name"]),
-            "teams": [self.ref("team", t) for t in team_ids], "assignments": [],
-            "html_url": f"https://{self.account.subdomain}.pagerduty.com/incidents/{incident_id}",
-        }
-        for entry in entries:
-            entry["incident"] = self.ref("incident", incident_id)
-            entry["service"] = self.ref("service", service["id"])
-        return Incident(created, analytics, rest, tuple(entries))
-
-    def entry(self, kind: str, incident_id: str, moment: datetime, agent: str | None, users: Sequence[str],
-              *, channel: str) -> dict:
-        entry = {
-            "id": f"R{next(self.entry_numbers):07d}",
-            "type": f"{kind}_log_entry", "created_at": _iso(moment), "channel": {"type": channel},
-            "agent": self.ref("user", agent) if agent else {"type": "service_reference"},
-        }
-        if kind in ("assign", "escalate"):
-            entry["assignees"] = [self.ref("user", u) for u in users]
-        if kind == "notify":
-            entry["user"] = self.ref("user", users[0])
-        return entry
+        owner = self.account.get("teams", team_ids[0]) if team_ids else None
+        return Incident(
+            created_at=created, id=incident_id, service=service, policy=policy, team=owner,
+            subdomain=self.account.subdomain, urgency=urgency, resolved=resolved, ack_at=ack_at, acker=acker,
+            assigned=tuple(dict.fromkeys(assigned)), notified=tuple(notified), timeouts=timeouts,
+            reassignments=reassignments, auto=auto,
+            interruptions=(kinds["sleep"], kinds["off"], kinds["business"]), events=events,
+            first_entry=first_entry,
+        )
 
 
 def generate_history(account: Account, spec: HistorySpec) -> list[Incident]:

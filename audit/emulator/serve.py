@@ -16,6 +16,7 @@ import ssl
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Self
 
@@ -80,10 +81,10 @@ def _check_loopback(host: str) -> None:
 
 def _bind(account_path: str | Path, host: str, port: int, state_dir: str | Path, *,
           rate_limit_per_minute: int | None, latency_seconds: float, tokens: Iterable[str] | None,
-          faults: FaultPolicy | None) -> EmulatorServer:
+          faults: FaultPolicy | None, clock: Callable[[], datetime] | None = None) -> EmulatorServer:
     _check_loopback(host)
     app = create_app(account_path, tokens=tokens, rate_limit_per_minute=rate_limit_per_minute,
-                     latency_seconds=latency_seconds, faults=faults)
+                     latency_seconds=latency_seconds, faults=faults, clock=clock)
     certificates = ensure_certificates(state_dir)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -99,10 +100,15 @@ def _bind(account_path: str | Path, host: str, port: int, state_dir: str | Path,
 
 def start_server(account_path: str | Path, *, host: str = "127.0.0.1", port: int = 0, state_dir: str | Path,
                  rate_limit_per_minute: int | None = None, latency_seconds: float = 0.0,
-                 tokens: Iterable[str] | None = None, faults: FaultPolicy | None = None) -> EmulatorServer:
-    """Serve in a background thread; the caller must ``shutdown()`` the returned server."""
+                 tokens: Iterable[str] | None = None, faults: FaultPolicy | None = None,
+                 clock: Callable[[], datetime] | None = None) -> EmulatorServer:
+    """Serve in a background thread; the caller must ``shutdown()`` the returned server.
+
+    ``clock`` is the emulated account's "now" (default: the real clock), e.g. the real clock moved
+    ahead so that a generated incident history lies in the past.
+    """
     emulator = _bind(account_path, host, port, state_dir, rate_limit_per_minute=rate_limit_per_minute,
-                     latency_seconds=latency_seconds, tokens=tokens, faults=faults)
+                     latency_seconds=latency_seconds, tokens=tokens, faults=faults, clock=clock)
     emulator._thread = threading.Thread(target=emulator._server.serve_forever, name="pd-audit-emulator", daemon=True)
     emulator._thread.start()
     return emulator

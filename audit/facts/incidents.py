@@ -37,47 +37,51 @@ INCIDENT_COLUMNS = (
 )  # fmt: skip
 
 
-def _moment(text: Any) -> pd.Timestamp:
-    stamp = pd.Timestamp(str(text))
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 def _count(value: Any) -> int:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value else 0
 
 
+def _seconds(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else np.nan
+
+
+def _user_ids(value: Any) -> list[str]:
+    return [u for u in as_list(value) if isinstance(u, str)]
+
+
+# How each column is read from a line's field: a missing field reads as None first.
+_READERS: dict[str, Any] = {
+    "urgency": lambda value: value or "high",
+    "created_at": str,
+    "seconds_to_first_ack": _seconds,
+    "acknowledged_user_ids": _user_ids,
+    "assigned_user_ids": _user_ids,
+    "timeout_escalation_count": _count,
+    "reassignment_count": _count,
+    "auto_resolved": lambda value: value is True,
+    "sleep_hour_interruptions": _count,
+    "off_hour_interruptions": _count,
+    "business_hour_interruptions": _count,
+}
+
+
 def incident_table(lines: Iterable[Any]) -> pd.DataFrame:
-    """One row per incident (the columns of ``INCIDENT_COLUMNS``); naive analytics times are UTC."""
-    rows = []
-    for line in lines:
-        if not isinstance(line, dict) or not isinstance(line.get("id"), str) or not line.get("created_at"):
-            continue
-        ack = line.get("seconds_to_first_ack")
-        rows.append({
-            "id": line["id"],
-            "service_id": line.get("service_id"),
-            "team_id": line.get("team_id"),
-            "escalation_policy_id": line.get("escalation_policy_id"),
-            "urgency": line.get("urgency") or "high",
-            "created_at": _moment(line["created_at"]),
-            "seconds_to_first_ack": (
-                float(ack) if isinstance(ack, (int, float)) and not isinstance(ack, bool) else np.nan
-            ),
-            "acknowledged_user_ids": [u for u in as_list(line.get("acknowledged_user_ids")) if isinstance(u, str)],
-            "assigned_user_ids": [u for u in as_list(line.get("assigned_user_ids")) if isinstance(u, str)],
-            "timeout_escalation_count": _count(line.get("timeout_escalation_count")),
-            "reassignment_count": _count(line.get("reassignment_count")),
-            "auto_resolved": line.get("auto_resolved") is True,
-            "sleep_hour_interruptions": _count(line.get("sleep_hour_interruptions")),
-            "off_hour_interruptions": _count(line.get("off_hour_interruptions")),
-            "business_hour_interruptions": _count(line.get("business_hour_interruptions")),
-        })
-    table = pd.DataFrame(rows, columns=list(INCIDENT_COLUMNS)).astype({
+    """One row per incident (the columns of ``INCIDENT_COLUMNS``); naive analytics times are UTC.
+
+    Read column by column (a dict per row costs seconds on a large account's 200,000 incidents).
+    """
+    valid = [line for line in lines
+             if isinstance(line, dict) and isinstance(line.get("id"), str) and line.get("created_at")]
+    columns = {name: [line.get(name) for line in valid] for name in INCIDENT_COLUMNS}
+    data = {name: list(map(_READERS[name], values)) if name in _READERS else values
+            for name, values in columns.items()}
+    table = pd.DataFrame(data, columns=list(INCIDENT_COLUMNS)).astype({
         "seconds_to_first_ack": float, "timeout_escalation_count": "int64", "reassignment_count": "int64",
         "auto_resolved": bool, "sleep_hour_interruptions": "int64", "off_hour_interruptions": "int64",
         "business_hour_interruptions": "int64",
     })
-    table["created_at"] = pd.to_datetime(table["created_at"], utc=True)  # typed even when empty
+    # One vectorised parse (naive analytics times read as UTC), typed even when empty.
+    table["created_at"] = pd.to_datetime(table["created_at"], utc=True, format="ISO8601")
     return table.drop_duplicates("id").set_index("id", drop=False)
 
 
@@ -107,13 +111,7 @@ def service_columns(
     by = incidents.groupby("service_id")
     count = by.size().reindex(index, fill_value=0)
     acked = incidents[incidents["acknowledged_user_ids"].map(bool).astype(bool)]
-
-    def owned(row: pd.Series) -> bool:
-        teams = services.at[row["service_id"], "team_ids"] if row["service_id"] in index else []
-        members = set().union(*(team_members.get(t, set()) for t in teams)) if teams else set()
-        return bool(members & set(row["acknowledged_user_ids"]))
-
-    owner_acked = acked[acked.apply(owned, axis=1)] if len(acked) else acked
+    owner_acked = acked[_acknowledged_by_owner(acked, services, team_members)]
     high = incidents[incidents["urgency"] == "high"]
     high_acked = high[high["seconds_to_first_ack"].notna()]
     tta = high_acked.groupby("service_id")["seconds_to_first_ack"]
@@ -140,6 +138,26 @@ def service_columns(
     columns["reassigned_pct"] = _pct(
         incidents[incidents["reassignment_count"] > 0].groupby("service_id").size().reindex(index, fill_value=0), count)
     return columns
+
+
+def _acknowledged_by_owner(
+    acked: pd.DataFrame, services: pd.DataFrame, team_members: Mapping[str, set[str]]
+) -> np.ndarray:
+    """For each acknowledged incident: did a member of one of its service's teams acknowledge it (PRC-01)?
+
+    Vectorised (a row-wise apply takes 15 s on 200,000 incidents): the (service, acknowledger)
+    pairs of the incidents are looked up among the (service, owning member) pairs.
+    """
+    if not len(acked):
+        return np.zeros(0, bool)
+    owning = pd.MultiIndex.from_tuples(
+        [(service_id, member) for service_id, teams in services["team_ids"].items()
+         for team in (teams if isinstance(teams, (list, tuple)) else ()) for member in team_members.get(team, ())],
+        names=["service_id", "user_id"])
+    ackers = acked[["service_id", "acknowledged_user_ids"]].explode("acknowledged_user_ids")
+    by_owner = pd.MultiIndex.from_arrays([ackers["service_id"], ackers["acknowledged_user_ids"]]).isin(owning)
+    owned = pd.Series(by_owner, index=ackers.index).groupby(level=0, sort=False).any()
+    return owned.reindex(acked.index, fill_value=False).to_numpy(bool)
 
 
 def policy_columns(incidents: pd.DataFrame, policies: pd.DataFrame, since: datetime, until: datetime) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """The crawl benchmark: pd-audit's crawl and a naive serial crawler against a large emulated account.
 
 Run: ``.venv/bin/python -m tests.benchmarks.bench_crawl [--scale 1.0] [--latency 0.02] [--rate 9600]
-[--workers 16] [--skip service_dependencies] [--skip-naive] [--naive-sample 300]``.
+[--workers 16] [--skip service_dependencies] [--skip-naive] [--naive-sample 300] [--incidents 200000]
+[--skip-fallback] [--skip-score]``.
 
 The issue's account (12,000 services, 3,000 policies, 4,000 schedules, 15,000 users, 600 teams,
 times ``--scale``) is generated into a temporary directory and served by the emulator over TLS on
@@ -15,6 +16,16 @@ limit (900/960), and the naive crawler of ``naive_crawler.py``. The emulator cou
 it receives. Every object of the account must be in pd-audit's snapshot exactly once. The figures
 and a PASS/FAIL per target of the issue are printed.
 
+The account has an incident history (issue 15): ``--incidents`` (200,000 at scale 1, times
+``--scale``) over the 90 days before the emulator's "now", which runs ahead of the real clock so that
+the generated rotations (from 2026-12-07) hold every incident. pd-audit's crawl reads it from the
+Analytics API (cursor pages of 1,000: the bound is one request per 1,000 incidents plus the
+partitions it needs, none for a window under a year). Then, unless ``--skip-fallback``, a second
+crawl of the same account with the analytics ability withdrawn reads the same incidents from
+``/incidents`` and ``/log_entries`` (classic pages of 100, spans halved past the 10,000 cap; every
+other skippable collection skipped), and, unless ``--skip-score``, ``assess()`` is timed on the
+snapshot with its incidents (target: under 15 s).
+
 ``time_scale`` (the smoke test's knob, ``--time-scale``) makes the client's clock and the
 emulator's rate-limit window run that many times faster than real time, so a rate limit can bite
 (a 60-second window, then a wait until it resets) in a test that lasts seconds. Times are then
@@ -24,6 +35,8 @@ reported in emulated seconds.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import math
 import resource
 import sys
 import tempfile
@@ -31,31 +44,43 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from audit.assess import assess
 from audit.client import DEFAULT_MAX_RATE, ApiClient
 from audit.crawl import SKIPPABLE, Window, crawl_to_snapshot, iso
-from audit.errors import CrawlError, UserError
+from audit.crawl_incidents import IncidentsWindow
 from audit.emulator.generate import generate_account, write_account
 from audit.emulator.ratelimit import RateLimiter
 from audit.emulator.serve import start_server
+from audit.errors import CrawlError, UserError
 from audit.snapshot import load
+from tests.benchmarks.bench_score import write_config
 from tests.benchmarks.naive_crawler import NaiveResult, naive_crawl
 
 TOKEN = "y_NbAkKc66ryYTWUXYEu"  # a made-up key of PagerDuty's shape; the emulator accepts only it
 PAGERDUTY_LIMIT = 960  # requests/minute per credential; pd-audit paces at DEFAULT_MAX_RATE of it
 ISSUE_SIZES = {"services": 12_000, "policies": 3_000, "schedules": 4_000, "users": 15_000, "teams": 600,
                # issue 12: users in no team and named by nothing, sorting past the cap (found by query)
-               "loners": 460}
+               "loners": 460,
+               # issue 15: the incidents of a large account over the incidents window
+               "incidents": 200_000}
 # The generated rotations start on 2026-12-07: a window from there has every schedule on call.
-WINDOW = Window(datetime(2026, 12, 7, tzinfo=timezone.utc), 28)
+WINDOW = Window(datetime(2026, 12, 7, tzinfo=UTC), 28)
 # Collections whose objects have ids and must arrive exactly once (account key -> snapshot name).
 CHECKED = ("teams", "users", "services", "escalation_policies", "schedules", "schedules_v3")
 MEMORY_LIMIT = 1.5 * 2**30  # bytes
+# The incident history fills the 90 days before the emulator's "now" (a day of analytics lag
+# before it); the emulator's clock runs that far ahead of the real one, moving as it does.
+INCIDENTS_WINDOW = IncidentsWindow(90, datetime(2027, 3, 8, tzinfo=UTC))
+EMULATED_NOW = INCIDENTS_WINDOW.until + timedelta(days=1)
+ANALYTICS_ENDPOINT = "/analytics/raw/incidents"  # as the emulator counts requests
+REST_ENDPOINTS = ("/incidents", "/log_entries")
+SCORE_TARGET_SECONDS = 15.0
 
 # The issue's targets.
 REQUESTS_OVER_BOUND = 1.05
@@ -80,6 +105,9 @@ class BenchOptions:
     time_scale: float = 1.0
     client_rate: float | None = None  # None: pd-audit's default share of ``rate``
     timeout: float = 900.0  # real seconds a crawler's process may run before it is stopped
+    incidents: int = ISSUE_SIZES["incidents"]  # at scale 1 (0: no incident history)
+    fallback: bool = True  # crawl the incidents again from /incidents + /log_entries
+    score: bool = True  # time assess() on the snapshot with its incidents
 
     @property
     def pd_audit_rate(self) -> float:
@@ -87,6 +115,7 @@ class BenchOptions:
 
     def sizes(self) -> dict[str, int]:
         sizes = {name: max(1, round(count * self.scale)) for name, count in ISSUE_SIZES.items()}
+        sizes["incidents"] = round(self.incidents * self.scale)
         sizes["v3_schedules"] = round(self.v3_schedules * self.scale)
         return sizes
 
@@ -158,6 +187,37 @@ class Target:
 
 
 @dataclass
+class IncidentFigures:
+    """The incident history's crawl from one source, against the API's bound for it."""
+
+    source: str  # "analytics" or "incidents+log_entries"
+    completeness: Completeness  # the emulator's incidents in the window against the snapshot's
+    requests: int  # to the source's endpoints, as received by the emulator
+    pages: int  # the fewest requests the source's pagination allows
+    partitions: int  # further requests the partition by time needs (probes of spans past the cap)
+    seconds: float | None = None  # wall time of the crawl it was part of (the fallback's: alone)
+    peak_rss: int | None = None
+    log_entries: int | None = None  # the fallback reads these beside the incidents
+
+    @property
+    def bound(self) -> int:
+        return self.pages + self.partitions
+
+    @property
+    def expected(self) -> int:
+        return self.completeness.expected
+
+
+@dataclass
+class ScoreFigures:
+    """``assess()`` on the snapshot with its incidents."""
+
+    seconds: float
+    findings: int
+    peak_rss: int
+
+
+@dataclass
 class BenchReport:
     options: BenchOptions
     sizes: dict[str, int]
@@ -167,6 +227,8 @@ class BenchReport:
     requests_by_endpoint: dict[str, int]
     naive: CrawlFigures | None
     targets: list[Target]
+    incidents: list[IncidentFigures] = field(default_factory=list)
+    score: ScoreFigures | None = None
 
 
 # ------------------------------------------------------------------------------ child processes
@@ -175,18 +237,34 @@ def _peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
-def crawl_with_pd_audit(url: str, ca_path: str, out: str, options: BenchOptions) -> dict[str, Any]:
+def emulated_clock(offset: timedelta) -> Callable[[], datetime]:
+    """The emulated account's "now": the real clock moved ``offset`` ahead."""
+    return lambda: datetime.now(UTC) + offset
+
+
+def crawl_with_pd_audit(url: str, ca_path: str, out: str, options: BenchOptions,
+                        skip: tuple[str, ...] | None = None, offset: timedelta = timedelta(0)) -> dict[str, Any]:
     """In a child process: pd-audit's crawl into ``out``; the manifest fields, wall time and peak RSS."""
     scale = TimeScale(options.time_scale)
     client = ApiClient(TOKEN, base_url=url, ca_bundle=ca_path, max_rate_per_minute=options.pd_audit_rate,
                        clock=scale.clock, sleep=scale.sleep)
+    incidents = INCIDENTS_WINDOW if options.sizes()["incidents"] else None
     try:
         started = time.monotonic()
-        path, fields = crawl_to_snapshot(client, Path(out), WINDOW, skip=options.skip, workers=options.workers)
+        path, fields = crawl_to_snapshot(client, Path(out), WINDOW, skip=options.skip if skip is None else skip,
+                                         workers=options.workers, incidents=incidents, now=emulated_clock(offset))
         seconds = (time.monotonic() - started) * options.time_scale
     finally:
         client.close()
     return {"snapshot": str(path), "fields": fields, "seconds": seconds, "peak_rss": _peak_rss()}
+
+
+def score_snapshot(snapshot_path: str, config_path: str) -> ScoreFigures:
+    """In a child process: ``assess()`` once on the snapshot, as ``pd-audit score`` runs it."""
+    snapshot = load(snapshot_path)
+    started = time.perf_counter()
+    assessment = assess(snapshot, config_path=config_path, today=EMULATED_NOW.date())
+    return ScoreFigures(time.perf_counter() - started, len(assessment.findings), _peak_rss())
 
 
 def crawl_naively(url: str, ca_path: str, options: BenchOptions) -> tuple[NaiveResult, int]:
@@ -247,12 +325,20 @@ def run_benchmark(options: BenchOptions, workdir: Path, log: Callable[[str], Non
     account = generate_account(services=sizes["services"], policies=sizes["policies"],
                                schedules=sizes["schedules"], users=sizes["users"], teams=sizes["teams"],
                                v3_schedules=sizes["v3_schedules"], seed=options.seed, loners=sizes["loners"])
+    if sizes["incidents"]:
+        add_incident_history(account, sizes["incidents"], options.seed)
     account_path = write_account(account, workdir / "account.json")
     expected = {name: [o["id"] for o in account[name]] for name in CHECKED}
     del account
+    offset = EMULATED_NOW - datetime.now(UTC)
     server = start_server(account_path, state_dir=workdir / "emulator", tokens=[TOKEN],
-                          rate_limit_per_minute=options.rate, latency_seconds=options.latency)
+                          rate_limit_per_minute=options.rate, latency_seconds=options.latency,
+                          clock=emulated_clock(offset))
     with server:
+        if sizes["incidents"]:
+            started = time.monotonic()
+            generated = len(server.app.incidents.history)  # generated up front, not during the crawl
+            log(f"incident history: {generated:,} incidents generated in {time.monotonic() - started:.1f} s")
         if options.time_scale != 1.0:
             # start_server takes no clock: give the app a limiter whose 60-second window runs faster.
             server.app.limiter = RateLimiter(options.rate, TimeScale(options.time_scale).clock)
@@ -261,7 +347,7 @@ def run_benchmark(options: BenchOptions, workdir: Path, log: Callable[[str], Non
         started = time.monotonic()
         try:
             crawled = in_child(crawl_with_pd_audit, server.url, str(server.ca_path), str(workdir / "snapshot"),
-                               options, timeout=options.timeout)
+                               options, None, offset, timeout=options.timeout)
         except (CrawlError, ChildFailed) as exc:
             # A failed crawl is a result, not a crash: report how far it got and why it stopped.
             log(f"pd-audit crawl failed: {exc}")
@@ -274,6 +360,16 @@ def run_benchmark(options: BenchOptions, workdir: Path, log: Callable[[str], Non
             lower_bound = crawled["fields"]["requests"]["lower_bound"]
             partition = crawled["fields"]["collections"]["users"].get("query_partition")
         by_endpoint = server.app.stats.by_endpoint
+        incidents: list[IncidentFigures] = []
+        score = None
+        if sizes["incidents"] and pd_audit.failure is None:
+            incidents.append(_incident_figures(server, load(crawled["snapshot"]), by_endpoint, pd_audit))
+            if options.score:
+                log("scoring the snapshot with its incidents (assess)")
+                config = write_config(Path(crawled["snapshot"]), workdir)
+                score = in_child(score_snapshot, crawled["snapshot"], str(config), timeout=options.timeout)
+            if options.fallback:
+                incidents.append(_crawl_fallback(server, workdir, options, offset, log))
         naive = None
         if options.naive:
             if options.time_scale != 1.0:  # a fresh window: the naive crawl must not pay for pd-audit's
@@ -284,7 +380,87 @@ def run_benchmark(options: BenchOptions, workdir: Path, log: Callable[[str], Non
             result, peak = in_child(crawl_naively, server.url, str(server.ca_path), options, timeout=options.timeout)
             naive = _naive_figures(result, peak, server.app.stats.total, expected, options.time_scale)
     return BenchReport(options, sizes, lower_bound, partition, pd_audit, by_endpoint, naive,
-                       judge(options, pd_audit, lower_bound.get("total"), naive))
+                       judge(options, pd_audit, lower_bound.get("total"), naive) + judge_incidents(incidents, score),
+                       incidents, score)
+
+
+def add_incident_history(account: dict[str, Any], incidents: int, seed: int) -> None:
+    """Give the generated account about ``incidents`` incidents over the incidents window, served by analytics.
+
+    The rate is spread over the services that can page (live, on a policy with levels); an
+    incident fired when nobody holds level 1 is not generated, so the count is near, not exact.
+    """
+    policies = {policy["id"]: policy for policy in account["escalation_policies"]}
+    paging = sum(1 for service in account["services"] if service.get("status") != "disabled"
+                 and policies.get(service["escalation_policy"]["id"], {}).get("escalation_rules"))
+    weeks = INCIDENTS_WINDOW.days / 7
+    account["incident_history"] = {
+        "seed": seed, "since": iso(INCIDENTS_WINDOW.since), "until": iso(INCIDENTS_WINDOW.until),
+        "defaults": {"incidents_per_week": incidents / max(paging, 1) / weeks},
+    }
+    account["abilities"] = [*account["abilities"], "analytics"]
+
+
+def _incident_figures(server: Any, snapshot: Any, by_endpoint: dict[str, int], crawl: CrawlFigures) -> IncidentFigures:
+    """The analytics crawl: cursor pages of 1,000, no partition for a window under a year."""
+    completeness = compare_ids(_window_incident_ids(server), [str(o.get("id")) for o in snapshot.iter("incidents")])
+    return IncidentFigures("analytics", completeness, by_endpoint.get(ANALYTICS_ENDPOINT, 0),
+                           pages=max(1, math.ceil(completeness.expected / 1_000)), partitions=0,
+                           seconds=crawl.seconds, peak_rss=crawl.peak_rss)
+
+
+def _crawl_fallback(server: Any, workdir: Path, options: BenchOptions, offset: timedelta,
+                    log: Callable[[str], None]) -> IncidentFigures:
+    """The same incidents from /incidents + /log_entries: the account's plan without analytics."""
+    with_analytics = server.app.account
+    # The plan gate reads the app's account: withdrawing the ability there makes analytics answer 402.
+    server.app.account = dataclasses.replace(
+        with_analytics, abilities=tuple(a for a in with_analytics.abilities if a != "analytics"))
+    skip = tuple(name for name in SKIPPABLE if name != "incidents")
+    log("pd-audit crawl of the incidents without analytics (/incidents + /log_entries; "
+        f"skipping {', '.join(skip)})")
+    server.app.stats.reset()
+    if options.time_scale != 1.0:
+        server.app.limiter = RateLimiter(options.rate, TimeScale(options.time_scale).clock)
+    try:
+        crawled = in_child(crawl_with_pd_audit, server.url, str(server.ca_path), str(workdir / "snapshot-fallback"),
+                           options, skip, offset, timeout=options.timeout)
+    finally:
+        server.app.account = with_analytics
+    by_endpoint = server.app.stats.by_endpoint
+    endpoints = server.app.incidents
+    completeness = compare_ids(_window_incident_ids(server),
+                               [str(o.get("id")) for o in load(crawled["snapshot"]).iter("incidents")])
+    # The crawl reads log entries a week past the window, for incidents resolved after it ends.
+    entries = endpoints.log_entries_between(INCIDENTS_WINDOW.since, INCIDENTS_WINDOW.until + timedelta(days=7))
+    pages = math.ceil(completeness.expected / 100) + math.ceil(entries / 100)
+    requests = sum(by_endpoint.get(endpoint, 0) for endpoint in REST_ENDPOINTS)
+    return IncidentFigures("incidents+log_entries", completeness, requests, pages=pages,
+                           partitions=max(0, requests - pages), seconds=crawled["seconds"],
+                           peak_rss=crawled["peak_rss"], log_entries=entries)
+
+
+def _window_incident_ids(server: Any) -> list[str]:
+    endpoints = server.app.incidents
+    history = endpoints.history
+    return [history[n].id for n in endpoints.positions_between(INCIDENTS_WINDOW.since, INCIDENTS_WINDOW.until)]
+
+
+def judge_incidents(incidents: list[IncidentFigures], score: ScoreFigures | None) -> list[Target]:
+    """PASS/FAIL for issue 15's speed targets (none when the run had no incident history)."""
+    targets = []
+    for figures in incidents:
+        if figures.source == "analytics":
+            targets.append(Target("analytics: requests <= 1 per 1,000 incidents + partitions",
+                                  f"{figures.requests:,} for {figures.expected:,}", f"{figures.bound:,}",
+                                  figures.requests <= figures.bound))
+        exact = figures.completeness.exact
+        targets.append(Target(f"{figures.source}: every incident exactly once", "exact" if exact else "NOT exact",
+                              "exact", exact))
+    if score is not None:
+        targets.append(Target(f"scoring with incidents < {SCORE_TARGET_SECONDS:g} s", f"{score.seconds:.1f} s",
+                              f"{SCORE_TARGET_SECONDS:g} s", score.seconds < SCORE_TARGET_SECONDS))
+    return targets
 
 
 def _pd_audit_figures(crawled: dict[str, Any], received: int, expected: dict[str, list[str]]) -> CrawlFigures:
@@ -427,12 +603,43 @@ def format_report(report: BenchReport) -> str:
         lines.append(f"naive at pd-audit's {pd_audit.requests:,} requests would take {equal_work:,.0f} s: "
                      f"{equal_work / pd_audit.seconds:.2f} x pd-audit's wall time; as run (missing "
                      f"{naive.missing:,} objects) {naive.seconds / pd_audit.seconds:.2f} x")
+    lines += _format_incidents(report)
     lines += ["", "targets:"]
     width = max(len(target.name) for target in report.targets)
     for target in report.targets:
         verdict = {True: "PASS", False: "FAIL", None: "n/a "}[target.passed]
         lines.append(f"  {verdict}  {target.name:<{width}} measured {target.measured:<18} target {target.limit}")
     return "\n".join(lines)
+
+
+def _format_incidents(report: BenchReport) -> list[str]:
+    if not report.incidents and report.score is None:
+        return []
+    window = INCIDENTS_WINDOW.to_json()
+    lines = ["", f"incident history: {report.sizes['incidents']:,} asked for, over {window['since']} .. "
+                 f"{window['until']} ({INCIDENTS_WINDOW.days} days)"]
+    for figures in report.incidents:
+        c = figures.completeness
+        lines.append(f"  {figures.source}: {c.expected:,} incidents in the window, {c.fetched:,} fetched "
+                     f"({c.missing:,} missing, {c.duplicates:,} duplicates)")
+        if figures.source == "analytics":
+            lines.append(f"    requests {figures.requests:,}; bound: one per 1,000 incidents = {figures.pages:,}, "
+                         f"plus partitions {figures.partitions} = {figures.bound:,} "
+                         f"({figures.requests / figures.bound:.3f} x)")
+        else:
+            lines.append(f"    requests {figures.requests:,} (GET /incidents and /log_entries); their pages of 100: "
+                         f"{figures.pages:,} for {c.expected:,} incidents and {figures.log_entries or 0:,} "
+                         f"log entries; spans halved past the 10,000 cap: {figures.partitions:,} requests more "
+                         f"({figures.requests / figures.pages:.3f} x the pages)")
+        if figures.seconds is not None:
+            whole = "the whole crawl, configuration included" if figures.source == "analytics" else (
+                "that crawl (the collections it cannot skip included)")
+            lines.append(f"    wall time of {whole}: {figures.seconds:,.1f} s; peak RSS "
+                         f"{(figures.peak_rss or 0) / 2**20:,.0f} MiB")
+    if report.score is not None:
+        lines.append(f"  scoring with the incidents (assess, one run): {report.score.seconds:.1f} s wall, "
+                     f"{report.score.findings:,} findings, peak RSS {report.score.peak_rss / 2**20:,.0f} MiB")
+    return lines
 
 
 def _table(header: list[str], rows: list[tuple[str, list[str]]]) -> list[str]:
@@ -459,17 +666,23 @@ def parse_options(argv: list[str] | None = None) -> BenchOptions:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=900.0,
                         help="seconds a crawler may run before it is stopped as hung (900)")
+    parser.add_argument("--incidents", type=int, default=ISSUE_SIZES["incidents"],
+                        help="incidents over the 90-day window at scale 1 (200000; 0: none)")
+    parser.add_argument("--skip-fallback", action="store_true",
+                        help="do not crawl the incidents again from /incidents + /log_entries")
+    parser.add_argument("--skip-score", action="store_true", help="do not time assess() with the incidents")
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="run the rate-limit clocks this many times faster (for quick smoke runs)")
     args = parser.parse_args(argv)
     if args.scale <= 0 or args.latency < 0 or args.rate < 1 or args.workers < 1 or args.time_scale <= 0 \
-            or args.timeout <= 0:
+            or args.timeout <= 0 or args.incidents < 0:
         parser.error("--scale, --rate, --workers, --time-scale and --timeout must be positive, "
-                     "--latency not negative")
+                     "--latency and --incidents not negative")
     return BenchOptions(scale=args.scale, latency=args.latency, rate=args.rate, workers=args.workers,
                         skip=tuple(args.skip), naive=not args.skip_naive, naive_sample=args.naive_sample or None,
                         v3_schedules=args.v3_schedules, seed=args.seed, time_scale=args.time_scale,
-                        timeout=args.timeout)
+                        timeout=args.timeout, incidents=args.incidents, fallback=not args.skip_fallback,
+                        score=not args.skip_score)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,8 @@
 """The crawl benchmark in miniature: its figures are computed, consistent and sane.
 
-One small run (a few hundred objects of every kind, v3 schedules included) through the real
-path: generated account, TLS emulator, both crawlers in spawned processes. The emulator's
+One small run (a few hundred objects of every kind, v3 schedules included, and 4,000 incidents
+over the 90-day incidents window) through the real path: generated account, TLS emulator, both
+crawlers in spawned processes, the incidents crawled again without analytics, and scored. The emulator's
 rate limit is set below what pd-audit is allowed to send, so it bites: the 60-second window
 runs 60 times faster than real time, and the crawl has to wait for it to reset more than once.
 No wall-time assertions: the figures are checked against each other and against the account.
@@ -19,10 +20,13 @@ from tests.benchmarks.bench_crawl import (
     BenchOptions,
     ChildFailed,
     CrawlFigures,
+    IncidentFigures,
+    ScoreFigures,
     compare_ids,
     format_report,
     in_child,
     judge,
+    judge_incidents,
     run_benchmark,
 )
 from tests.benchmarks.naive_crawler import LoopFigures
@@ -98,7 +102,8 @@ def test_the_report_prints_every_figure_and_target(smoke_report):
         assert label in text
     assert f"{smoke_report.pd_audit.requests:,}" in text
     targets = [line for line in text.splitlines() if line.startswith(("  PASS", "  FAIL", "  n/a"))]
-    assert len(targets) == len(smoke_report.targets) == 6
+    assert len(targets) == len(smoke_report.targets) == 6 + 4  # the crawl's, then the incidents' and scoring's
+    assert "one per 1,000 incidents" in text and "scoring with the incidents" in text
     assert "SAMPLED" in text and "(est.)" in text
 
 
@@ -139,3 +144,41 @@ def test_a_hung_crawler_is_stopped_and_errors_come_back():
     assert time.monotonic() - started < 20
     with pytest.raises(ValueError):
         in_child(int, "not a number", timeout=20.0)
+
+
+def test_incidents_cost_one_request_per_1000_and_arrive_once(smoke_report):
+    analytics, fallback = smoke_report.incidents
+    assert analytics.source == "analytics" and analytics.completeness.exact
+    # Near what was asked for: an incident fired while nobody holds level 1 is not generated.
+    assert 0.95 * smoke_report.sizes["incidents"] <= analytics.expected <= 1.05 * smoke_report.sizes["incidents"]
+    assert analytics.requests == analytics.bound == math.ceil(analytics.expected / 1_000)
+    assert smoke_report.requests_by_endpoint["/analytics/raw/incidents"] == analytics.requests
+    assert smoke_report.lower_bound["incidents"] == analytics.bound
+
+
+def test_without_analytics_the_same_incidents_come_from_incidents_and_log_entries(smoke_report):
+    analytics, fallback = smoke_report.incidents
+    assert fallback.source == "incidents+log_entries" and fallback.completeness.exact
+    assert fallback.expected == analytics.expected
+    # Every incident has its trigger, assignment, notification, acknowledgement or escalation, resolution.
+    assert fallback.log_entries >= 4 * fallback.expected
+    assert fallback.pages == math.ceil(fallback.expected / 100) + math.ceil(fallback.log_entries / 100)
+    # Past the 10,000 cap the span is halved: a first page for each span split, no more.
+    spans = math.ceil(fallback.log_entries / 10_000)
+    assert fallback.requests == fallback.pages + fallback.partitions and 0 < fallback.partitions <= 4 * spans
+
+
+def test_scoring_with_the_incidents_is_timed(smoke_report):
+    score = smoke_report.score
+    assert score is not None and score.seconds > 0 and score.findings > 0 and score.peak_rss > 0
+
+
+def test_incident_targets_fail_when_figures_miss_them():
+    whole = compare_ids(["PQ1", "PQ2"], ["PQ1", "PQ2"])
+    good = IncidentFigures("analytics", whole, requests=1, pages=1, partitions=0)
+    assert all(t.passed for t in judge_incidents([good], ScoreFigures(9.0, 10, 2**27)))
+    short = compare_ids(["PQ1", "PQ2"], ["PQ1"])
+    bad = IncidentFigures("analytics", short, requests=3, pages=1, partitions=0)
+    assert not any(t.passed for t in judge_incidents([bad], ScoreFigures(16.0, 10, 2**27)))
+    assert judge_incidents([], None) == []
+
