@@ -198,6 +198,7 @@ class IncidentFigures:
     seconds: float | None = None  # wall time of the crawl it was part of (the fallback's: alone)
     peak_rss: int | None = None
     log_entries: int | None = None  # the fallback reads these beside the incidents
+    failure: str | None = None  # the crawl stopped with this error; the figures are up to then
 
     @property
     def bound(self) -> int:
@@ -425,19 +426,23 @@ def _crawl_fallback(server: Any, workdir: Path, options: BenchOptions, offset: t
     try:
         crawled = in_child(crawl_with_pd_audit, server.url, str(server.ca_path), str(workdir / "snapshot-fallback"),
                            options, skip, offset, timeout=options.timeout)
+        fetched = [str(o.get("id")) for o in load(crawled["snapshot"]).iter("incidents")]
+        failure = None
+    except (CrawlError, ChildFailed) as exc:  # a result: the figures say how far it got
+        log(f"the fallback crawl failed: {exc}")
+        crawled, fetched, failure = {"seconds": None, "peak_rss": None}, [], str(exc)
     finally:
         server.app.account = with_analytics
     by_endpoint = server.app.stats.by_endpoint
     endpoints = server.app.incidents
-    completeness = compare_ids(_window_incident_ids(server),
-                               [str(o.get("id")) for o in load(crawled["snapshot"]).iter("incidents")])
+    completeness = compare_ids(_window_incident_ids(server), fetched)
     # The crawl reads log entries a week past the window, for incidents resolved after it ends.
     entries = endpoints.log_entries_between(INCIDENTS_WINDOW.since, INCIDENTS_WINDOW.until + timedelta(days=7))
     pages = math.ceil(completeness.expected / 100) + math.ceil(entries / 100)
     requests = sum(by_endpoint.get(endpoint, 0) for endpoint in REST_ENDPOINTS)
     return IncidentFigures("incidents+log_entries", completeness, requests, pages=pages,
                            partitions=max(0, requests - pages), seconds=crawled["seconds"],
-                           peak_rss=crawled["peak_rss"], log_entries=entries)
+                           peak_rss=crawled["peak_rss"], log_entries=entries, failure=failure)
 
 
 def _window_incident_ids(server: Any) -> list[str]:
@@ -631,6 +636,8 @@ def _format_incidents(report: BenchReport) -> list[str]:
                          f"{figures.pages:,} for {c.expected:,} incidents and {figures.log_entries or 0:,} "
                          f"log entries; spans halved past the 10,000 cap: {figures.partitions:,} requests more "
                          f"({figures.requests / figures.pages:.3f} x the pages)")
+        if figures.failure:
+            lines.append(f"    FAILED: {figures.failure}")
         if figures.seconds is not None:
             whole = "the whole crawl, configuration included" if figures.source == "analytics" else (
                 "that crawl (the collections it cannot skip included)")
