@@ -24,7 +24,7 @@ from functools import cached_property
 import jinja2
 from markupsafe import Markup
 
-from audit.reports import svg
+from audit.reports import charts, svg
 from audit.reports.org import OrgReport
 from audit.reports.team import TeamScorecard
 from audit.safe_text import printable
@@ -105,13 +105,13 @@ class HtmlRenderer:
         self.env.globals.update(
             level_names=LEVEL_NAMES,
             score_explained=SCORE_EXPLAINED,
-            level_columns=svg.level_columns,
+            level_columns=charts.levels,
             level_strip=svg.level_strip,
-            level_comparison=svg.level_comparison,
-            coverage_by_team=svg.coverage_by_team,
-            load_histogram=svg.load_histogram,
-            movers=svg.movers,
-            timeline=svg.timeline,
+            level_comparison=charts.level_change,
+            coverage_by_team=charts.coverage,
+            load_histogram=charts.load,
+            movers=charts.movers,
+            timeline=charts.coverage_band,
             trend_line=svg.trend_line,
         )
 

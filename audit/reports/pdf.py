@@ -32,6 +32,7 @@ from audit.safe_write import write_file
 ASSET_SCHEME = "pd-audit-asset:"
 ASSET_PACKAGE = "audit.report_templates"
 ASSET_TYPES = {".css": "text/css", ".svg": "image/svg+xml"}
+PDF_VARIANT = "pdf/ua-1"
 
 
 class RefusedURL(ValueError):
@@ -91,7 +92,8 @@ def render_pdf(job: PdfJob) -> PdfResult:
         document = weasyprint.HTML(string=job.html, url_fetcher=fetcher, base_url=ASSET_SCHEME).render()
     finally:
         logger.removeFilter(quiet)
-    write_file(job.path, document.write_pdf(), what="PDF report")
+    # Tagged PDF/UA-1: headings, tables and reading order for screen readers (WeasyPrint's tagging).
+    write_file(job.path, document.write_pdf(pdf_variant=PDF_VARIANT), what="PDF report")
     return PdfResult(job.path, len(document.pages), tuple(fetcher.refused))
 
 

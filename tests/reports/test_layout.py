@@ -1,0 +1,149 @@
+"""Every report reads whole (issue 19): nothing past a PDF page's edge, every HTML column header in
+the PDF, no table wider than its column at 1280 px or on a 390 px phone, no WCAG 2.1 AA violation
+(axe-core in Chromium).
+
+Run on Acme with ``--previous`` (every HTML and PDF, the trend columns included). The generated
+account's slice is in ``test_layout_generated.py``; the full 600-team account is ``make check-reports``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audit.reports import write_reports
+from tests.reports.conftest import CHROMIUM, chromium_required
+from tests.reports.layout_checks import (
+    axe_script,
+    axe_violations,
+    chars_outside_page,
+    headers_missing_from_pdf,
+    overflowing_tables,
+    read_pdf,
+    table_headers,
+)
+from tests.reports.test_browser import ARGS
+
+ACME_TEAMS = ["payments-PTEAM01", "checkout-PTEAM02", "search-PTEAM03", "platform-sre-PTEAM04", "data-PTEAM05",
+              "mobile-PTEAM06", "identity-PTEAM07", "warehouse-ops-PTEAM08", "returns-PTEAM09"]
+REPORTS = ["index", *(f"team-{stem}" for stem in ACME_TEAMS)]
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
+@pytest.fixture(scope="session")
+def acme_pdfs(tmp_path_factory, acme, acme_previous) -> Path:
+    """Every PDF report of Acme against the previous quarter (its HTML beside it), written once."""
+    out = tmp_path_factory.mktemp("acme-reports")
+    write_reports(acme, out, formats=("html", "pdf"), previous=acme_previous, workers=2)
+    return out
+
+
+def pdf_of(report: str) -> str:
+    return "org.pdf" if report == "index" else f"{report}.pdf"
+
+
+def test_every_pdf_reads_whole(acme_pdfs):
+    # One test for every PDF: printing them all is the slow part, and this way one worker does it.
+    problems = {}
+    for report in REPORTS:
+        text = read_pdf(acme_pdfs / pdf_of(report))
+        headers = table_headers((acme_pdfs / f"{report}.html").read_text(encoding="utf-8"))
+        assert len(headers) >= 5, report  # the check reads real tables
+        missing = headers_missing_from_pdf(headers, text)
+        if text.outside or missing:
+            problems[report] = {"outside the page": text.outside[:10], "headers missing": missing}
+    assert problems == {}
+
+
+def test_the_header_check_finds_a_column_the_pdf_lost(acme_pdf):
+    # The check itself: a header the PDF does not show, and one whose words are there but not as a header.
+    pdf = read_pdf(acme_pdf["org.pdf"].path)
+    assert headers_missing_from_pdf(["Open findings", "Findings open", "Mean level"], pdf) == ["Findings open"]
+
+
+def test_the_page_check_finds_text_past_the_edge(tmp_path):
+    from audit.reports.pdf import PdfJob, render_pdf
+
+    html = "<style>@page { size: A6; margin: 10mm }</style><p style='margin-left: 120mm'>cut off</p><p>kept</p>"
+    result = render_pdf(PdfJob(html, tmp_path / "wide.pdf"))
+    outside = chars_outside_page(result.path)
+    assert "".join(c.text for c in outside) == "cutoff" and {c.page for c in outside} == {1}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium_required()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    chromium_required()
+    return axe_script()
+
+
+def open_report(browser, path: Path, width: int):
+    # bypass_csp: the report's CSP admits only its own script, and axe-core is injected to inspect it.
+    context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return context, page
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+@pytest.mark.parametrize("report", REPORTS)
+def test_no_table_overflows(browser, acme_html, report, width):
+    context, page = open_report(browser, acme_html / f"{report}.html", width)
+    try:
+        assert page.locator("table").count() >= 2
+        assert overflowing_tables(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 1
+    finally:
+        context.close()
+
+
+def test_the_overflow_check_finds_a_table_wider_than_its_column(browser, tmp_path):
+    page_file = tmp_path / "wide.html"
+    page_file.write_text("<main style='width: 300px'><div class='table-wrap' style='overflow-x: auto'>"
+                         "<table><tr><th>a</th><td style='min-width: 600px'>wide</td></tr></table></div></main>")
+    context, page = open_report(browser, page_file, 1280)
+    try:
+        assert [t["table"] > t["room"] for t in overflowing_tables(page)] == [True]
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("report", REPORTS)
+def test_axe_core_finds_no_wcag_violation(browser, axe_source, acme_html, report):
+    context, page = open_report(browser, acme_html / f"{report}.html", 1280)
+    try:
+        assert axe_violations(page, axe_source) == []
+    finally:
+        context.close()
+
+
+def test_axe_core_finds_poor_contrast(browser, axe_source, tmp_path):
+    # The orange of level 1 under white text, as the badges had it (2.95:1): the check can fail.
+    page_file = tmp_path / "contrast.html"
+    page_file.write_text("<html lang=en><title>t</title><main><span style='background:#e8772e;color:#fff;"
+                         "font-size:12px'>L1</span></main></html>")
+    context, page = open_report(browser, page_file, 1280)
+    try:
+        assert [v.split(":")[0] for v in axe_violations(page, axe_source)] == ["color-contrast"]
+    finally:
+        context.close()
+
+
+def test_pdfs_are_tagged_for_screen_readers(acme_pdf):
+    import pypdf
+
+    for result in acme_pdf.values():
+        root = pypdf.PdfReader(result.path).trailer["/Root"]
+        assert bool(root["/MarkInfo"]["/Marked"]) and "/StructTreeRoot" in root and root["/Lang"] == "en"
