@@ -22,7 +22,9 @@ from click.testing import CliRunner
 from audit.cli import main
 from audit.commands.options import RenamedOption
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+EXAMPLES_README = (ROOT / "examples" / "README.md").read_text(encoding="utf-8")
 
 # name -> (the idea, how it is given, the metavars it may show). A new option shared by two
 # commands must be added here: the test fails until its idea is written down.
@@ -243,8 +245,9 @@ def test_every_top_level_command_is_in_the_readme_table():
 
 def _readme_command_lines() -> list[str]:
     lines = []
-    for block in re.findall(r"```sh\n(.*?)```", README, re.S):
-        for line in block.splitlines():
+    blocks = re.findall(r"```sh\n(.*?)```", README + EXAMPLES_README, re.S)
+    for block in blocks:
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():  # continuation lines joined
             command = re.sub(r"^(\w+=\S+ )+", "", line.strip())  # PAGERDUTY_TOKEN=any pd-audit ...
             if command.startswith("pd-audit "):
                 lines.append(command)

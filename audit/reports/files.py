@@ -63,7 +63,7 @@ def claim_folder(out: Path) -> frozenset[str]:
     UserError if ``out`` holds anything and is not a report folder of ours (see the module)."""
     try:
         if out.exists() and not out.is_dir():
-            raise UserError(f"{out} is not a folder; --out names the folder for the reports")
+            raise UserError(f"{out} is not a folder; --report-dir names the folder for the reports")
         out.mkdir(parents=True, exist_ok=True)
         entries = {entry.name for entry in os.scandir(out)}
     except OSError as exc:
