@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from audit.cli import main
-from audit.commands.options import RenamedOption
+from audit.commands.options import RenamedOption, option_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -134,6 +134,21 @@ def test_old_spellings_are_hidden_renamed_options_of_a_visible_new_one():
             assert not new.hidden and option.new_spelling.split()[0] in new.opts, (path, option.opts)
             renamed += 1
     assert renamed >= 7  # --out (report, audit, demo), --teams (crawl, audit, check, plan), --json (snapshot info)
+
+
+def test_each_command_takes_one_dataclass_whose_fields_are_its_options():
+    typed = 0
+    for path, command in COMMANDS.items():
+        options_class = getattr(command.callback, "options_class", None)
+        if isinstance(command, click.Group):
+            continue
+        assert options_class is not None, f"{' '.join(path)} takes its options loose, not as a dataclass"
+        declared = {p.name for p in command.params if not isinstance(p, RenamedOption)}
+        assert declared <= option_fields(options_class), (path, declared - option_fields(options_class))
+        assert option_fields(options_class, required=True) <= declared, (path, option_fields(options_class) - declared)
+        assert options_class.__dataclass_params__.frozen, path
+        typed += 1
+    assert typed >= 15
 
 
 # ---------------------------------------------------------------- renamed spellings at work

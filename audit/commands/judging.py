@@ -139,14 +139,20 @@ def rules(ctx: click.Context, rules_dirs: tuple[str, ...]) -> None:
         echo(rule_list.render(pack), nl=False)
 
 
+@dataclass(frozen=True)
+class RulesExplain:
+    rule_id: str
+
+
 @rules.command("explain")
 @click.argument("rule_id")
-@click.pass_obj
-def rules_explain(pack: Any, rule_id: str) -> None:
+@takes(RulesExplain)
+def rules_explain(options: RulesExplain) -> None:
     """Show a rule's rationale, parameters and how to fix it in PagerDuty."""
     from audit.outputs import rule_list
 
-    rule = pack.resolve(rule_id.upper())
+    pack = click.get_current_context().obj  # the catalog `rules` loaded, with its --rules folders
+    rule = pack.resolve(options.rule_id.upper())
     if rule is None:
-        raise UserError(f"no rule {rule_id}; `pd-audit rules` lists them")
+        raise UserError(f"no rule {options.rule_id}; `pd-audit rules` lists them")
     echo(rule_list.explain(rule))

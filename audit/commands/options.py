@@ -145,9 +145,24 @@ def takes(cls: type[Options]) -> Callable[[Callable[[Options], Any]], Callable[.
                 raise TypeError(f"{cls.__name__} has no field for {sorted(params)}")
             return fn(options)
 
+        command.options_class = cls  # type: ignore[attr-defined]  # for the test that fields match options
         return command
 
     return decorate
+
+
+def option_fields(cls: type, *, required: bool = False) -> set[str]:
+    """The parameter names a ``takes`` dataclass is built from (nested option groups included);
+    ``required``: only those without a default (``audit`` judges with every mode, as of the crawl)."""
+    hints = typing.get_type_hints(cls)
+    names = set()
+    for field in dataclasses.fields(cls):
+        kind = hints[field.name]
+        if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+            names |= option_fields(kind, required=required)
+        elif not required or field.default is dataclasses.MISSING:
+            names.add(field.name)
+    return names
 
 
 def _build(cls: type[Options], params: dict[str, Any]) -> Options:
