@@ -12,7 +12,7 @@ fault policy is swapped per attack) and says what went wrong, if anything:
 * another account: a crawl of one API base interrupted, resumed against another: exit 2;
 * wrong token: exit 3, nothing left behind, the retry with the right token succeeds;
 * unreachable host, unknown host: exit 3 naming the host, in seconds (the figure is kept);
-* ``http://``: exit 2; ids that are not ids in ``--teams``: exit 2.
+* ``http://``: exit 2; teams that are neither ids nor names in ``--team``: exit 2.
 """
 
 from __future__ import annotations
