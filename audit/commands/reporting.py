@@ -101,15 +101,15 @@ class AuditRun:
 
 
 @command("audit")
-@crawl_options
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, metavar="SNAPSHOT",
               help="Snapshot folder to write.")
+@report_options
 @click.option(PREVIOUS, type=click.Path(path_type=Path), metavar="SNAPSHOT",
               help="Last quarter's snapshot, for the trend.")
 @history_option
-@rule_packs_and_config
-@report_options
 @team_option("Crawl only these teams; with one team, write only its scorecard", crawl_scope=True)
+@rule_packs_and_config
+@crawl_options
 @takes(AuditRun)
 def audit_command(options: AuditRun) -> None:
     """The quarterly run: crawl, score and write the reports in one go (every rule mode)."""
