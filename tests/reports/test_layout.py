@@ -8,8 +8,13 @@ account's slice is in ``test_layout_generated.py``; the full 600-team account is
 
 from __future__ import annotations
 
+import fcntl
+import math
+import os
+import re
 from pathlib import Path
 
+import pdfplumber
 import pytest
 
 from audit.reports import write_reports
@@ -33,9 +38,16 @@ WIDTHS = {"desktop": 1280, "phone": 390}
 
 @pytest.fixture(scope="session")
 def acme_pdfs(tmp_path_factory, acme, acme_previous) -> Path:
-    """Every PDF report of Acme against the previous quarter (its HTML beside it), written once."""
-    out = tmp_path_factory.mktemp("acme-reports")
-    write_reports(acme, out, formats=("html", "pdf"), previous=acme_previous, workers=2)
+    """Every PDF report of Acme against the previous quarter (its HTML beside it), printed once per run:
+    under xdist the workers share one folder, and the first to take the lock prints it."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    out = shared / "acme-reports-all"
+    with open(shared / "acme-reports-all.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "printed").exists():
+            write_reports(acme, out, formats=("html", "pdf"), previous=acme_previous, workers=2)
+            (out / "printed").touch()
     return out
 
 
@@ -54,6 +66,43 @@ def test_every_pdf_reads_whole(acme_pdfs):
         if text.outside or missing:
             problems[report] = {"outside the page": text.outside[:10], "headers missing": missing}
     assert problems == {}
+
+
+MM = 72 / 25.4
+PAGE_TOP, PAGE_BOTTOM = 15 * MM, 18 * MM  # print.css's @page margins: the band text may fill
+
+
+def headings(path: Path) -> dict[str, tuple[int, float]]:
+    """(page from 0, top in points) of each scorecard section heading (the 12.5 pt text), and "end"."""
+    found: dict[str, tuple[int, float]] = {}
+    with pdfplumber.open(path) as pdf:
+        for number, page in enumerate(pdf.pages):
+            lines: dict[float, list[str]] = {}
+            for word in page.extract_words(extra_attrs=["size"]):
+                if word["size"] > 12:
+                    lines.setdefault(round(word["top"]), []).append(word["text"])
+            for top, words in lines.items():
+                found.setdefault(" ".join(words), (number, float(top)))
+        found["end"] = (len(pdf.pages), 0.0)
+        height = float(pdf.pages[0].height)
+    return {name: (page, top / (height - PAGE_TOP - PAGE_BOTTOM)) for name, (page, top) in found.items()}
+
+
+def pages_between(start: tuple[int, float], end: tuple[int, float]) -> float:
+    """How many pages of text lie between two headings (fractions of the text band of a page)."""
+    return (end[0] + end[1]) - (start[0] + start[1])
+
+
+@pytest.mark.parametrize("stem", ACME_TEAMS)
+def test_team_pdfs_take_a_page_per_five_services_plus_the_findings(acme_pdfs, acme, stem):
+    # The services table takes at most a page per five services (it once took three pages for six),
+    # and all but the findings (which close the scorecard) at most one page more: the summary, fixes,
+    # who is on call, coverage, practice, people, waivers and changes.
+    at = headings(acme_pdfs / f"team-{stem}.pdf")
+    services = len(acme.scores.teams[stem.rsplit("-", 1)[1]].service_ids)
+    budget = math.ceil(services / 5)
+    assert pages_between(at["Services"], at["To reach the next level"]) <= services / 5, (at, services)
+    assert 1 <= at["Failing rules"][0] <= budget + 1, (at, services)
 
 
 def test_the_header_check_finds_a_column_the_pdf_lost(acme_pdf):
