@@ -59,7 +59,7 @@ def _unencodable(value: Any) -> Any:
 def _one_encoder() -> Callable[[Any], str]:
     """``_ITEM_ENCODER.encode``, with the ``json`` module's C encoder made once rather than per item
     (``JSONEncoder.encode`` makes one each call: a third of the time on 100,000 small items)."""
-    make = json.encoder.c_make_encoder
+    make = getattr(json.encoder, "c_make_encoder", None)  # typeshed does not declare the C hook
     if make is None:  # a Python without the json C speed-ups
         return _ITEM_ENCODER.encode
     encoder = make(None, _unencodable, json.encoder.encode_basestring, None, ": ", ", ", False, False, False)
