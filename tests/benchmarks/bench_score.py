@@ -229,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time the commands as a user runs them (score in every format, baseline create, "
                              "check --sarif, report html) against the time to read the snapshot")
     parser.add_argument("--cli-only", action="store_true", help="only the commands, not assess() and its phases")
+    parser.add_argument("--no-report", action="store_true", help="leave out `report --format html` (minutes at 12,000)")
     options = parser.parse_args(argv)
     growth: list[tuple[int, float, list[cli_runs.Run]]] = []
     for scale in options.scale or [1.0]:
@@ -249,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             if options.cli or options.cli_only:
                 work = Path(tempfile.mkdtemp(prefix="cli-", dir=temporary))
                 floor, objects = cli_runs.read_floor(snapshot_path)
-                runs = cli_runs.run_commands(snapshot_path, config_path, work)
+                runs = cli_runs.run_commands(snapshot_path, config_path, work, report=not options.no_report)
                 print("", "the commands end to end: " + ", ".join(f"{n:,} {k}" for k, n in sizes.items()),
                       *cli_runs.format_runs(runs, floor, objects),
                       f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs when it ended)", sep="\n")
