@@ -7,7 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -102,3 +105,13 @@ def test_the_listed_failing_findings_are_what_baseline_and_check_record(snapshot
     checked = json.loads((tmp_path / "check.json").read_text())
     assert result.exit_code == 0 and {f["fingerprint"] for f in checked["unchanged"]} == listed_open
     assert checked["format"] == "pd-audit/check-v1"
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly(snapshot):
+    # `pd-audit score SNAP --format json --all | head -1`: more than a pipe holds, read one line.
+    command = [str(Path(sys.executable).with_name("pd-audit")), "score", str(snapshot), "--format", "json", "--all"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline() == b"{\n"
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0 and "error" not in stderr, stderr

@@ -1,13 +1,14 @@
 """Where a command's output goes: a file, written whole or not at all, or stdout ('-').
 
 Both take text piece by piece (``audit.json_text.TextOut``), so a large output is written as it
-is made. A file's missing folders are created; lone surrogates become U+FFFD either way
+is made; a reader of stdout that stops early (``| head``) ends the output quietly. A file's missing folders are created; lone surrogates become U+FFFD either way
 (``audit.safe_write``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +25,13 @@ def output_to(path: str | Path, *, what: str = "output") -> Iterator[OutputFile]
     if str(path) == STDOUT:
         sys.stdout.flush()  # what was printed before goes first
         stream = sys.stdout.buffer
-        yield OutputFile(stream)
-        stream.flush()
+        try:
+            yield OutputFile(stream)
+            stream.flush()
+        except BrokenPipeError:
+            # The reader went away (`pd-audit score SNAP --format json | head`): it has what it
+            # wanted. The rest goes nowhere, and so does Python's own flush at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
         return
     target = Path(path)
     try:
