@@ -1,8 +1,8 @@
 """Where a command's output goes: a file, written whole or not at all, or stdout ('-').
 
 Both take text piece by piece (``audit.json_text.TextOut``), so a large output is written as it
-is made; a reader of stdout that stops early (``| head``) ends the output quietly. A file's missing folders are created; lone surrogates become U+FFFD either way
-(``audit.safe_write``).
+is made; a reader of stdout that stops early (``| head``) ends the output quietly. A file's
+missing folders are created; lone surrogates become U+FFFD either way (``audit.safe_write``).
 """
 
 from __future__ import annotations
