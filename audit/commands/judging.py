@@ -123,16 +123,22 @@ def init(options: InitCommand) -> None:
     echo(starter_written(proposals, options.snapshot, options.output))
 
 
+@dataclass(frozen=True)
+class RulesCommand:
+    rules_dirs: tuple[str, ...]
+
+
 @group(invoke_without_command=True)
 @rule_packs_option
-@click.pass_context
-def rules(ctx: click.Context, rules_dirs: tuple[str, ...]) -> None:
+@takes(RulesCommand)
+def rules(options: RulesCommand) -> None:
     """List the rule catalog (built-in packs and --rules folders)."""
     from audit.facts.columns import column_names
     from audit.rules import load_packs
 
-    pack = load_packs([Path(d) for d in rules_dirs], column_names())
-    ctx.obj = pack
+    ctx = click.get_current_context()
+    pack = load_packs([Path(d) for d in options.rules_dirs], column_names())
+    ctx.obj = pack  # for `rules explain`
     if ctx.invoked_subcommand is None:
         from audit.outputs import rule_list
 
