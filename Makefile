@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-fast lint bench clean screenshots check-reports
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/python -m ruff check audit
 	$(BIN)/python -m mypy
+
+# The first pages of org.pdf and a team PDF as PNGs in docs/screenshots/ (needs poppler's pdftoppm).
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.reports.screenshots docs/screenshots
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.bench_crawl
