@@ -28,6 +28,10 @@ lint: $(STAMP)
 screenshots: $(STAMP)
 	$(BIN)/python -m tests.reports.screenshots docs/screenshots
 
+# The layout checks of tests/reports/test_layout.py on a generated 600-team account with --previous.
+check-reports: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.check_reports --teams 600
+
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.bench_crawl
 

@@ -53,7 +53,8 @@ def crawl(account: Path, out: Path, since: dt.datetime) -> Path:
 
 def render(folder: Path) -> list[Path]:
     if shutil.which("pdftoppm") is None:
-        raise SystemExit("make screenshots needs pdftoppm (Debian: apt-get install poppler-utils; macOS: brew install poppler)")
+        raise SystemExit("make screenshots needs pdftoppm (Debian: apt-get install poppler-utils; "
+                         "macOS: brew install poppler)")
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     with tempfile.TemporaryDirectory(prefix="pd-audit-screenshots-") as tmp:
