@@ -142,9 +142,12 @@ def level_comparison(old: Sequence[LevelCount], new: Sequence[LevelCount]) -> Ch
                               f"L{count.level} {when}: {count.count} services ({count.share:.0%})"))
             labels.append(Label(_r(x + slot * 0.18), _r(top + usable - h - 4), f"{count.share:.0%}", "middle",
                                 "value small"))
-        labels.append(Label(_r(left + i * slot + slot / 2), height - bottom + 16, f"L{after.level}", "middle",
+            # Which bar is which, in words under each: colour is never the only carrier (WCAG 1.4.1).
+            labels.append(Label(_r(x + slot * 0.18), top + usable + 9, "then" if j == 0 else "now", "middle",
+                                "tick small"))
+        labels.append(Label(_r(left + i * slot + slot / 2), height - bottom + 23, f"L{after.level}", "middle",
                             "tick strong"))
-    labels.append(Label(left, height - 6, "grey: previous audit · colour: this audit", "start", "tick small"))
+    labels.append(Label(left, height - 4, "then: previous audit (grey) · now: this audit", "start", "tick small"))
     return Chart(width, height, "Share of services per level, previous audit against this one",
                  tuple(rects), tuple(labels), (Line(left, top + usable, width - left, top + usable),))
 
