@@ -99,26 +99,43 @@ def crawl_date(snapshot: Snapshot) -> dt.date:
     return dt.datetime.fromisoformat(str(stamp)).date()  # 3.11 reads a trailing Z
 
 
-def _group_point(group: GroupScore, name: str, assessment: Assessment) -> GroupPoint:
-    services = set(group.service_ids)
-    failing = {f.fingerprint for f in assessment.failing()
-               if group.id == ORG or services.intersection(f.service_ids)
-               or (f.entity_type == "team" and f.entity_id == group.id)}
+def _failing_by_group(assessment: Assessment) -> dict[str, set[str]]:
+    """Team id (and ``ORG``) -> fingerprints of the failing findings counting for it, in one pass.
+
+    A finding counts for every team owning one of its services, and for the team it is about.
+    """
+    owners: dict[str, list[str]] = {}
+    for team_id, group in assessment.scores.teams.items():
+        for service_id in group.service_ids:
+            owners.setdefault(service_id, []).append(team_id)
+    counted: dict[str, set[str]] = {ORG: set()}
+    for finding in assessment.failing():
+        counted[ORG].add(finding.fingerprint)
+        teams = {team for service_id in finding.service_ids for team in owners.get(service_id, ())}
+        if finding.entity_type == "team":
+            teams.add(finding.entity_id)
+        for team in teams:
+            counted.setdefault(team, set()).add(finding.fingerprint)
+    return counted
+
+
+def _group_point(group: GroupScore, name: str, failing: Mapping[str, set[str]]) -> GroupPoint:
     return GroupPoint(id=group.id, name=name, services=len(group.service_ids), mean_level=mean_level(group),
-                      score=group.score, failing=len(failing))
+                      score=group.score, failing=len(failing.get(group.id, ())))
 
 
 def history_point(assessment: Assessment, previous: Assessment | None) -> HistoryPoint:
     names = team_names(assessment)
+    failing = _failing_by_group(assessment)
     teams = {
-        team_id: _group_point(group, team_label(team_id, names), assessment)
+        team_id: _group_point(group, team_label(team_id, names), failing)
         for team_id, group in assessment.scores.teams.items()
     }
     change = diff_assessments(previous, assessment) if previous is not None else None
     return HistoryPoint(
         snapshot=assessment.snapshot.path.name,
         crawled_at=str(assessment.snapshot.manifest.get("crawl_finished_at") or ""),
-        org=_group_point(assessment.scores.org, "Organisation", assessment),
+        org=_group_point(assessment.scores.org, "Organisation", failing),
         teams=teams,
         new=len(change.new) if change else None,
         fixed=len(change.fixed) if change else None,
