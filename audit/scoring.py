@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import operator
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
@@ -101,9 +102,13 @@ class ServiceScore:
     findings: tuple[Finding, ...]  # every finding that counts for this service
     checks_passing: float | None = None  # weighted share of passing findings, 0-100; None if nothing weighed
 
-    @property
+    @functools.cached_property
     def next_level_blockers(self) -> tuple[Finding, ...]:
-        """The failing rules of the next level: what the service needs to fix to climb one step."""
+        """The failing rules of the next level: what the service needs to fix to climb one step.
+
+        Cached: the reports ask several times per service, and a service shared by many objects
+        (a user on call for thousands of services) carries many findings.
+        """
         return tuple(f for f in self.findings if f.blocks_level and f.level == self.level + 1)
 
     @property

@@ -372,6 +372,8 @@ class ReportIndex:
             self.user_names = {user_id: pseudonym(user_id) for user_id in self.user_names}
         self.schedule_names = _names(tables.get("schedule"))
         self.team_findings = _team_findings(assessment)
+        self._service_sets: dict[int, tuple[Finding, frozenset[str]]] = {}
+        self._group_findings: dict[tuple[tuple[str, ...], str | None], tuple[Finding, ...]] = {}
 
     def rule(self, rule_id: str) -> RuleInfo:
         return self.rules.get(rule_id) or RuleInfo.of(None, rule_id)
@@ -383,7 +385,7 @@ class ReportIndex:
         return Link(self.service_names.get(service_id, service_id), self.service_urls.get(service_id))
 
     def finding_row(self, finding: Finding, service_ids: Iterable[str] | None = None) -> FindingRow:
-        within = finding.service_ids if service_ids is None else sorted(set(service_ids) & set(finding.service_ids))
+        within = finding.service_ids if service_ids is None else sorted(set(service_ids) & self._service_set(finding))
         return FindingRow(
             rule_id=finding.rule_id,
             object=(Link(pseudonym(finding.entity_id), None) if self.anonymize_people and finding.entity_type == "user"
@@ -396,15 +398,33 @@ class ReportIndex:
             waiver_expired_on=finding.waiver.expires if finding.waiver_expired and finding.waiver else None,
         )
 
+    def _service_set(self, finding: Finding) -> frozenset[str]:
+        # Built once per finding: a finding on a user or policy may name thousands of services, and
+        # every team's scorecard intersects it with its own few.
+        key = id(finding)
+        cached = self._service_sets.get(key)
+        if cached is None or cached[0] is not finding:
+            cached = self._service_sets[key] = (finding, frozenset(finding.service_ids))
+        return cached[1]
+
     def group_findings(self, service_ids: Sequence[str], team_id: str | None = None) -> list[Finding]:
-        """Every finding counting for these services (plus the team's own), each once."""
+        """Every finding counting for these services (plus the team's own), each once.
+
+        Remembered per (services, team): the org report's team table and the team's scorecard both ask.
+        """
+        key = (tuple(service_ids), team_id)
+        if key not in self._group_findings:
+            self._group_findings[key] = self._collect_findings(service_ids, team_id)
+        return list(self._group_findings[key])
+
+    def _collect_findings(self, service_ids: Sequence[str], team_id: str | None) -> tuple[Finding, ...]:
         unique: dict[str, Finding] = {}
         for service_id in service_ids:
             for finding in self.assessment.scores.services[service_id].findings:
                 unique.setdefault(finding.fingerprint, finding)
         for finding in self.team_findings.get(team_id or "", ()):
             unique.setdefault(finding.fingerprint, finding)
-        return list(unique.values())
+        return tuple(unique.values())
 
     def rule_groups(self, findings: Iterable[Finding], service_ids: Iterable[str],
                     status: Status = Status.FAIL) -> tuple[RuleGroup, ...]:
