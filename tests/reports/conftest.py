@@ -134,3 +134,18 @@ def chromium_required() -> None:
                              "never `playwright install`: the tests drive the system Chromium)")
 
 
+# Chromium's flags for a headless run inside a container (no sandbox, no GPU, no background traffic).
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (launching it costs seconds)."""
+    chromium_required()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        yield browser
+        browser.close()

@@ -14,27 +14,12 @@ from pathlib import Path
 import pytest
 
 from tests.reports.conftest import (
-    CHROMIUM,
     HOSTILE_DESCRIPTION,
     HOSTILE_SERVICE,
     HOSTILE_TEAM,
-    chromium_required,
 )
 
 ORIGIN = "https://reports.pd-audit.invalid/"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium_required()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 class Visit:

@@ -17,7 +17,7 @@ import pdfplumber
 import pytest
 
 from audit.reports import write_reports
-from tests.reports.conftest import CHROMIUM, chromium_required
+from tests.reports.conftest import chromium_required
 from tests.reports.layout_checks import (
     axe_script,
     axe_violations,
@@ -27,7 +27,6 @@ from tests.reports.layout_checks import (
     read_pdf,
     table_headers,
 )
-from tests.reports.test_browser import ARGS
 
 ACME_TEAMS = ["payments-PTEAM01", "checkout-PTEAM02", "search-PTEAM03", "platform-sre-PTEAM04", "data-PTEAM05",
               "mobile-PTEAM06", "identity-PTEAM07", "warehouse-ops-PTEAM08", "returns-PTEAM09"]
@@ -117,17 +116,6 @@ def test_the_page_check_finds_text_past_the_edge(tmp_path):
     result = render_pdf(PdfJob(html, tmp_path / "wide.pdf"))
     outside = chars_outside_page(result.path)
     assert "".join(c.text for c in outside) == "cutoff" and {c.page for c in outside} == {1}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium_required()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
