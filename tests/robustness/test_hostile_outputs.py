@@ -49,8 +49,8 @@ from audit.reports import plan_reports, write_reports
 from audit.reports.pdf import PdfResult, write_pdfs
 from tests.ci.conftest import SARIF_SCHEMA, acme_account, crawl_account
 from tests.crawl.conftest import ACME, SINCE
-from tests.reports.conftest import chromium_required
-from tests.reports.test_browser import Visit, browser  # noqa: F401 (browser: the shared Chromium fixture)
+from tests.reports.conftest import browser, chromium_required  # noqa: F401 (browser: the shared Chromium fixture)
+from tests.reports.test_browser import Visit
 from tests.robustness.hostile import (
     FIXED_POLICY,
     NEWLY_BROKEN,
