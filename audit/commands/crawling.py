@@ -15,6 +15,7 @@ import click
 from audit.commands.console import PROG, StderrProgress, echo
 from audit.commands.options import (
     CrawlOptions,
+    PathType,
     command,
     crawl_options,
     group,
@@ -56,7 +57,7 @@ def api_client(options: CrawlOptions, token: str, transport: Any = None) -> Any:
     """The API client the crawl options describe (region or --api-url, CA, pacing, retries)."""
     from audit.client import REGION_URLS, ApiClient
 
-    base_url = options.api_url or REGION_URLS[options.region]
+    base_url = REGION_URLS[options.region] if options.api_url is None else options.api_url
     # Only what was given: the client's own defaults stand otherwise (not imported eagerly: startup time).
     given = {"timeout": options.timeout, "max_attempts": options.max_attempts}
     tuning: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
@@ -110,7 +111,7 @@ class CrawlCommand:
 
 
 @command()
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, metavar="SNAPSHOT",
+@click.option("-o", "--output", type=PathType(path_type=Path), required=True, metavar="SNAPSHOT",
               help="Snapshot folder to write.")
 @team_option("Crawl only these teams' services, policies and schedules", crawl_scope=True)
 @crawl_options

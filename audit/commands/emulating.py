@@ -9,6 +9,7 @@ import click
 
 from audit.commands.console import echo
 from audit.commands.options import (
+    PathType,
     comma_list,
     command,
     takes,
@@ -34,11 +35,11 @@ class EmulatorCommand:
 
 
 @command()
-@click.option("--account", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+@click.option("--account", type=PathType(exists=True, dir_okay=False, path_type=Path), required=True,
               help="Account file to serve (see examples/README.md).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port (default: any free port).")
-@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".pd-audit-emulator"),
+@click.option("--state-dir", type=PathType(file_okay=False, path_type=Path), default=Path(".pd-audit-emulator"),
               show_default=True, help="Where the generated CA and certificate go.")
 @click.option("--rate-limit", type=click.IntRange(min=1), help="Requests per minute before answering 429.")
 @click.option("--latency", type=click.FloatRange(min=0), default=0.0, help="Seconds added to every response.")

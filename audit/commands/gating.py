@@ -18,6 +18,7 @@ from audit.commands.judging import assess_with
 from audit.commands.options import (
     CrawlOptions,
     GateFiles,
+    PathType,
     RulesOptions,
     command,
     crawl_options,
@@ -53,7 +54,7 @@ class BaselineCreate:
 @baseline_group.command("create")
 @snapshot_argument()
 @rules_options("static")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=BASELINE,
+@click.option("-o", "--output", type=PathType(dir_okay=False, path_type=Path), default=BASELINE,
               show_default=True, help="Baseline file to write.")
 @click.option("--force", is_flag=True, help="Replace an existing baseline (prefer `baseline update`).")
 @takes(BaselineCreate)
@@ -81,9 +82,9 @@ class BaselineUpdate:
 @baseline_group.command("update")
 @snapshot_argument()
 @rules_options("static")
-@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=BASELINE,
+@click.option("--baseline", type=PathType(dir_okay=False, path_type=Path), default=BASELINE,
               show_default=True, help="Baseline file to update in place.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=PathType(dir_okay=False, path_type=Path),
               help="Write the updated baseline here instead of in place.")
 @takes(BaselineUpdate)
 def baseline_update(options: BaselineUpdate) -> None:
@@ -115,7 +116,7 @@ class CheckCommand:
 
 @command()
 @snapshot_argument()
-@click.option("--baseline", type=click.Path(dir_okay=False), required=True, metavar="FILE",
+@click.option("--baseline", type=PathType(dir_okay=False), required=True, metavar="FILE",
               help="Baseline file of accepted violations (from `pd-audit baseline create`).")
 @fail_on_option("new")
 @team_option("Judge only this team's services and findings; with --live, crawl only these teams", crawl_scope=True)
@@ -174,15 +175,15 @@ class PlanCommand:
 
 
 @command("plan")
-@click.argument("plan", metavar="PLAN.json", type=click.Path(dir_okay=False))
-@click.option("--snapshot", type=click.Path(path_type=Path), metavar="SNAPSHOT",
+@click.argument("plan", metavar="PLAN.json", type=PathType(dir_okay=False))
+@click.option("--snapshot", type=PathType(path_type=Path), metavar="SNAPSHOT",
               help="Apply the plan to this snapshot (default: the resources as the plan has them now).")
 @click.option("--live", is_flag=True, help="Crawl the account into --snapshot first (takes the crawl options).")
 @team_option("With --live, crawl only these teams", crawl_scope=True)
-@click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
+@click.option("--baseline", type=PathType(dir_okay=False), metavar="FILE",
               help="Violations already accepted (from `pd-audit baseline create`): never blocking.")
 @fail_on_option("introduced")
-@click.option("--tf-dir", "tf_dirs", multiple=True, type=click.Path(file_okay=False), metavar="DIR",
+@click.option("--tf-dir", "tf_dirs", multiple=True, type=PathType(file_okay=False), metavar="DIR",
               help="Folder of the root module's .tf files: findings point at file and line (repeatable).")
 @gate_files
 @rules_options("static")

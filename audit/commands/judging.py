@@ -13,6 +13,7 @@ import click
 
 from audit.commands.console import echo
 from audit.commands.options import (
+    PathType,
     RulesOptions,
     command,
     group,
@@ -110,7 +111,7 @@ class InitCommand:
 
 @command()
 @snapshot_argument()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("pd-audit.toml"),
+@click.option("-o", "--output", type=PathType(dir_okay=False, path_type=Path), default=Path("pd-audit.toml"),
               show_default=True, help="Where to write the config (an existing file is never overwritten).")
 @takes(InitCommand)
 def init(options: InitCommand) -> None:

@@ -71,6 +71,36 @@ class InstantType(click.ParamType):
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+class PathType(click.Path):
+    """A file or folder path. An empty value is refused, not taken as the current folder: in a
+    script, ``--report-dir "$OUT"`` with ``OUT`` unset would otherwise write into wherever it runs."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise UserError(f"{_spelling(param)}: an empty value; give a {self.name}")
+        return super().convert(value, param, ctx)
+
+
+class UrlType(click.ParamType):
+    """An API base URL; an empty one is refused rather than read as "the default". Its form
+    (https, a host) is checked by the client, which is imported only when a crawl starts."""
+
+    name = "url"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if not str(value).strip():
+            raise UserError(f"{_spelling(param)}: an empty value; give an https:// URL such as "
+                            "https://api.pagerduty.com, or leave the option out for --region's")
+        return str(value)
+
+
+def _spelling(param: click.Parameter | None) -> str:
+    """How the parameter is known: its long spelling (``--output``, not ``-o``), or an argument's metavar."""
+    if param is None:
+        return "a value"
+    return max(param.opts, key=len) if isinstance(param, click.Option) else param.human_readable_name
+
+
 def comma_list(values: str | tuple[str, ...] | None) -> tuple[str, ...]:
     """``a,b`` or (``a``, ``b,c``) -> the parts, stripped, in order, each once."""
     if values is None:
@@ -208,12 +238,12 @@ class CrawlOptions:
 
 
 crawl_options = _group([
-    click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path),
+    click.option("--token-file", type=PathType(dir_okay=False, path_type=Path),
                  help="File holding the API token (default: $PAGERDUTY_TOKEN)."),
     click.option("--region", type=click.Choice(["us", "eu"]), default="us", show_default=True,
                  help="PagerDuty service region."),
-    click.option("--api-url", metavar="URL", help="Base URL of any PagerDuty-compatible API (https)."),
-    click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False),
+    click.option("--api-url", type=UrlType(), metavar="URL", help="Base URL of any PagerDuty-compatible API (https)."),
+    click.option("--ca-bundle", type=PathType(exists=True, dir_okay=False),
                  help="CA bundle for a private CA (e.g. the emulator's)."),
     click.option("--since", type=InstantType(), help="Start of the on-call window (default: now)."),
     click.option("--window", type=WindowType(), default="28d", show_default=True,
@@ -270,9 +300,9 @@ class RulesOptions:
     as_of: datetime | None = None
 
 
-_RULES = click.option("--rules", "rules_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+_RULES = click.option("--rules", "rules_dirs", multiple=True, type=PathType(exists=True, file_okay=False),
                       metavar="DIR", help="A folder of extra rule packs (*.yaml); repeatable.")
-_CONFIG = click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="FILE",
+_CONFIG = click.option("--config", "config_path", type=PathType(dir_okay=False), metavar="FILE",
                        help="Config file (default: ./pd-audit.toml if present).")
 _AS_OF = click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
                       help="The audit's as-of date, for waiver expiry and the report header "
@@ -303,7 +333,7 @@ class ReportOptions:
 
 
 report_options = _group([
-    click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("pd-audit-report"),
+    click.option("--report-dir", type=PathType(file_okay=False, path_type=Path), default=Path("pd-audit-report"),
                  metavar="DIR",
                  show_default=True, help="Folder for the reports (new, empty, or written by pd-audit before)."),
     renamed("--out", "--report-dir", "report_dir"),
@@ -329,12 +359,13 @@ class GateFiles:
         return {fmt: path for fmt, path in dataclasses.asdict(self).items() if path}
 
 
+_GATE_FILE = PathType(dir_okay=False, allow_dash=True)
 gate_files = _group([
-    click.option("--sarif", metavar="FILE", help="Write SARIF 2.1.0 here ('-' for stdout)."),
-    click.option("--junit", metavar="FILE", help="Write JUnit XML here."),
-    click.option("--markdown", metavar="FILE",
+    click.option("--sarif", type=_GATE_FILE, metavar="FILE", help="Write SARIF 2.1.0 here ('-' for stdout)."),
+    click.option("--junit", type=_GATE_FILE, metavar="FILE", help="Write JUnit XML here."),
+    click.option("--markdown", type=_GATE_FILE, metavar="FILE",
                  help="Write a Markdown summary here (for a PR comment or $GITHUB_STEP_SUMMARY)."),
-    click.option("--json", metavar="FILE", help="Write the result as JSON here."),
+    click.option("--json", type=_GATE_FILE, metavar="FILE", help="Write the result as JSON here."),
 ])
 
 
@@ -346,7 +377,7 @@ def fail_on_option(what: str) -> Decorator:
 
 
 def snapshot_argument(name: str = "snapshot", metavar: str = "SNAPSHOT") -> Decorator:
-    return click.argument(name, metavar=metavar, type=click.Path(path_type=Path))
+    return click.argument(name, metavar=metavar, type=PathType(path_type=Path))
 
 
 def command(name: str | None = None) -> Callable[[Callable[..., Any]], click.Command]:

@@ -14,6 +14,7 @@ from audit.commands.crawling import crawl_live
 from audit.commands.judging import assess_with, snapshot_assessor
 from audit.commands.options import (
     CrawlOptions,
+    PathType,
     ReportOptions,
     RulesOptions,
     command,
@@ -30,7 +31,7 @@ from audit.commands.options import (
 
 PREVIOUS = "--previous"
 history_option = click.option(
-    "--history", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+    "--history", type=PathType(file_okay=False, path_type=Path), metavar="DIR",
     help="A folder of earlier snapshots (as `history` reads): the org report's trend line over all of them; "
          "without --previous, the newest crawled before this one is the previous audit.")
 
@@ -73,7 +74,7 @@ class ReportCommand:
 
 @command()
 @snapshot_argument()
-@click.option(PREVIOUS, type=click.Path(path_type=Path), metavar="SNAPSHOT",
+@click.option(PREVIOUS, type=PathType(path_type=Path), metavar="SNAPSHOT",
               help="An earlier snapshot: adds the trend, new and fixed findings.")
 @history_option
 @rules_options()
@@ -101,10 +102,10 @@ class AuditRun:
 
 
 @command("audit")
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, metavar="SNAPSHOT",
+@click.option("-o", "--output", type=PathType(path_type=Path), required=True, metavar="SNAPSHOT",
               help="Snapshot folder to write.")
 @report_options
-@click.option(PREVIOUS, type=click.Path(path_type=Path), metavar="SNAPSHOT",
+@click.option(PREVIOUS, type=PathType(path_type=Path), metavar="SNAPSHOT",
               help="Last quarter's snapshot, for the trend.")
 @history_option
 @team_option("Crawl only these teams; with one team, write only its scorecard", crawl_scope=True)
@@ -129,7 +130,7 @@ class DemoCommand:
 
 
 @command()
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("pd-audit-demo"),
+@click.option("-o", "--output", type=PathType(file_okay=False, path_type=Path), default=Path("pd-audit-demo"),
               metavar="DIR",
               show_default=True, help="Folder for the demo's snapshot, score table and reports.")
 @renamed("--out", "--output", "output")

@@ -13,6 +13,7 @@ import click
 from audit.commands.console import echo
 from audit.commands.judging import assess_with, snapshot_assessor
 from audit.commands.options import (
+    PathType,
     RulesOptions,
     command,
     one_team,
@@ -67,7 +68,7 @@ class HistoryCommand:
 
 
 @command()
-@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+@click.argument("folder", metavar="DIR", type=PathType(path_type=Path))
 @rules_options()
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
               help="How to print the trend.")

@@ -4,7 +4,8 @@ The ``.tf`` files are parsed with python-hcl2 (a maintained HCL2 parser), not sc
 patterns, so a ``resource`` word in a comment or a heredoc is never taken for a block. Only the
 directories' own files are read: the root module's (a module's resources keep their address
 only, see ``PlanResult.location_of``). A file that does not parse is named in a one-line error
-(exit 2).
+(exit 2), and so is the parser when it is missing from the environment: only ``--tf-dir`` needs
+it, so a plan judged without it never imports it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import dataclasses
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from audit.errors import UserError
 
@@ -29,9 +31,11 @@ class Location:
 
 def resource_blocks(directories: Iterable[str | os.PathLike[str]]) -> dict[str, Location]:
     """``TYPE.NAME`` -> where its ``resource`` block starts and ends, over every ``*.tf`` file given."""
-    import hcl2  # only --tf-dir needs the parser
-
+    directories = list(directories)
     blocks: dict[str, Location] = {}
+    if not directories:
+        return blocks
+    hcl2 = _hcl_parser()
     for directory in directories:
         folder = Path(directory)
         if not folder.is_dir():
@@ -50,6 +54,30 @@ def resource_blocks(directories: Iterable[str | os.PathLike[str]]) -> dict[str, 
                 if len(labels) == 3 and labels[0] == "resource":
                     blocks.setdefault(f"{labels[1]}.{labels[2]}", Location(file, line, end_line))
     return blocks
+
+
+def _hcl_parser() -> Any:
+    """The python-hcl2 module; missing (a venv installed without pd-audit's dependencies), one line."""
+    try:
+        import hcl2
+        import lark  # noqa: F401  # hcl2's own parser, used below: missing alone, hcl2 is not usable
+    except ImportError as exc:
+        missing = "python-hcl2" if exc.name in (None, "hcl2") else f"{exc.name} (needed by python-hcl2)"
+        raise UserError(f"--tf-dir needs the {missing} package, which is not installed here: "
+                        f"python -m pip install '{_hcl2_requirement()}' (or reinstall pd-audit with its "
+                        "dependencies)") from None
+    return hcl2
+
+
+def _hcl2_requirement() -> str:
+    """The python-hcl2 versions pd-audit's own metadata asks for (pyproject.toml), for the hint."""
+    import importlib.metadata
+
+    try:
+        wanted = importlib.metadata.requires("pd-audit") or []
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        wanted = []
+    return next((spec.split(";")[0].strip() for spec in wanted if spec.startswith("python-hcl2")), "python-hcl2")
 
 
 def _top_level_blocks(tree: object) -> list[tuple[list[str], int, int]]:

@@ -61,3 +61,46 @@ def test_terraform_files_that_do_not_parse_are_named(tmp_path):
 def test_a_snapshot_that_is_not_one_is_refused(tmp_path):
     result = plan_run(str(PLANS / "reverted.json"), "--snapshot", str(tmp_path))
     assert result.exit_code == 2 and "manifest.json" in result.output
+
+
+@pytest.fixture
+def without_module(monkeypatch):
+    """Make ``import NAME`` fail as in an environment where that package was never installed."""
+    import builtins
+    import sys
+
+    real_import = builtins.__import__
+
+    def hide(name: str) -> None:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+
+        def importer(module, *args, **kwargs):
+            if module == name or module.startswith(name + "."):
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return real_import(module, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "__import__", importer)
+
+    return hide
+
+
+@pytest.mark.parametrize(("module", "says"), [
+    ("hcl2", "--tf-dir needs the python-hcl2 package, which is not installed here: python -m pip install "
+             "'python-hcl2"),
+    ("lark", "--tf-dir needs the lark (needed by python-hcl2) package"),
+], ids=["hcl2", "lark"])
+def test_tf_dir_without_the_hcl_parser_installed_is_one_line_naming_the_package(tmp_path, without_module, module,
+                                                                                  says):
+    (tmp_path / "main.tf").write_text('resource "pagerduty_team" "a" {\n  name = "A"\n}\n', encoding="utf-8")
+    without_module(module)
+    result = plan_run(str(PLANS / "reverted.json"), "--tf-dir", str(tmp_path))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"pd-audit: error: {says}") and "internal error" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_plan_without_tf_dir_is_judged_without_the_hcl_parser(without_module):
+    without_module("hcl2")
+    result = plan_run(str(PLANS / "reverted.json"))
+    assert result.exit_code in (0, 1), result.output
+    assert "error" not in result.stderr
