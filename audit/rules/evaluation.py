@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -164,13 +164,14 @@ def _judge(
     if subject_key not in known_subjects:
         known_subjects[subject_key] = _subjects(rule, frame, reach)
     subjects = known_subjects[subject_key]
+    _finding = _findings_of(rule)
     if excluded_because:
         # Objects the rule does not apply to stay not_applicable when that can be told from the
         # data at hand (OC-09 concerns on-call users only, whether or not analytics were crawled).
         applies, not_judged = _applicable(rule, frame, only_on_data_at_hand=True)
         return [
-            _finding(rule, subject, Status.EXCLUDED, excluded_because) if applied
-            else _finding(rule, subject, Status.NOT_APPLICABLE, not_judged.get(position, rule.title))
+            _finding(subject, Status.EXCLUDED, excluded_because) if applied
+            else _finding(subject, Status.NOT_APPLICABLE, not_judged.get(position, rule.title))
             for position, (subject, applied) in enumerate(zip(subjects, applies.tolist(), strict=True))
         ]
     applies, not_judged = _applicable(rule, frame)
@@ -189,11 +190,11 @@ def _judge(
     for position, subject in enumerate(subjects):
         status = verdicts.get(position, Status.NOT_APPLICABLE)
         if status is not Status.FAIL:
-            findings.append(_finding(rule, subject, status, not_judged.get(position, rule.title)))
+            findings.append(_finding(subject, status, not_judged.get(position, rule.title)))
         elif position in warnings:
-            findings.append(_finding(rule, subject, Status.WARN, messages[position], severity=rule.warn_severity))
+            findings.append(_finding(subject, Status.WARN, messages[position], rule.warn_severity))
         else:
-            findings.append(_finding(rule, subject, Status.WARN if advisory else status, messages[position]))
+            findings.append(_finding(subject, Status.WARN if advisory else status, messages[position]))
     return findings
 
 
@@ -278,23 +279,37 @@ def _mask(rule: Rule, field: str, frame: pd.DataFrame) -> pd.Series:
     raise UserError(f"{rule.source}: {rule.id}: {field}: must be true or false for each row, got {kind}")
 
 
-def _finding(rule: Rule, subject: _Subject, status: Status, message: str, *,
-             severity: Severity | None = None) -> Finding:
-    return Finding(
-        rule_id=rule.id,
-        entity_type=rule.entity,
-        entity_id=subject.entity_id,
-        entity_name=subject.name,
-        status=status,
-        severity=severity or rule.severity,
-        level=rule.maturity_level,
-        mode=rule.mode,
-        message=message,
-        sub_key=subject.sub_key,
-        service_ids=subject.service_ids,
-        team_ids=subject.team_ids,
-        html_url=subject.html_url,
-    )
+class _MakeFinding(Protocol):
+    def __call__(self, subject: _Subject, status: Status, message: str, severity: Severity | None = None) -> Finding:
+        ...
+
+
+def _findings_of(rule: Rule) -> _MakeFinding:
+    """How one rule's findings are made: what they all share is read from the rule once."""
+    rule_id, entity_type, level, mode = rule.id, rule.entity, rule.maturity_level, rule.mode
+    rule_severity = rule.severity
+    made = Finding.from_fields
+
+    def finding(subject: _Subject, status: Status, message: str, severity: Severity | None = None) -> Finding:
+        return made({
+            "rule_id": rule_id,
+            "entity_type": entity_type,
+            "entity_id": subject.entity_id,
+            "entity_name": subject.name,
+            "status": status,
+            "severity": severity or rule_severity,
+            "level": level,
+            "mode": mode,
+            "message": message,
+            "sub_key": subject.sub_key,
+            "service_ids": subject.service_ids,
+            "team_ids": subject.team_ids,
+            "html_url": subject.html_url,
+            "waiver": None,
+            "original_status": None,
+        })
+
+    return finding
 
 
 def _key_text(value: Any) -> str:

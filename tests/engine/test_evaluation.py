@@ -12,7 +12,7 @@ import yaml
 
 from audit.errors import UserError
 from audit.facts.columns import ANALYTICS_MISSING
-from audit.findings import Mode, RollUp, Severity, Status, Waiver, apply_waivers
+from audit.findings import Finding, Mode, RollUp, Severity, Status, Waiver, apply_waivers
 from audit.rules import EvaluationContext, evaluate, load_packs
 
 from .conftest import DATA
@@ -132,6 +132,19 @@ def test_fingerprints_are_stable_and_ignore_names(core_pack, account):
     renamed = run(core_pack, account).findings
     assert [f.fingerprint for f in renamed] == first
     assert by_fingerprint(run(core_pack, account))["OWN-01:service:PSVC004"].entity_name == "Renamed Datadog Alerts"
+
+
+def test_findings_made_by_the_engine_equal_those_the_dataclass_makes(core_pack, account):
+    # The engine builds findings with Finding.from_fields (no per-field setattr); each must be the
+    # finding Finding(**fields) gives: same fields, same fingerprint, same dict, equal and hashing alike.
+    findings = run(core_pack, account).findings
+    assert len(findings) > 20
+    for made in findings:
+        fields = {f.name: getattr(made, f.name) for f in dataclasses.fields(made) if f.init}
+        expected = Finding(**fields)
+        assert made == expected and hash(made) == hash(expected)
+        assert vars(made) == vars(expected) and list(vars(made)) == list(vars(expected))
+        assert dataclasses.replace(made, message="changed").fingerprint == made.fingerprint
 
 
 def test_configured_params_and_severity_change_the_verdict(core_pack, account):
