@@ -14,9 +14,11 @@ beside them. ``out_dir`` must be new, empty or a report folder of ours (``files`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from audit.assess import Assessment
@@ -110,15 +112,32 @@ def write_reports(
 
     ``workers``: processes printing PDFs (default: the usable cores).
     """
-    plan = plan_reports(assessment, out_dir, formats=formats, previous=previous, team_id=team_id,
-                        anonymize_people=anonymize_people, history=history)
-    out = Path(out_dir)
-    previous_files = claim_folder(out)
-    written = [write_file(path, page, what="report") for path, page in plan.html]
+    with _assessment_frozen():
+        plan = plan_reports(assessment, out_dir, formats=formats, previous=previous, team_id=team_id,
+                            anonymize_people=anonymize_people, history=history)
+        out = Path(out_dir)
+        previous_files = claim_folder(out)
+        written = [write_file(path, page, what="report") for path, page in plan.html]
     if plan.pdf:
         written.extend(result.path for result in write_pdfs(plan.pdf, workers))
     record_folder(out, written, previous_files, whole=team_id is None)
     return written
+
+
+@contextlib.contextmanager
+def _assessment_frozen() -> Iterator[None]:
+    """The objects alive now (the assessments: millions on a large account) left out of garbage collection.
+
+    Building and rendering 600 scorecards allocates enough to trigger several full collections, each of
+    which walked every finding, fact and table of the assessments only to find them alive (a fifth of
+    the report's CPU time at 3,600 services). They stay alive while the reports are written anyway;
+    afterwards they are handed back to the collector.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _check_formats(formats: Iterable[str]) -> tuple[str, ...]:
