@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import importlib.resources
 import re
 from collections.abc import Sequence
-from functools import cached_property
+from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from audit.reports import charts, svg
 from audit.reports.org import OrgReport
 from audit.reports.team import TeamScorecard
-from audit.safe_text import printable
+from audit.safe_text import MAX_RENDERED, printable
 from audit.scoring import LEVEL_NAMES, SCORE_EXPLAINED
 
 TEMPLATE_PACKAGE = "audit.report_templates"
@@ -43,9 +44,65 @@ def safe_href(url: str | None) -> str | None:
 
 def _inert(value: object) -> object:
     """Every printed string without control characters; our own markup (``Markup``) as it is."""
+    if type(value) is str:  # called for every value a page prints: the common case answered first
+        return value if len(value) <= MAX_RENDERED and value.isprintable() else printable(value, keep_whitespace=True)
     if isinstance(value, str) and not isinstance(value, Markup):
         return printable(value, keep_whitespace=True)
     return value
+
+
+def _attr(value: object) -> str:
+    """A value printed as the templates print one: made inert, then escaped (a number needs neither)."""
+    kind = type(value)
+    return str(value) if kind is float or kind is int else escape(_inert(value))
+
+
+def link(item: Any, css: str = "") -> Markup:
+    """A named PagerDuty object: a link to it when its URL is a plain https one, else its name alone.
+
+    Here rather than a template macro: a scorecard prints one for every person, service and failing
+    object, and a macro's call cost more than the link.
+    """
+    href = safe_href(item.url)
+    if href:
+        return Markup(f'<a class="pd name {_attr(css)}" href="{_attr(href)}" rel="noopener noreferrer" '
+                      f'target="_blank">{_attr(item.name)}</a>')
+    return Markup(f'<span class="name {_attr(css)}">{_attr(item.name)}</span>')
+
+
+def draw_chart(chart: svg.Chart, css: str = "chart") -> Markup:
+    """A ``Chart`` as inline SVG, every value made inert and escaped as the templates' ``{{ }}`` would.
+
+    Drawn here rather than by a template macro: a scorecard's coverage timelines hold hundreds of
+    shapes, and a macro printing each of their attributes took a third of the time to render a page.
+    """
+    a = _attr
+    parts = [f'<svg class="{a(css)}" viewBox="0 0 {a(chart.width)} {a(chart.height)}" width="{a(chart.width)}" '
+             f'height="{a(chart.height)}" role="img" aria-label="{a(chart.title)}" xmlns="http://www.w3.org/2000/svg" '
+             f'preserveAspectRatio="xMinYMin meet">\n<title>{a(chart.title)}</title>\n']
+    parts.extend(f'<rect x="{a(r.x)}" y="{a(r.y)}" width="{a(r.width)}" height="{a(r.height)}" class="{a(r.css)}" '
+                 f'fill="{a(r.fill)}">{f"<title>{a(r.title)}</title>" if r.title else ""}</rect>\n'
+                 for r in chart.rects)
+    parts.append(_drawn_lines(chart.lines))
+    parts.append(_drawn_labels(chart.labels))
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+@functools.lru_cache(maxsize=64)
+def _drawn_lines(lines: tuple[svg.Line, ...]) -> str:
+    # Remembered: every coverage timeline of a run has the same day ticks (``svg.timeline``).
+    a = _attr
+    return "".join(f'<line x1="{a(line.x1)}" y1="{a(line.y1)}" x2="{a(line.x2)}" y2="{a(line.y2)}" '
+                   f'class="{a(line.css)}" stroke="{a(line.stroke)}" stroke-width="1"/>\n' for line in lines)
+
+
+@functools.lru_cache(maxsize=64)
+def _drawn_labels(labels: tuple[svg.Label, ...]) -> str:
+    a = _attr
+    return "".join(f'<text x="{a(t.x)}" y="{a(t.y)}" text-anchor="{a(t.anchor)}" dominant-baseline="middle" '
+                   f'font-size="{a(t.size)}" font-weight="{a(t.weight)}" fill="{a(t.color)}" class="{a(t.css)}">'
+                   f'{a(t.text)}</text>\n' for t in labels)
 
 
 def _pct(value: float | None, digits: int = 0) -> str:
@@ -113,9 +170,11 @@ class HtmlRenderer:
             movers=charts.movers,
             timeline=charts.coverage_band,
             trend_line=svg.trend_line,
+            draw_chart=draw_chart,
+            object_link=link,
         )
 
-    @cached_property
+    @functools.cached_property
     def assets(self) -> Assets:
         files = importlib.resources.files(TEMPLATE_PACKAGE)
         return Assets(

@@ -1,15 +1,16 @@
 """Chart geometry: where each bar, tick and label of a report chart goes.
 
 Functions here turn report records into a ``Chart`` (a viewBox and lists of shapes,
-with CSS class names for colour); one template macro draws any ``Chart`` as inline
-SVG, so every label passes through Jinja's escaping. No strings are assembled into
-markup here and nothing is fetched: charts are plain shapes and text.
+with CSS class names for colour); ``html.draw_chart`` draws any ``Chart`` as inline
+SVG, every label escaped as the templates escape what they print. No strings are
+assembled into markup here and nothing is fetched: charts are plain shapes and text.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Sequence
 
 from audit.diff import LevelChange
@@ -191,30 +192,40 @@ def score_changes(changes: Sequence[tuple[str, float]], *, title: str, width: fl
 def timeline(start: dt.datetime, end: dt.datetime, gaps: Sequence[Gap], *, title: str,
              width: float = 720.0, height: float = 34.0) -> Chart:
     """The window as a covered band with each gap cut out in red, and a tick per day (labelled weekly)."""
-    span = (end - start).total_seconds() or 1.0
     band = height - 16
-
-    def x_of(moment: dt.datetime) -> float:
-        return max(0.0, min(width, width * (moment - start).total_seconds() / span))
-
     rects = [Rect(0, 0, width, band, "covered", "covered")]
     for gap in gaps:
-        x1, x2 = x_of(gap.start), x_of(gap.end)
+        x1, x2 = _x_of(gap.start, start, end, width), _x_of(gap.end, start, end, width)
         rects.append(Rect(_r(x1), 0, _r(max(x2 - x1, 1.0)), band, "gap",
                           f"gap {gap.start:%a %d %b %H:%M} – {gap.end:%a %d %b %H:%M} UTC ({gap.hours:.1f} h)"))
+    lines, labels = _day_ticks(start, end, width, height)
+    return Chart(width, height, title, tuple(rects), labels, lines)
+
+
+@functools.lru_cache(maxsize=16)
+def _day_ticks(start: dt.datetime, end: dt.datetime, width: float, height: float) -> tuple[tuple[Line, ...],
+                                                                                          tuple[Label, ...]]:
+    """A timeline's tick per day and label per week: the same for every timeline of a report's window."""
+    band = height - 16
     lines, labels = [], []
     day = start.replace(hour=0, minute=0, second=0, microsecond=0)
     days = 0
     while day <= end:
         if day >= start:
-            x = _r(x_of(day))
+            x = _r(_x_of(day, start, end, width))
             weekly = days % 7 == 0
             lines.append(Line(x, band, x, band + (5 if weekly else 2), "tick-line"))
             if weekly:
                 labels.append(Label(min(x, width - 40), height - 1, f"{day:%d %b}", "start", "tick small"))
         day += dt.timedelta(days=1)
         days += 1
-    return Chart(width, height, title, tuple(rects), tuple(labels), tuple(lines))
+    return tuple(lines), tuple(labels)
+
+
+def _x_of(moment: dt.datetime, start: dt.datetime, end: dt.datetime, width: float) -> float:
+    """Where ``moment`` falls on a timeline of ``width`` from ``start`` to ``end`` (clamped to it)."""
+    span = (end - start).total_seconds() or 1.0
+    return max(0.0, min(width, width * (moment - start).total_seconds() / span))
 
 
 def _two_lines(text: str) -> list[str]:
