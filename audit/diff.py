@@ -4,9 +4,14 @@ Findings are matched by fingerprint (rule id + object type + PagerDuty id + sub-
 never by name, so renaming a service or a team does not make its findings "new".
 A finding is *open* when its status is ``fail`` (an expired waiver leaves it open).
 
-- new: open now, not open before (a new object, a regression, or a waiver that expired)
-- fixed: open before, not open now, and not waived (it passes, no longer applies, or
-  the object is gone)
+- new: open now, not open before (a new object, a regression, a warning that became a
+  failure, or a waiver that expired)
+- fixed: open before, not open now, neither waived nor warned (it passes, no longer
+  applies, or the object is gone)
+- downgraded: open before, a warning now. Warnings are not violations (they block no
+  level, cost nothing in the score, and the CI gate fails on them only with
+  ``--fail-on warn``), so it is no longer open; but the object still misses the rule's
+  recommended threshold, so it is not fixed either
 - waived: open before, waived now (accepted, not fixed)
 - unchanged: open in both
 
@@ -61,6 +66,7 @@ class AssessmentDiff:
     new: tuple[Finding, ...]  # as they are in the new assessment
     fixed: tuple[Finding, ...]  # as they were in the old assessment
     waived: tuple[Finding, ...]  # as they are in the new assessment (carrying the waiver)
+    downgraded: tuple[Finding, ...]  # failing before, warned now: as they are in the new assessment
     unchanged: tuple[Finding, ...]  # as they are in the new assessment
     services: Mapping[str, LevelChange]
     teams: Mapping[str, LevelChange]
@@ -82,14 +88,16 @@ def diff_assessments(old: Assessment, new: Assessment) -> AssessmentDiff:
     old_open = {fp for fp, f in old_by_print.items() if f.status is Status.FAIL}
     new_open = {fp for fp, f in new_by_print.items() if f.status is Status.FAIL}
     now_waived = {fp for fp, f in new_by_print.items() if f.status is Status.WAIVED}
+    now_warned = {fp for fp, f in new_by_print.items() if f.status is Status.WARN}
 
     def pick(prints: set[str], source: dict[str, Finding]) -> tuple[Finding, ...]:
         return tuple(source[fp] for fp in sorted(prints))
 
     return AssessmentDiff(
         new=pick(new_open - old_open, new_by_print),
-        fixed=pick(old_open - new_open - now_waived, old_by_print),
+        fixed=pick(old_open - new_open - now_waived - now_warned, old_by_print),
         waived=pick(old_open & now_waived, new_by_print),
+        downgraded=pick(old_open & now_warned, new_by_print),
         unchanged=pick(old_open & new_open, new_by_print),
         services=_service_changes(old.scores.services, new.scores.services),
         teams=_group_changes(old, new),

@@ -65,6 +65,7 @@ VOCABULARY: dict[str, tuple[str, str, set[str]]] = {
     "--max-attempts": ("tries per request", "one", set()),
     "--skip": ("collections to leave out", "one", {"COLLECTION,..."}),
     "--resume": ("continue an interrupted crawl", "flag", set()),
+    "--all": ("every finding listed, not passes counted per rule (score's JSON/CSV, check's JUnit)", "flag", set()),
 }
 
 

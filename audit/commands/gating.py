@@ -109,6 +109,7 @@ class CheckCommand:
     fail_on: str | None
     teams: tuple[str, ...]
     live: bool
+    all_findings: bool
     files: GateFiles
     rules: RulesOptions
     crawl: CrawlOptions
@@ -122,6 +123,8 @@ class CheckCommand:
 @team_option("Judge only this team's services and findings; with --live, crawl only these teams", crawl_scope=True)
 @gate_files
 @click.option("--live", is_flag=True, help="Crawl into SNAPSHOT first (takes the crawl options).")
+@click.option("--all", "all_findings", is_flag=True, help="--junit: a test case for every judged object (by "
+              "default each rule's passes and objects not judged are one case each, with the count).")
 @rules_options("static")
 @crawl_options
 @takes(CheckCommand)
@@ -134,7 +137,7 @@ def check(options: CheckCommand) -> None:
     from audit.baseline import load_baseline
     from audit.gate import fail_on_threshold, run_gate
     from audit.outputs import destination, sarif
-    from audit.outputs.ci import CHECK_FORMATS, CHECK_WRITERS
+    from audit.outputs.ci import CHECK_FORMATS, check_writers
 
     baseline = load_baseline(options.baseline)  # before a --live crawl: a typo should not cost a crawl
     # With --live, several teams scope the crawl, and what was crawled is judged; one team also filters.
@@ -150,9 +153,10 @@ def check(options: CheckCommand) -> None:
     result = run_gate(assessment, baseline, fail_on=threshold, team_id=team_id, baseline_name=options.baseline,
                       fail_on_warnings=warnings_fail)
     files = options.files.given()
+    writers = check_writers(every_object=options.all_findings)
     for fmt, path in files.items():
         with destination.output_to(path) as out:  # written as it is made: never whole in memory
-            CHECK_WRITERS[fmt](result, out)
+            writers[fmt](result, out)
     if options.files.sarif and (note := sarif.limit_note(result)):  # known debt summed up: said once
         warn(note)
     # The verdict goes to stderr when an output took stdout, so that output stays parseable.

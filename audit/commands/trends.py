@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from audit.commands.console import echo
 from audit.commands.judging import assess_with, snapshot_assessor
 from audit.commands.options import (
     PathType,
@@ -48,7 +47,8 @@ def diff_command(options: DiffCommand) -> None:
     Both are judged with today's rules and config, so only the account's changes show.
     """
     from audit.diff import diff_assessments
-    from audit.outputs.ci import DIFF_FORMATS
+    from audit.outputs import destination
+    from audit.outputs.ci import DIFF_WRITERS
 
     team = one_team(options.teams, "diff")
     old, new = assess_with(options.old, options.rules), assess_with(options.new, options.rules)
@@ -56,7 +56,8 @@ def diff_command(options: DiffCommand) -> None:
         if team not in old.scores.teams and team not in new.scores.teams:
             raise UserError(f"--team {team}: no service of either snapshot belongs to that team")
         old, new = old.for_team(team), new.for_team(team)
-    echo(DIFF_FORMATS[options.fmt](diff_assessments(old, new)), nl=False, machine=options.fmt != "table")
+    with destination.output_to(destination.STDOUT) as out:  # written as made: never whole in memory
+        DIFF_WRITERS[options.fmt](diff_assessments(old, new), out)
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,10 @@ def history(options: HistoryCommand) -> None:
     Waivers are judged as of each snapshot's crawl date (or --as-of).
     """
     from audit.history import build_history
-    from audit.outputs.ci import HISTORY_FORMATS
+    from audit.outputs import destination
+    from audit.outputs.ci import HISTORY_WRITERS
 
     team = one_team(options.teams, "history")
     trend = build_history(options.folder, snapshot_assessor(options.rules), team_id=team)
-    echo(HISTORY_FORMATS[options.fmt](trend), nl=False, machine=options.fmt != "table")
+    with destination.output_to(destination.STDOUT) as out:
+        HISTORY_WRITERS[options.fmt](trend, out)

@@ -5,15 +5,17 @@ the output as it is made (``CHECK_FORMATS``: the same as one string); they are
 separate from the score's because these render a gate result (an assessment
 compared with a baseline), not an assessment. The check's ``json`` and ``text``
 renderers live here; SARIF, JUnit and Markdown have their own modules.
-``DIFF_FORMATS`` render an ``AssessmentDiff``, ``HISTORY_FORMATS`` a ``History``.
+``DIFF_WRITERS`` write an ``AssessmentDiff``, ``HISTORY_WRITERS`` a ``History``, the same way
+(``*_FORMATS``: as one string).
 Explicit registries: nothing registers itself by being imported.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from audit.baseline import BaselineEntry
 from audit.diff import AssessmentDiff
@@ -36,6 +38,7 @@ def _entry(entry: BaselineEntry) -> dict[str, Any]:
 
 
 CHECK_FORMAT = "pd-audit/check-v1"
+Rendered = TypeVar("Rendered")
 
 
 def check_json(result: GateResult) -> dict[str, Any]:
@@ -66,16 +69,17 @@ def write_json_result(result: GateResult, out: TextOut) -> None:
 
 
 def _whole(render: Callable[[GateResult], str]) -> Callable[[GateResult, TextOut], None]:
-    """A writer for a format rendered whole (JUnit, Markdown: small once the known debt is summed up)."""
+    """A writer for a format rendered whole (Markdown, the verdict: short lists, cut where long)."""
     def write(result: GateResult, out: TextOut) -> None:
         out.write(render(result))
     return write
 
 
-def _rendered(write: Callable[[GateResult, TextOut], None]) -> Callable[[GateResult], str]:
-    def render(result: GateResult) -> str:
+def _rendered(write: Callable[[Rendered, TextOut], None]) -> Callable[[Rendered], str]:
+    """The same output as one string (tests, ``plan``'s outputs)."""
+    def render(subject: Rendered) -> str:
         out = io.StringIO()
-        write(result, out)
+        write(subject, out)
         return out.getvalue()
     return render
 
@@ -106,21 +110,30 @@ def render_text(result: GateResult) -> str:
 
 CHECK_WRITERS: dict[str, Callable[[GateResult, TextOut], None]] = {
     "sarif": sarif.write,
-    "junit": _whole(junit.render),
+    "junit": junit.write,
     "markdown": _whole(markdown.render),
     "json": write_json_result,
     "text": _whole(render_text),
 }
+
+
+def check_writers(*, every_object: bool = False) -> dict[str, Callable[[GateResult, TextOut], None]]:
+    """``CHECK_WRITERS``, the JUnit one listing every judged object if asked (``check --all``)."""
+    return {**CHECK_WRITERS, "junit": functools.partial(junit.write, every_object=every_object)}
+
+
 CHECK_FORMATS: dict[str, Callable[[GateResult], str]] = {name: _rendered(w) for name, w in CHECK_WRITERS.items()}
 
-DIFF_FORMATS: dict[str, Callable[[AssessmentDiff], str]] = {
-    "table": diff_formats.render_table,
-    "json": diff_formats.render_json,
-    "markdown": diff_formats.render_markdown,
+DIFF_WRITERS: dict[str, Callable[[AssessmentDiff, TextOut], None]] = {
+    "table": diff_formats.write_table,
+    "json": diff_formats.write_json,
+    "markdown": diff_formats.write_markdown,
 }
+DIFF_FORMATS: dict[str, Callable[[AssessmentDiff], str]] = {name: _rendered(w) for name, w in DIFF_WRITERS.items()}
 
-HISTORY_FORMATS: dict[str, Callable[[History], str]] = {
-    "table": history_formats.render_table,
-    "csv": history_formats.render_csv,
-    "json": history_formats.render_json,
+HISTORY_WRITERS: dict[str, Callable[[History, TextOut], None]] = {
+    "table": history_formats.write_table,
+    "csv": history_formats.write_csv,
+    "json": history_formats.write_json_trend,
 }
+HISTORY_FORMATS: dict[str, Callable[[History], str]] = {name: _rendered(w) for name, w in HISTORY_WRITERS.items()}

@@ -1,21 +1,29 @@
 """``pd-audit diff``'s formats: what changed between two snapshots, as a table, JSON or Markdown.
 
-Each renders an ``audit.diff.AssessmentDiff``: new, fixed, waived and unchanged
-findings, and level and score changes for the org, each team and each service
-whose level or score moved. Terminal strings go through ``printable``; Markdown
-strings through ``markdown.escape`` (the same inert-text rules as the check).
+Each writes an ``audit.diff.AssessmentDiff`` as it is made (``write_*(diff, out)``), never whole
+in memory: at 12,000 services a diff lists tens of thousands of findings. New, fixed, downgraded
+(failing before, a warning now) and waived findings, the unchanged ones, and level and score
+changes for the org, each team and each service whose level or score moved. Terminal strings go
+through ``printable``; Markdown strings through ``markdown.escape`` (the same inert-text rules as
+the check), and the Markdown lists are cut as the check's are (a pull-request comment).
+
+The JSON says ``"format": "pd-audit/diff-v1"``; its finding lists are written one finding a line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from audit.diff import AssessmentDiff, LevelChange
 from audit.findings import Finding
-from audit.json_text import json_text
+from audit.json_text import Streamed, TextOut
+from audit.json_text import write_json as write_json_text
 from audit.outputs import markdown
-from audit.safe_text import printable
+from audit.safe_text import for_terminal, printable
 from audit.teams import NO_TEAM_LABEL
+
+DIFF_FORMAT = "pd-audit/diff-v1"
 
 
 def _number(value: float | None, places: int = 1) -> str:
@@ -37,19 +45,29 @@ def _change_json(change: LevelChange) -> dict[str, Any]:
     return {"id": change.id, "name": change.name, **rounded}
 
 
-def render_json(diff: AssessmentDiff) -> str:
-    data = {
-        "counts": {"new": len(diff.new), "fixed": len(diff.fixed), "waived": len(diff.waived),
-                   "unchanged": len(diff.unchanged)},
-        "new": [f.to_json() for f in diff.new],
-        "fixed": [f.to_json() for f in diff.fixed],
-        "waived": [f.to_json() for f in diff.waived],
-        "unchanged": [f.fingerprint for f in diff.unchanged],
+def _counts(diff: AssessmentDiff) -> dict[str, int]:
+    return {"new": len(diff.new), "fixed": len(diff.fixed), "downgraded": len(diff.downgraded),
+            "waived": len(diff.waived), "unchanged": len(diff.unchanged)}
+
+
+def diff_json(diff: AssessmentDiff) -> dict[str, Any]:
+    """The diff as JSON-ready data; its lists are made as they are written."""
+    return {
+        "format": DIFF_FORMAT,
+        "counts": _counts(diff),
+        "new": Streamed(f.to_json() for f in diff.new),
+        "fixed": Streamed(f.to_json() for f in diff.fixed),
+        "downgraded": Streamed(f.to_json() for f in diff.downgraded),
+        "waived": Streamed(f.to_json() for f in diff.waived),
+        "unchanged": Streamed(f.fingerprint for f in diff.unchanged),
         "org": _change_json(diff.org),
-        "teams": [_change_json(c) for _, c in sorted(diff.teams.items())],
-        "services": [_change_json(c) for _, c in sorted(diff.services.items())],
+        "teams": Streamed(_change_json(c) for _, c in sorted(diff.teams.items())),
+        "services": Streamed(_change_json(c) for _, c in sorted(diff.services.items())),
     }
-    return json_text(data)
+
+
+def write_json(diff: AssessmentDiff, out: TextOut) -> None:
+    write_json_text(out, diff_json(diff))
 
 
 def _level_line(change: LevelChange, width: int = 32) -> str:
@@ -63,17 +81,28 @@ def _finding_line(finding: Finding) -> str:
             f"{printable(finding.entity_name, 40)} ({printable(finding.entity_id)}): {printable(finding.message)}")
 
 
-def render_table(diff: AssessmentDiff) -> str:
-    lines = [f"Org      {_level_line(diff.org, 24)}", "", "Teams:"]
-    lines += [f"  {_level_line(c)}" for _, c in sorted(diff.teams.items(), key=lambda item: item[1].name.lower())]
+def _table_lines(diff: AssessmentDiff) -> Iterator[str]:
+    yield f"Org      {_level_line(diff.org, 24)}"
+    yield ""
+    yield "Teams:"
+    for _, change in sorted(diff.teams.items(), key=lambda item: item[1].name.lower()):
+        yield f"  {_level_line(change)}"
     moved = [c for _, c in sorted(diff.services.items()) if _moved(c)]
-    lines += ["", f"Services that moved ({len(moved)}):"]
-    lines += [f"  {_level_line(c)}" for c in moved] or ["  none"]
-    for title, findings in (("New", diff.new), ("Fixed", diff.fixed), ("Waived since", diff.waived)):
-        lines += ["", f"{title} ({len(findings)}):"]
-        lines += [_finding_line(f) for f in findings] or ["  none"]
-    lines += ["", f"Unchanged failing findings: {len(diff.unchanged)}"]
-    return "\n".join(lines) + "\n"
+    yield ""
+    yield f"Services that moved ({len(moved)}):"
+    yield from (f"  {_level_line(c)}" for c in moved) if moved else ["  none"]
+    for title, findings in (("New", diff.new), ("Fixed", diff.fixed),
+                            ("Failing before, a warning now", diff.downgraded), ("Waived since", diff.waived)):
+        yield ""
+        yield f"{title} ({len(findings)}):"
+        yield from (_finding_line(f) for f in findings) if findings else ["  none"]
+    yield ""
+    yield f"Unchanged failing findings: {len(diff.unchanged)}"
+
+
+def write_table(diff: AssessmentDiff, out: TextOut) -> None:
+    for line in _table_lines(diff):  # for a person: shown as the terminal shows text
+        out.write(for_terminal(line + "\n"))
 
 
 def _md_change_row(change: LevelChange) -> list[str]:
@@ -87,20 +116,25 @@ def _md_findings(title: str, findings: tuple[Finding, ...]) -> list[str]:
     if not findings:
         return lines + ["None."]
     rows = [[f.severity.value, markdown.escape(f.rule_id), markdown.finding_object(f), markdown.escape(f.message)]
-            for f in findings]
-    return lines + markdown.table(["Severity", "Rule", "Object", "Finding"], rows)
+            for f in findings[:markdown.MAX_ROWS]]  # the rest are only counted: never made
+    return lines + markdown.table(["Severity", "Rule", "Object", "Finding"], rows, total=len(findings))
 
 
-def render_markdown(diff: AssessmentDiff) -> str:
+def write_markdown(diff: AssessmentDiff, out: TextOut) -> None:
     headers = ["", "Level", "Δ", "Score", "Δ"]
     lines = ["### pd-audit diff", ""]
     lines += markdown.table(headers, [_md_change_row(diff.org)])
     lines += ["", "#### Teams", ""]
-    lines += markdown.table(headers, [_md_change_row(c) for _, c in sorted(diff.teams.items(),
-                                                                          key=lambda item: item[1].name.lower())])
-    lines += _md_findings("New", diff.new) + _md_findings("Fixed", diff.fixed)
-    summary = (f"**Summary:** {len(diff.new)} new · {len(diff.fixed)} fixed · {len(diff.waived)} newly waived · "
-               f"{len(diff.unchanged)} unchanged · org score {_number(diff.org.old_score)} → "
-               f"{_number(diff.org.new_score)}")
+    out.write("\n".join(lines) + "\n")
+    teams = sorted(diff.teams.values(), key=lambda change: change.name.lower())
+    for line in markdown.table(headers, [_md_change_row(c) for c in teams[:markdown.MAX_ROWS]], total=len(teams)):
+        out.write(line + "\n")
+    lines = _md_findings("New", diff.new) + _md_findings("Fixed", diff.fixed)
+    if diff.downgraded:
+        lines += _md_findings("Failing before, a warning now", diff.downgraded)
+    summary = (f"**Summary:** {len(diff.new)} new · {len(diff.fixed)} fixed · "
+               + (f"{len(diff.downgraded)} now warnings · " if diff.downgraded else "")
+               + f"{len(diff.waived)} newly waived · {len(diff.unchanged)} unchanged · org score "
+               f"{_number(diff.org.old_score)} → {_number(diff.org.new_score)}")
     lines += ["", summary]
-    return "\n".join(lines) + "\n"
+    out.write("\n".join(lines) + "\n")

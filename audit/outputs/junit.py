@@ -1,40 +1,68 @@
-"""JUnit XML: the check as test results, one test case per rule and object.
+"""JUnit XML: the check as test results, written as it is made.
 
 CI systems (GitLab's test reports, Jenkins, Azure DevOps) show JUnit natively.
-One ``testsuite`` per rule; one ``testcase`` per object the rule judged:
+One ``testsuite`` per rule. Every finding a CI reader may have to act on is its
+own ``testcase``, named after its object:
 
-- passes: a passing test case;
 - new (or worse than in the baseline) at or above ``--fail-on``: a ``failure``
   (so failures == what breaks the build);
 - failing but accepted (in the baseline, below the threshold) or waived: ``skipped``
   with the reason, so known debt stays visible without failing the report;
-- excluded for missing data: ``skipped`` with why.
+- a warning that does not fail the build: a passing case with the warning in its output.
 
-Objects a rule does not apply to are not test cases. The XML is built with
-ElementTree (which escapes markup); characters XML 1.0 cannot carry at all
-(control characters, U+FFFE/U+FFFF, lone surrogates) are replaced first.
+Passes and objects not judged for missing data are counted, as the score's JSON counts
+them: one passing case named ``passes`` per rule says how many objects pass, one skipped
+case named ``not judged`` how many could not be judged and why. Their names do not
+change with the counts, so a CI system's test history follows them from run to run. At
+12,000 services a case per pass would be some 170,000 cases that say nothing; ``check
+--all`` asks for them anyway, one case per object. Objects a rule does not apply to are
+never test cases.
+
+The counts on ``testsuites`` and each ``testsuite`` come first in the file, so they are
+counted in a first pass over the findings; the cases are then written one at a time with
+``xml.sax.saxutils.XMLGenerator`` (which escapes markup). Characters XML 1.0 cannot carry
+at all (control characters, U+FFFE/U+FFFF, lone surrogates) are replaced first.
 """
 
 from __future__ import annotations
 
 import collections
+import dataclasses
+import io
 import re
-import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Iterator
+from xml.sax.saxutils import XMLGenerator
+from xml.sax.xmlreader import AttributesImpl
 
 from audit.findings import Finding, Status
 from audit.gate import BaselineState, GateResult
+from audit.json_text import TextOut
 from audit.safe_text import printable
 
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+COUNTED = frozenset({Status.PASS, Status.EXCLUDED})  # counted per rule unless every object is asked for
 
 
 def xml_text(text: object) -> str:
     return _NOT_XML.sub("\N{REPLACEMENT CHARACTER}", printable(text))
 
 
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One test case: its name, outcome, and the one child element saying why (if any)."""
+
+    classname: str
+    name: str
+    outcome: str
+    child: str | None = None  # failure, skipped or system-out
+    attributes: tuple[tuple[str, str], ...] = ()
+    text: str | None = None
+
+
 def _case_name(finding: Finding) -> str:
     part = f" part {finding.sub_key}" if finding.sub_key else ""
-    return xml_text(f"{finding.entity_type} {finding.entity_id}{part} ({finding.entity_name})")
+    return f"{finding.entity_type} {finding.entity_id}{part} ({finding.entity_name})"
 
 
 def _warning_text(result: GateResult, finding: Finding) -> str | None:
@@ -58,45 +86,157 @@ def _skip_reason(result: GateResult, finding: Finding) -> str | None:
     return None
 
 
-def _testcase(suite: ET.Element, result: GateResult, finding: Finding) -> str:
-    """Add one test case; return its outcome (passed, failed, skipped)."""
-    case = ET.SubElement(suite, "testcase", classname=f"pd-audit.{finding.rule_id}", name=_case_name(finding),
-                         time="0")
+def _outcome(result: GateResult, finding: Finding) -> str:
+    """What the finding's case will be, without making its text (the counting pass)."""
     if result.is_blocking(finding):
-        failure = ET.SubElement(case, "failure", type=f"{result.state_of(finding).value}-{finding.severity.value}",
-                                message=xml_text(finding.message))
-        failure.text = xml_text(
-            f"{finding.fingerprint}: {finding.message}" + (f"\n{finding.html_url}" if finding.html_url else "")
-        )
-        return "failed"
+        return FAILED
+    if finding.status is Status.WARN:
+        return PASSED
+    if finding.status is Status.EXCLUDED or (finding.status is Status.WAIVED and finding.waiver is not None):
+        return SKIPPED
+    return SKIPPED if finding.status is Status.FAIL else PASSED
+
+
+def finding_case(result: GateResult, finding: Finding) -> Case:
+    classname, name = f"pd-audit.{finding.rule_id}", _case_name(finding)
+    if result.is_blocking(finding):
+        text = f"{finding.fingerprint}: {finding.message}" + (f"\n{finding.html_url}" if finding.html_url else "")
+        return Case(classname, name, FAILED, "failure", (
+            ("type", f"{result.state_of(finding).value}-{finding.severity.value}"), ("message", finding.message)), text)
     warning = _warning_text(result, finding)
     if warning is not None:
-        ET.SubElement(case, "system-out").text = xml_text(warning)
-        return "passed"
+        return Case(classname, name, PASSED, "system-out", text=warning)
     reason = _skip_reason(result, finding)
     if reason is not None:
-        ET.SubElement(case, "skipped", message=xml_text(reason))
-        return "skipped"
-    return "passed"
+        return Case(classname, name, SKIPPED, "skipped", (("message", reason),))
+    return Case(classname, name, PASSED)
 
 
-def render(result: GateResult) -> str:
-    by_rule: dict[str, list[Finding]] = collections.defaultdict(list)
+def _objects(count: int, entity_type: str) -> str:
+    label = entity_type.replace("_", " ")
+    if count != 1:
+        label = label[:-1] + "ies" if label.endswith("y") else label + "s"
+    return f"{count:,} {label}"
+
+
+def counted_cases(rule_id: str, counted: list[Finding]) -> list[Case]:
+    """The rule's passes and not-judged objects as one case each (see the module)."""
+    cases = []
+    passes = [f for f in counted if f.status is Status.PASS]
+    if passes:
+        cases.append(Case(f"pd-audit.{rule_id}", "passes", PASSED, "system-out", text=(
+            f"{_objects(len(passes), passes[0].entity_type)} pass {rule_id} "
+            "(`pd-audit check --all` lists each as its own test case)")))
+    excluded = [f for f in counted if f.status is Status.EXCLUDED]
+    if excluded:
+        reasons = collections.Counter(f.message for f in excluded)
+        (first, times), *others = reasons.most_common()
+        more = f"; {len(others)} other reason(s)" if others else ""
+        cases.append(Case(f"pd-audit.{rule_id}", "not judged", SKIPPED, "skipped", (("message", (
+            f"{_objects(len(excluded), excluded[0].entity_type)} not judged: the data they need is not in "
+            f"the snapshot ({times:,}: {first}{more})")),)))
+    return cases
+
+
+@dataclasses.dataclass
+class _Suite:
+    rule_id: str
+    listed: list[Finding] = dataclasses.field(default_factory=list)
+    counted: list[Finding] = dataclasses.field(default_factory=list)
+    outcomes: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+
+    def cases(self, result: GateResult) -> Iterator[Case]:
+        for finding in sorted(self.listed, key=lambda f: f.fingerprint):
+            yield finding_case(result, finding)
+        yield from counted_cases(self.rule_id, self.counted)
+
+
+def _suites(result: GateResult, every_object: bool) -> list[_Suite]:
+    """The counting pass: each rule's findings split into listed and counted, and its outcomes."""
+    suites: dict[str, _Suite] = {}
     for finding in result.assessment.findings:
-        if finding.status is not Status.NOT_APPLICABLE:
-            by_rule[finding.rule_id].append(finding)
-    root = ET.Element("testsuites", name="pd-audit check")
+        if finding.status is Status.NOT_APPLICABLE:
+            continue
+        suite = suites.get(finding.rule_id) or suites.setdefault(finding.rule_id, _Suite(finding.rule_id))
+        if every_object or finding.status not in COUNTED:
+            suite.listed.append(finding)
+            suite.outcomes[_outcome(result, finding)] += 1
+        else:
+            suite.counted.append(finding)
+    for suite in suites.values():
+        suite.outcomes.update(case.outcome for case in counted_cases(suite.rule_id, suite.counted))
+    return [suites[rule_id] for rule_id in sorted(suites)]
+
+
+def _counts(outcomes: collections.Counter[str]) -> dict[str, str]:
+    return {"tests": str(outcomes.total()), "failures": str(outcomes[FAILED]), "errors": "0",
+            "skipped": str(outcomes[SKIPPED]), "time": "0"}
+
+
+class _TextSink(io.TextIOBase):
+    """``out`` as the text stream ``XMLGenerator`` writes to (given anything else, it writes bytes)."""
+
+    def __init__(self, out: TextOut):
+        super().__init__()
+        self.out = out
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str, /) -> int:
+        self.out.write(text)
+        return len(text)
+
+
+class _Writer:
+    """Elements through ``XMLGenerator``, indented two spaces a level as ``ElementTree.indent`` would."""
+
+    def __init__(self, out: TextOut):
+        self.xml = XMLGenerator(_TextSink(out), encoding="utf-8", short_empty_elements=True)
+
+    def start(self, depth: int, tag: str, attributes: Iterable[tuple[str, str]]) -> None:
+        self.xml.ignorableWhitespace("\n" + "  " * depth if depth else "")
+        self.xml.startElement(tag, AttributesImpl({key: xml_text(value) for key, value in attributes}))
+
+    def end(self, depth: int, tag: str, *, indent: bool = True) -> None:
+        if indent:
+            self.xml.ignorableWhitespace("\n" + "  " * depth)
+        self.xml.endElement(tag)
+
+    def case(self, case: Case) -> None:
+        self.start(2, "testcase", (("classname", case.classname), ("name", case.name), ("time", "0")))
+        if case.child is None:
+            self.xml.endElement("testcase")
+            return
+        self.start(3, case.child, case.attributes)
+        if case.text is not None:
+            self.xml.characters(xml_text(case.text))
+        self.xml.endElement(case.child)
+        self.end(2, "testcase")
+
+
+def write(result: GateResult, out: TextOut, *, every_object: bool = False, name: str = "pd-audit check") -> None:
+    """Write the JUnit XML to ``out``, one case at a time (``every_object``: ``check --all``)."""
+    suites = _suites(result, every_object)
     totals: collections.Counter[str] = collections.Counter()
-    for rule_id in sorted(by_rule):
-        rule = result.assessment.pack.resolve(rule_id)
-        suite = ET.SubElement(root, "testsuite", name=xml_text(f"{rule_id} {rule.title if rule else ''}".strip()))
-        outcomes = collections.Counter(
-            _testcase(suite, result, f) for f in sorted(by_rule[rule_id], key=lambda f: f.fingerprint)
-        )
-        suite.attrib.update(tests=str(outcomes.total()), failures=str(outcomes["failed"]), errors="0",
-                            skipped=str(outcomes["skipped"]), time="0")
-        totals.update(outcomes)
-    root.attrib.update(tests=str(totals.total()), failures=str(totals["failed"]), errors="0",
-                       skipped=str(totals["skipped"]), time="0")
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    for suite in suites:
+        totals.update(suite.outcomes)
+    writer = _Writer(out)
+    writer.xml.startDocument()
+    writer.start(0, "testsuites", (("name", name), *_counts(totals).items()))
+    for suite in suites:
+        rule = result.assessment.pack.resolve(suite.rule_id)
+        title = f"{suite.rule_id} {rule.title if rule else ''}".strip()
+        writer.start(1, "testsuite", (("name", title), *_counts(suite.outcomes).items()))
+        for case in suite.cases(result):
+            writer.case(case)
+        writer.end(1, "testsuite", indent=bool(suite.outcomes))
+    writer.end(0, "testsuites", indent=bool(suites))
+    writer.xml.ignorableWhitespace("\n")
+    writer.xml.endDocument()
+
+
+def render(result: GateResult, *, every_object: bool = False, name: str = "pd-audit check") -> str:
+    out = io.StringIO()
+    write(result, out, every_object=every_object, name=name)
+    return out.getvalue()

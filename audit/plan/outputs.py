@@ -166,7 +166,7 @@ def render_sarif(result: PlanResult) -> str:
 
 
 def render_junit(result: PlanResult) -> str:
-    return junit.render(result.gate).replace('<testsuites name="pd-audit check"', '<testsuites name="pd-audit plan"', 1)
+    return junit.render(result.gate, name="pd-audit plan")
 
 
 def _with_address(result: PlanResult, record: dict[str, Any]) -> dict[str, Any]:

@@ -88,3 +88,74 @@ def test_report_with_history_draws_every_audit_and_takes_the_previous_from_the_f
     assert result.exit_code == 0, result.output
     first = (alone / "index.html").read_text()
     assert "Only one audit so far" in first and "compared with" not in first  # later snapshots are its future
+
+
+WARNED_PACK = """\
+description: a rule with a softer warning threshold, for fail -> warn
+rules:
+  - id: CIW-01
+    title: Policy has three levels
+    entity: escalation_policy
+    condition: level_count >= 3
+    warn_when: level_count >= 2
+    severity: high
+    level: 1
+    mode: S
+    rationale: Two levels page a backup; a third reaches a manager.
+    fix: People → Escalation Policies → <policy> → Edit, add levels.
+    message: "{level_count} level(s); 3 recommended, fewer than 2 is an error"
+"""
+
+
+def test_a_failure_that_became_a_warning_is_downgraded_not_fixed(ci_snapshots, ci_config, tmp_path):
+    from audit.assess import STATIC_ONLY, assess
+    from audit.baseline import create_baseline
+    from audit.gate import BaselineState, run_gate
+
+    from .conftest import TODAY
+
+    pack = tmp_path / "warned.yaml"
+    pack.write_text(WARNED_PACK, encoding="utf-8")
+
+    def judged(name):
+        return assess(ci_snapshots[name], rules_dirs=[pack], config_path=ci_config, modes=STATIC_ONLY, today=TODAY)
+
+    base, fixed = judged("base"), judged("fixed")  # PEP0013: 1 level (fails), then 2 (a warning)
+    legacy = "CIW-01:escalation_policy:PEP0013"
+    assert {f.fingerprint: f.status.value for f in base.findings}[legacy] == "fail"
+    assert {f.fingerprint: f.status.value for f in fixed.findings}[legacy] == "warn"
+
+    diff = diff_assessments(base, fixed)
+    assert [f.fingerprint for f in diff.downgraded] == [legacy] and diff.downgraded[0].status.value == "warn"
+    assert legacy not in {f.fingerprint for f in (*diff.fixed, *diff.new, *diff.unchanged, *diff.waived)}
+    assert [f.fingerprint for f in diff.new] == [f"CIW-01:escalation_policy:{BROKEN_POLICY}"]  # 3 levels -> 1
+
+    data = json.loads(DIFF_FORMATS["json"](diff))
+    assert data["format"] == "pd-audit/diff-v1"
+    assert data["counts"]["downgraded"] == 1 and [f["fingerprint"] for f in data["downgraded"]] == [legacy]
+    assert legacy not in {f["fingerprint"] for f in data["fixed"]}
+    assert "Failing before, a warning now (1):" in DIFF_FORMATS["table"](diff)
+    markdown = DIFF_FORMATS["markdown"](diff)
+    assert "#### Failing before, a warning now (1)" in markdown and " 1 now warnings · " in markdown
+
+    # The gate agrees: a warning is still open debt, so the baseline's entry is unchanged, not absent.
+    gate = run_gate(fixed, create_baseline(base.findings, TODAY))
+    assert legacy not in {e.fingerprint for e in gate.absent}
+    (warned,) = [f for f in gate.unchanged if f.fingerprint == legacy]
+    assert gate.state_of(warned) is BaselineState.UNCHANGED and not gate.is_blocking(warned)
+
+    # The other way round, a warning that became a failure is a new violation.
+    back = diff_assessments(fixed, base)
+    assert legacy in {f.fingerprint for f in back.new} and not back.downgraded
+
+
+def test_history_json_gives_each_snapshot_its_own_teams(ci_snapshots, ci_config, tmp_path):
+    folder = tmp_path / "snapshots"
+    for name in ("base", "broken"):
+        shutil.copytree(ci_snapshots[name], folder / name)
+    history = build_history(folder, lambda snapshot, day: ci_assess(snapshot.path, ci_config, today=day))
+    data = json.loads(HISTORY_FORMATS["json"](history))
+    assert data["format"] == "pd-audit/history-v1"
+    failing = [{t["id"]: t["failing"] for t in point["teams"]} for point in data["points"]]
+    assert failing == [{tid: g.failing for tid, g in point.teams.items()} for point in history.points]
+    assert failing[0][PAYMENTS] != failing[1][PAYMENTS]  # the points differ, and each shows its own

@@ -3,6 +3,7 @@ hostile strings from PagerDuty stay inert in all of them."""
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import re
@@ -15,6 +16,7 @@ from audit.baseline import create_baseline
 from audit.findings import Severity, Status
 from audit.gate import run_gate
 from audit.outputs.ci import CHECK_FORMATS
+from audit.outputs.junit import render as render_junit
 from audit.outputs.markdown import escape
 
 from .conftest import (
@@ -87,13 +89,30 @@ def test_sarif_reports_fixed_findings_as_absent(results, sarif_validator):
     assert absent[0]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "escalation_policy:PEP0013"
 
 
-def test_junit_has_one_case_per_rule_and_object_and_fails_only_the_new(results):
+def junit_counts_agree(root: ET.Element) -> list[ET.Element]:
+    """Every suite's tests/failures/errors/skipped are its cases', and the root's are the suites' sums, as
+    the CI systems reading JUnit (GitLab, Jenkins) take them; the cases, for the test to look at."""
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for suite in root.findall("testsuite"):
+        cases = suite.findall("testcase")
+        counts = {"tests": len(cases), "failures": sum(c.find("failure") is not None for c in cases),
+                  "errors": sum(c.find("error") is not None for c in cases),
+                  "skipped": sum(c.find("skipped") is not None for c in cases)}
+        assert {key: int(suite.get(key)) for key in counts} == counts, suite.get("name")
+        totals = {key: totals[key] + counts[key] for key in totals}
+    assert {key: int(root.get(key)) for key in totals} == totals
+    assert set(root.iter()) - {root} <= {*root.findall("testsuite"), *root.iter("testcase"), *root.iter("failure"),
+                                         *root.iter("skipped"), *root.iter("system-out")}
+    return root.findall("./testsuite/testcase")
+
+
+def test_junit_lists_what_to_act_on_and_counts_passes_per_rule(results):
     result = results["broken"]
     root = ET.fromstring(CHECK_FORMATS["junit"](result))
-    cases = root.findall("./testsuite/testcase")
-    judged = [f for f in result.assessment.findings if f.status is not Status.NOT_APPLICABLE]
-    assert len(cases) == len(judged) == int(root.get("tests"))
-    assert len({(c.get("classname"), c.get("name")) for c in cases}) == len(cases)
+    cases = junit_counts_agree(root)
+    listed = [f for f in result.assessment.findings if f.status in (Status.FAIL, Status.WARN, Status.WAIVED)]
+    per_object = [c for c in cases if c.get("name") not in ("passes", "not judged")]
+    assert len(per_object) == len(listed) and len({(c.get("classname"), c.get("name")) for c in cases}) == len(cases)
     failed = [c for c in cases if c.find("failure") is not None]
     assert [(c.get("classname"), c.get("name")) for c in failed] == [
         ("pd-audit.CIT-01", f"escalation_policy {BROKEN_POLICY} (Payments)")]
@@ -103,6 +122,20 @@ def test_junit_has_one_case_per_rule_and_object_and_fails_only_the_new(results):
     assert skipped["escalation_policy PEP0013 (Legacy reporting (Robert))"].startswith(
         "known violation, in the baseline since 2027-01-04")
     assert int(root.get("skipped")) == len(skipped) == 7
+    passing = collections.Counter(f.rule_id for f in result.assessment.findings if f.status is Status.PASS)
+    passes = {c.get("classname"): c.find("system-out").text for c in cases if c.get("name") == "passes"}
+    assert passes.keys() == {f"pd-audit.{rule}" for rule in passing}
+    assert passes["pd-audit.CIT-02"].startswith(f"{passing['CIT-02']:,} services pass CIT-02")
+
+
+def test_junit_with_every_object_has_one_case_per_rule_and_object(results):
+    result = results["broken"]
+    root = ET.fromstring(render_junit(result, every_object=True))
+    cases = junit_counts_agree(root)
+    judged = [f for f in result.assessment.findings if f.status is not Status.NOT_APPLICABLE]
+    assert len(cases) == len(judged) == int(root.get("tests"))
+    assert not {"passes", "not judged"} & {c.get("name") for c in cases}
+    assert root.get("failures") == "1" and root.get("skipped") == "7"
 
 
 def test_markdown_lists_new_then_fixed_then_one_summary_line(results):
