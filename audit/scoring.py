@@ -100,6 +100,7 @@ class ServiceScore:
     level: int
     score: float | None  # ladder-consistent: see the module docstring
     findings: tuple[Finding, ...]  # every finding that counts for this service
+    failing: tuple[Finding, ...]  # those of them that fail, in the same order (most pass: outputs read these)
     checks_passing: float | None = None  # weighted share of passing findings, 0-100; None if nothing weighed
 
     @functools.cached_property
@@ -109,7 +110,7 @@ class ServiceScore:
         Cached: the reports ask several times per service, and a service shared by many objects
         (a user on call for thousands of services) carries many findings.
         """
-        return tuple(f for f in self.findings if f.blocks_level and f.level == self.level + 1)
+        return tuple(f for f in self.failing if f.level is not None and f.level == self.level + 1)
 
     @property
     def excluded(self) -> tuple[Finding, ...]:
@@ -150,12 +151,14 @@ def score(
     earned = counted.per_service_sum(columns.earned)
     ladder = ladder_scores(levels, *counted.next_level_weights(columns, levels))
     findings_of = counted.findings_by_service(findings)
+    failing_of = counted.findings_by_service(findings, columns.status == _STATUS_CODE[Status.FAIL])
     service_scores = {
         service.id: ServiceScore(
             service=service,
             level=int(levels[position]),
             score=float(ladder[position]),
             findings=findings_of[position],
+            failing=failing_of[position],
             checks_passing=100 * float(earned[position]) / float(possible[position]) if possible[position] else None,
         )
         for position, service in enumerate(services)
@@ -296,13 +299,18 @@ class _Incidence:
         earned = np.bincount(service, weights=columns.earned[chosen], minlength=self.service_count)
         return possible, earned
 
-    def findings_by_service(self, findings: Sequence[Finding]) -> list[tuple[Finding, ...]]:
-        """Each service's findings, in the order of ``findings``."""
-        order = np.argsort(self.service, kind="stable")
+    def findings_by_service(self, findings: Sequence[Finding], chosen: np.ndarray | None = None,
+                            ) -> list[tuple[Finding, ...]]:
+        """Each service's findings (those ``chosen`` marks, if given), in the order of ``findings``."""
+        finding, service = self.finding, self.service
+        if chosen is not None:
+            kept = chosen[finding]
+            finding, service = finding[kept], service[kept]
+        order = np.argsort(service, kind="stable")
         everything = np.empty(len(findings), dtype=object)
         everything[:] = findings
-        gathered = everything[self.finding[order]]
-        bounds = np.searchsorted(self.service[order], np.arange(self.service_count + 1))
+        gathered = everything[finding[order]]
+        bounds = np.searchsorted(service[order], np.arange(self.service_count + 1))
         return [tuple(gathered[bounds[p]:bounds[p + 1]]) for p in range(self.service_count)]
 
 

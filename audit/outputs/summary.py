@@ -9,6 +9,7 @@ before it had no ``format`` field and listed every finding.
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -44,9 +45,7 @@ def _service(service: ServiceScore) -> dict[str, Any]:
         "level": service.level,
         "score": _round(service.score),
         "checks_passing": _round(service.checks_passing),
-        # ServiceScore.next_level_blockers, without a property call per finding (12,000 services: seconds)
-        "next_level_blockers": sorted({f.rule_id for f in service.findings
-                                       if f.status is Status.FAIL and f.level == service.level + 1}),
+        "next_level_blockers": sorted({f.rule_id for f in service.next_level_blockers}),
     }
 
 
@@ -61,24 +60,28 @@ COUNTED_STATUSES = tuple(s for s in Status if s not in LISTED_STATUSES)  # pass,
 
 def listed(findings: Iterable[Finding], all_findings: bool) -> list[Finding]:
     """The findings listed one by one, sorted by fingerprint: the open and waived ones, or all."""
-    chosen = findings if all_findings else (f for f in findings if f.status in LISTED_STATUSES)
+    chosen = findings if all_findings else [f for f in findings if f.status in LISTED_STATUSES]
     return sorted(chosen, key=lambda f: f.fingerprint)
+
+
+_RULE_AND_STATUS = operator.attrgetter("rule_id", "status")
+_RULE_TEAMS_STATUS = operator.attrgetter("rule_id", "team_ids", "status")
 
 
 def _tally(findings: Iterable[Finding], all_findings: bool) -> tuple[Counter[tuple[str, Status]],
                                                                      Counter[tuple[str, str | None, Status]]]:
-    """Findings per (rule, status), and the counted ones per (rule, team, status): one pass.
+    """Findings per (rule, status), and the counted ones per (rule, team, status).
 
-    Keyed by the ``Status`` members themselves: reading ``.value`` half a million times costs
-    seconds (an enum's ``value`` is a descriptor)."""
-    per_rule: Counter[tuple[str, Status]] = Counter()
+    Counted by ``Counter`` from ``attrgetter`` tuples: no Python-level step per finding for the first
+    (half a million findings at 12,000 services), one generator step for the second."""
+    findings = findings if isinstance(findings, (list, tuple)) else list(findings)
+    per_rule: Counter[tuple[str, Status]] = Counter(map(_RULE_AND_STATUS, findings))
     per_team: Counter[tuple[str, str | None, Status]] = Counter()
-    for finding in findings:
-        status = finding.status
-        per_rule[(finding.rule_id, status)] += 1
-        if not all_findings and status not in LISTED_STATUSES:
-            for team_id in finding.team_ids or (None,):
-                per_team[(finding.rule_id, team_id, status)] += 1
+    if not all_findings:
+        per_team.update((rule_id, team_id, status)
+                        for rule_id, team_ids, status in map(_RULE_TEAMS_STATUS, findings)
+                        if status not in LISTED_STATUSES
+                        for team_id in team_ids or (None,))
     return per_rule, per_team
 
 

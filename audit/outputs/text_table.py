@@ -52,7 +52,7 @@ def render(assessment: Assessment) -> str:
                      f"{_passing(group.checks_passing)} of checks passing")
     lines += ["", "Services:", f"  {'level':<5} {'score':>5}  {'service':<40} failing rules"]
     for service in sorted(scores.services.values(), key=lambda s: (s.level, s.score or 0, s.service.name)):
-        failing_rules = sorted({f.rule_id for f in service.findings if f.status is Status.FAIL})
+        failing_rules = sorted({f.rule_id for f in service.failing})
         label = f"{printable(service.service.name, 30)} ({service.service.id})"
         lines.append(f"  {service.level:<5} {_score(service.score)}  {label:<40} {' '.join(failing_rules) or '-'}")
     failing = sorted(assessment.failing(), key=lambda f: (f.rule_id, f.entity_id, f.sub_key or ""))
