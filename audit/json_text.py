@@ -6,7 +6,9 @@ figure, so it is written as ``null``, as a missing figure is.
 
 Large documents (a score's findings, a SARIF log's results) are written with ``write_json``:
 the parts marked ``Streamed`` are encoded one item at a time, as their iterator produces them,
-and each item goes out on its own line, so the whole document is never held in memory.
+and each item goes out on its own line, so the whole document is never held in memory. An item
+may instead be laid out as ``json_text`` lays it out (``Streamed(items, indented=True)``: the
+baseline, whose file must read and diff as it always has).
 """
 
 from __future__ import annotations
@@ -41,10 +43,12 @@ def json_text(data: Any, *, indent: int | None = 2, sort_keys: bool = False) -> 
 
 
 class Streamed:
-    """A JSON array whose items ``write_json`` encodes one at a time as ``items`` yields them."""
+    """A JSON array whose items ``write_json`` encodes one at a time as ``items`` yields them:
+    each on one line, or (``indented``) laid out over several as ``json_text`` would."""
 
-    def __init__(self, items: Iterable[Any]):
+    def __init__(self, items: Iterable[Any], *, indented: bool = False):
         self.items = items
+        self.indented = indented
 
 
 # One item a line: compact enough to stream fast (the C encoder runs without an indent), still
@@ -86,37 +90,44 @@ def _holds_streamed(value: Any) -> bool:
     return False
 
 
-def iter_json(value: Any, depth: int = 0) -> Iterator[str]:
+def iter_json(value: Any, depth: int = 0, *, sort_keys: bool = False) -> Iterator[str]:
     """The pieces of ``value``'s JSON text, laid out as ``json_text`` lays it out (indent 2), but
-    with each ``Streamed`` item on one line; a ``Streamed`` part is encoded as it is iterated."""
+    with each ``Streamed`` item on one line unless it is ``indented``; a ``Streamed`` part is
+    encoded as it is iterated."""
     pad = "\n" + "  " * depth
     inner = pad + "  "
     if isinstance(value, Streamed):
         separator = "[" + inner
         for item in value.items:
-            yield separator + _item_text(item)
+            text = _laid_out(item, inner, sort_keys) if value.indented else _item_text(item)
+            yield separator + text
             separator = "," + inner
         yield "[]" if separator.startswith("[") else pad + "]"
     elif isinstance(value, dict) and _holds_streamed(value):
         separator = "{" + inner
-        for key, item in value.items():
+        for key, item in sorted(value.items()) if sort_keys else value.items():
             yield separator + json.dumps(str(key), ensure_ascii=False) + ": "
-            yield from iter_json(item, depth + 1)
+            yield from iter_json(item, depth + 1, sort_keys=sort_keys)
             separator = "," + inner
         yield "{}" if separator.startswith("{") else pad + "}"
     elif isinstance(value, (list, tuple)) and _holds_streamed(value):
         separator = "[" + inner
         for item in value:
             yield separator
-            yield from iter_json(item, depth + 1)
+            yield from iter_json(item, depth + 1, sort_keys=sort_keys)
             separator = "," + inner
         yield "[]" if separator.startswith("[") else pad + "]"
     else:
-        yield json_text(value).rstrip("\n").replace("\n", pad)
+        yield _laid_out(value, pad, sort_keys)
 
 
-def write_json(out: TextOut, data: Any) -> None:
+def _laid_out(value: Any, pad: str, sort_keys: bool) -> str:
+    """``value`` as ``json_text`` writes it, each line after the first starting with ``pad``."""
+    return json_text(value, sort_keys=sort_keys).rstrip("\n").replace("\n", pad)
+
+
+def write_json(out: TextOut, data: Any, *, sort_keys: bool = False) -> None:
     """Write ``data`` to ``out`` as strict JSON text with a final newline, streaming its ``Streamed`` parts."""
-    for piece in iter_json(data):
+    for piece in iter_json(data, sort_keys=sort_keys):
         out.write(piece)
     out.write("\n")

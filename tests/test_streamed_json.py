@@ -82,3 +82,19 @@ def test_open_output_publishes_the_whole_text_with_surrogates_replaced(tmp_path)
     with open_output(target) as out:
         write_json(out, {"findings": Streamed(iter([{"name": "a\ud800b"}]))})
     assert json.loads(target.read_bytes().decode("utf-8")) == {"findings": [{"name": "a\N{REPLACEMENT CHARACTER}b"}]}
+
+
+@pytest.mark.parametrize("data", [
+    {"z": 1, "entries": [{"b": [1, {"y": 2, "x": None}], "a": "Zoë"}, {"n": math.nan}], "a": {"k": [], "j": {}}},
+    {"entries": [], "count": 0},
+    {"outer": {"entries": [{"deep": {"list": [1, 2]}}]}, "format": "v"},
+])
+def test_indented_streamed_items_sorted_are_the_bytes_json_text_writes(data):
+    def streamed(value):
+        if isinstance(value, dict):
+            return {k: Streamed(iter(v), indented=True) if k == "entries" else streamed(v) for k, v in value.items()}
+        return value
+
+    out = io.StringIO()
+    write_json(out, streamed(data), sort_keys=True)
+    assert out.getvalue() == json_text(data, sort_keys=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 
 import pytest
@@ -140,3 +141,40 @@ def test_the_valid_document_of_the_error_cases_loads(tmp_path):
 def test_missing_baseline_says_how_to_make_one(tmp_path):
     with pytest.raises(UserError, match="baseline create"):
         load_baseline(tmp_path / "nope.json")
+
+
+def test_the_baseline_is_written_entry_by_entry_in_the_layout_it_always_had(ci_snapshots, ci_config, tmp_path,
+                                                                           monkeypatch):
+    from audit.baseline import BaselineEntry
+    from audit.json_text import json_text, write_json
+
+    assessment = ci_assess(ci_snapshots["base"], ci_config)
+    baseline = create_baseline(assessment.findings, TODAY, snapshot_source(assessment.snapshot.manifest))
+    document = baseline.to_json()
+    whole = {**document, "entries": list(document["entries"].items)}  # what was built whole before
+    path = write_baseline(baseline, tmp_path / "pd-audit-baseline.json")
+    assert path.read_text(encoding="utf-8") == json_text(whole, sort_keys=True)  # the same bytes as before
+    assert '\n  "entries": [\n    {\n      "entity_id": ' in path.read_text(encoding="utf-8")
+
+    out = io.StringIO()
+    written_before = []
+    real = BaselineEntry.to_json
+
+    def recording(entry):
+        written_before.append(out.getvalue().count('"fingerprint"'))
+        return real(entry)
+
+    monkeypatch.setattr(BaselineEntry, "to_json", recording)
+    write_json(out, baseline.to_json(), sort_keys=True)
+    assert written_before == list(range(len(BASE_FAILING)))  # each entry made once the one before is out
+
+    def failing(entry):
+        if entry.fingerprint == sorted(BASE_FAILING)[3]:
+            raise OSError(28, "No space left on device")
+        return real(entry)
+
+    monkeypatch.setattr(BaselineEntry, "to_json", failing)
+    with pytest.raises(UserError, match="cannot write the baseline"):
+        write_baseline(baseline, path)
+    assert path.read_text(encoding="utf-8") == json_text(whole, sort_keys=True)  # the old baseline, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["pd-audit-baseline.json"]
