@@ -1,5 +1,5 @@
 """How a command speaks: text for a person made safe for the terminal, machine formats kept whole,
-warnings and progress on stderr, output files written whole."""
+warnings and progress on stderr."""
 
 from __future__ import annotations
 
@@ -26,14 +26,6 @@ def echo(text: str, *, nl: bool = True, err: bool = False, machine: bool = False
 def warn(text: str) -> None:
     """One warning line on stderr."""
     echo(f"{PROG}: warning: {one_line(text)}", err=True)
-
-
-def write_output(path: str, text: str) -> None:
-    """Write one output file ('-' is stdout); a directory is created if needed."""
-    from audit.outputs.destination import output_to
-
-    with output_to(path) as out:
-        out.write(text)
 
 
 class StderrProgress:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from audit.commands.console import echo, warn, write_output
+from audit.commands.console import echo, warn
 from audit.commands.crawling import crawl_live
 from audit.commands.judging import assess_with
 from audit.commands.options import (
@@ -200,9 +200,10 @@ def plan_command(options: PlanCommand) -> None:
     1 it does; 2 bad input; 3 crawl error (with --live).
     """
     from audit.baseline import load_baseline
+    from audit.outputs import destination
     from audit.plan.compare import judge_plan
     from audit.plan.locations import resource_blocks
-    from audit.plan.outputs import PLAN_FORMATS
+    from audit.plan.outputs import PLAN_FORMATS, PLAN_WRITERS
     from audit.plan.reader import read_plan
     from audit.snapshot import load
 
@@ -222,7 +223,8 @@ def plan_command(options: PlanCommand) -> None:
     result = dataclasses.replace(result, locations=locations)
     files = options.files.given()
     for fmt, path in files.items():
-        write_output(path, PLAN_FORMATS[fmt](result))
+        with destination.output_to(path) as out:
+            PLAN_WRITERS[fmt](result, out)
     echo(PLAN_FORMATS["text"](result), nl=False, err="-" in files.values())
     click.get_current_context().exit(int(result.gate.exit_code))
 

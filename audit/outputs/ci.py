@@ -68,15 +68,15 @@ def write_json_result(result: GateResult, out: TextOut) -> None:
         write_json(out, check_json(result))
 
 
-def _whole(render: Callable[[GateResult], str]) -> Callable[[GateResult, TextOut], None]:
+def whole_writer(render: Callable[[Rendered], str]) -> Callable[[Rendered, TextOut], None]:
     """A writer for a format rendered whole (Markdown, the verdict: short lists, cut where long)."""
-    def write(result: GateResult, out: TextOut) -> None:
-        out.write(render(result))
+    def write(subject: Rendered, out: TextOut) -> None:
+        out.write(render(subject))
     return write
 
 
-def _rendered(write: Callable[[Rendered, TextOut], None]) -> Callable[[Rendered], str]:
-    """The same output as one string (tests, ``plan``'s outputs)."""
+def as_text(write: Callable[[Rendered, TextOut], None]) -> Callable[[Rendered], str]:
+    """A writer's output as one string (for tests and callers that want it whole)."""
     def render(subject: Rendered) -> str:
         out = io.StringIO()
         write(subject, out)
@@ -84,7 +84,7 @@ def _rendered(write: Callable[[Rendered, TextOut], None]) -> Callable[[Rendered]
     return render
 
 
-render_json = _rendered(write_json_result)
+render_json = as_text(write_json_result)
 
 
 def render_text(result: GateResult) -> str:
@@ -111,9 +111,9 @@ def render_text(result: GateResult) -> str:
 CHECK_WRITERS: dict[str, Callable[[GateResult, TextOut], None]] = {
     "sarif": sarif.write,
     "junit": junit.write,
-    "markdown": _whole(markdown.render),
+    "markdown": whole_writer(markdown.render),
     "json": write_json_result,
-    "text": _whole(render_text),
+    "text": whole_writer(render_text),
 }
 
 
@@ -122,18 +122,18 @@ def check_writers(*, every_object: bool = False) -> dict[str, Callable[[GateResu
     return {**CHECK_WRITERS, "junit": functools.partial(junit.write, every_object=every_object)}
 
 
-CHECK_FORMATS: dict[str, Callable[[GateResult], str]] = {name: _rendered(w) for name, w in CHECK_WRITERS.items()}
+CHECK_FORMATS: dict[str, Callable[[GateResult], str]] = {name: as_text(w) for name, w in CHECK_WRITERS.items()}
 
 DIFF_WRITERS: dict[str, Callable[[AssessmentDiff, TextOut], None]] = {
     "table": diff_formats.write_table,
     "json": diff_formats.write_json,
     "markdown": diff_formats.write_markdown,
 }
-DIFF_FORMATS: dict[str, Callable[[AssessmentDiff], str]] = {name: _rendered(w) for name, w in DIFF_WRITERS.items()}
+DIFF_FORMATS: dict[str, Callable[[AssessmentDiff], str]] = {name: as_text(w) for name, w in DIFF_WRITERS.items()}
 
 HISTORY_WRITERS: dict[str, Callable[[History, TextOut], None]] = {
     "table": history_formats.write_table,
     "csv": history_formats.write_csv,
     "json": history_formats.write_json_trend,
 }
-HISTORY_FORMATS: dict[str, Callable[[History], str]] = {name: _rendered(w) for name, w in HISTORY_WRITERS.items()}
+HISTORY_FORMATS: dict[str, Callable[[History], str]] = {name: as_text(w) for name, w in HISTORY_WRITERS.items()}

@@ -11,14 +11,14 @@ the pull request changed; an introduced violation is ``baselineState: new``, a f
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from audit.baseline import BaselineEntry
 from audit.findings import Finding
+from audit.json_text import Streamed, TextOut, write_json
 from audit.outputs import junit, sarif
-from audit.outputs.ci import render_json as render_gate_json
+from audit.outputs.ci import as_text, check_json, whole_writer
 from audit.outputs.markdown import entry_object, escape, finding_object, table
 from audit.plan.compare import PlanResult
 from audit.safe_text import printable
@@ -127,11 +127,25 @@ def _subjects(result: PlanResult) -> dict[str, tuple[str, str]]:
     return {item.fingerprint: (item.entity_type, item.entity_id) for item in items}
 
 
-def sarif_log(result: PlanResult) -> dict[str, Any]:
-    log = sarif.sarif_log(result.gate)
+def sarif_log(result: PlanResult, *, streamed: bool = False) -> dict[str, Any]:
+    """The gate's SARIF log with each result anchored on its resource (``streamed``: as written)."""
+    log = sarif.sarif_log(result.gate, streamed=streamed)
     run = log["runs"][0]
+    made = _anchored(result, run["results"].items if streamed else run["results"])
+    run["results"] = Streamed(made) if streamed else list(made)
+    run["automationDetails"] = {"id": "pd-audit-plan/"}
+    run["originalUriBaseIds"] = {"%SRCROOT%": {"description": {"text": "The repository holding the Terraform files"}}}
+    run["properties"]["plan"] = {
+        "path": printable(result.plan.path), "appliedTo": printable(result.base), "summary": sentence(result),
+        "unknownUntilApply": {str(u): list(fps) for u, fps in result.unknowns.items()},
+        "notModelled": [{"address": c.address, "action": c.action_label} for c in result.unmodelled],
+    }
+    return log
+
+
+def _anchored(result: PlanResult, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     subjects = _subjects(result)
-    for record in run["results"]:
+    for record in records:
         subject = subjects.get(record["partialFingerprints"][sarif.FINGERPRINT_KEY])
         planned = result.address_of(*subject) if subject else None
         where = result.location_of(*subject) if subject else None
@@ -148,25 +162,18 @@ def sarif_log(result: PlanResult) -> dict[str, Any]:
                                                     "properties": {"action": planned.action,
                                                                    "resourceType": planned.resource_type}})
             record["properties"]["address"] = printable(planned.address)
-    run["automationDetails"] = {"id": "pd-audit-plan/"}
-    run["originalUriBaseIds"] = {"%SRCROOT%": {"description": {"text": "The repository holding the Terraform files"}}}
-    run["properties"]["plan"] = {
-        "path": printable(result.plan.path), "appliedTo": printable(result.base), "summary": sentence(result),
-        "unknownUntilApply": {str(u): list(fps) for u, fps in result.unknowns.items()},
-        "notModelled": [{"address": c.address, "action": c.action_label} for c in result.unmodelled],
-    }
-    return log
+        yield record
 
 
-def render_sarif(result: PlanResult) -> str:
-    return json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n"
+def write_sarif(result: PlanResult, out: TextOut) -> None:
+    write_json(out, sarif_log(result, streamed=True))
 
 
 # -- JUnit and JSON ------------------------------------------------------------------------------
 
 
-def render_junit(result: PlanResult) -> str:
-    return junit.render(result.gate, name="pd-audit plan")
+def write_junit(result: PlanResult, out: TextOut) -> None:
+    junit.write(result.gate, out, name="pd-audit plan")
 
 
 def _with_address(result: PlanResult, record: dict[str, Any]) -> dict[str, Any]:
@@ -176,10 +183,15 @@ def _with_address(result: PlanResult, record: dict[str, Any]) -> dict[str, Any]:
             "location": {"file": str(where.file), "line": where.line} if where else None}
 
 
-def render_json(result: PlanResult) -> str:
-    data = json.loads(render_gate_json(result.gate))
+def _addressed(result: PlanResult, records: Streamed) -> Streamed:
+    return Streamed(_with_address(result, record) for record in records.items)
+
+
+def write_plan_json(result: PlanResult, out: TextOut) -> None:
+    """The gate's JSON, each finding with its resource address and location, then the plan."""
+    data = check_json(result.gate)
     for key in ("new", "fixed", "unchanged", "waived", "unjudged"):
-        data[key] = [_with_address(result, record) for record in data[key]]
+        data[key] = _addressed(result, data[key])
     data["plan"] = {
         "path": result.plan.path, "applied_to": result.base, "summary": sentence(result),
         "terraform_version": result.plan.terraform_version,
@@ -189,13 +201,16 @@ def render_json(result: PlanResult) -> str:
         "not_modelled": [{"address": c.address, "type": c.type, "action": c.action_label}
                          for c in result.unmodelled],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    write_json(out, data)
 
 
-PLAN_FORMATS: dict[str, Callable[[PlanResult], str]] = {
-    "sarif": render_sarif,
-    "junit": render_junit,
-    "markdown": render_markdown,
-    "json": render_json,
-    "text": render_text,
+# Written as made (the SARIF, JUnit and JSON carry the account's known debt); the Markdown and the
+# verdict list what the plan changes, so they are small.
+PLAN_WRITERS: dict[str, Callable[[PlanResult, TextOut], None]] = {
+    "sarif": write_sarif,
+    "junit": write_junit,
+    "markdown": whole_writer(render_markdown),
+    "json": write_plan_json,
+    "text": whole_writer(render_text),
 }
+PLAN_FORMATS: dict[str, Callable[[PlanResult], str]] = {name: as_text(w) for name, w in PLAN_WRITERS.items()}

@@ -220,3 +220,35 @@ def test_the_github_actions_job_plans_shows_and_judges_on_pull_requests_touching
     known = {opt for param in plan_command.params for opt in param.opts}
     assert command[:3] == ["pd-audit", "plan", "pagerduty/plan.json"]
     assert {word for word in command if word.startswith("--")} <= known
+
+
+def test_the_plan_outputs_are_written_as_made_and_a_failure_keeps_the_previous_files(tmp_path, monkeypatch):
+    import xml.etree.ElementTree as ET
+
+    from audit.plan import outputs
+
+    from ..ci.test_outputs import junit_counts_agree
+
+    junit_path = tmp_path / "plan.xml"
+    assert run("plans/change.json", "--junit", str(junit_path)).exit_code == 1
+    root = ET.fromstring(junit_path.read_bytes())
+    assert root.get("name") == "pd-audit plan" and root.get("failures") == "2"
+    assert junit_counts_agree(root)
+
+    made = []
+    json_path = tmp_path / "plan.json"
+    json_path.write_text("previous\n", encoding="utf-8")
+    real = outputs._with_address
+
+    def one_then_fail(result, record):
+        made.append(record["fingerprint"])
+        if len(made) > 1:
+            raise RuntimeError("the disk went away")
+        return real(result, record)
+
+    monkeypatch.setattr(outputs, "_with_address", one_then_fail)
+    with contextlib.chdir(EXAMPLE):
+        result = CliRunner().invoke(main, ["plan", "plans/change.json", "--json", str(json_path)])
+    assert result.exit_code == 2 and "internal error: RuntimeError: the disk went away" in result.stderr
+    assert json_path.read_text(encoding="utf-8") == "previous\n" and len(made) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json", "plan.xml"]
