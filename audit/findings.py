@@ -146,8 +146,9 @@ class Finding:
         becomes the finding's own ``__dict__`` (a fresh dict, not to be used again). A frozen
         dataclass's ``__init__`` sets each field through ``object.__setattr__``; this sets them at once.
         """
-        fields["fingerprint"] = fingerprint(fields["rule_id"], fields["entity_type"], fields["entity_id"],
-                                            fields["sub_key"])
+        sub_key = fields["sub_key"]  # fingerprint(), written out: a call less per finding
+        fields["fingerprint"] = (f"{fields['rule_id']}:{fields['entity_type']}:{fields['entity_id']}"
+                                 + ("" if sub_key is None else f":{sub_key}"))
         finding = object.__new__(cls)
         object.__setattr__(finding, "__dict__", fields)
         return finding

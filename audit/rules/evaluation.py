@@ -234,15 +234,17 @@ def _messages(rule: Rule, rows: pd.DataFrame, template: str, fields: Collection[
     params = rule.param_values
     records = rows[columns].to_dict("records") if columns else [{} for _ in range(len(rows))]
     messages = {}
+    tried, fallback = choices[:-1], choices[-1][0]  # the last alternative is taken when no other fits
+    format_field, convert_field = FORMATTER.format_field, FORMATTER.convert_field
     for position, row in zip(rows.index.tolist(), records, strict=True):
         values = {**params, **row}
-        pieces = next((p for p, fields in choices if all(has_value(values.get(f)) for f in fields)), choices[-1][0])
+        pieces = next((p for p, fields in tried if all(has_value(values.get(f)) for f in fields)), fallback)
         parts = []
         for literal, field, spec, conversion in pieces:
             parts.append(literal)
             if field is not None:
-                value = FORMATTER.convert_field(values[field], conversion)
-                parts.append(FORMATTER.format_field(value, spec or ""))
+                value = values[field] if conversion is None else convert_field(values[field], conversion)
+                parts.append(format_field(value, spec or ""))
         messages[position] = polish("".join(parts))
     return messages
 
