@@ -132,7 +132,7 @@ def test_scorecard_from_disk_has_no_errors_and_fits_a_phone(browser, acme_html):
 
 def test_scorecard_service_table_sorts_by_level(visit, acme_html):
     v = visit(acme_html, "team-checkout-PTEAM02.html")
-    table = "#scorecard table.sortable"
+    table = "#scorecard table.services"
     v.page.locator(f"{table} th", has_text="Level").first.locator("button").click()
     v.page.locator(f"{table} th", has_text="Level").first.locator("button").click()
     levels = [int(s.lstrip("L")) for s in column(v.page, table, 1)]

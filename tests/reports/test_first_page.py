@@ -20,6 +20,7 @@ from audit.findings import Finding, Mode, Severity, Status, WaiverOutcome
 from audit.history import History, history_point
 from audit.reports import plan_reports
 from audit.reports.fixes import lift_of, lifts, rank_fixes
+from audit.reports.html import HtmlRenderer
 from audit.reports.model import ReportIndex, RuleInfo, meta, pseudonym
 from audit.reports.org import build_org_report
 from audit.reports.team import ScorecardBuilder
@@ -215,6 +216,40 @@ def test_team_first_page_figures_match_the_facts(acme, acme_previous, acme_html)
         assert person.person.name in top and shown in top
     for fix in card.fix_first:
         assert fix.rule.id in top
+
+
+PEOPLE_COLUMNS = ("Person", "Hours on call", "Night hours", "Share of window", "Night share",
+                  "Night pages a week", "Sole level 1 of", "Teams")
+
+
+def people_tables(html: str) -> list[str]:
+    return re.findall(r'<table class="sortable stack people">.*?</table>', html, re.S)
+
+
+def test_team_scorecard_has_one_table_of_who_is_on_call(acme, acme_previous):
+    # "Who is on call how much" carries what the "People" table said (night share, sole level 1,
+    # teams): one table, every person once. In print the most loaded stay on the first page and the
+    # others close the document, after the findings (the page budget).
+    card = ScorecardBuilder(ReportIndex(acme, acme_previous), meta(acme, acme_previous), lambda t: "").build(
+        PAYMENTS, acme.scores.teams[PAYMENTS])
+    extra = tuple(dataclasses.replace(p, person=dataclasses.replace(p.person, name=f"Extra Person {i}"), hours=1.0)
+                  for i, p in enumerate(card.people[:3]))
+    card = dataclasses.replace(card, people=card.people + extra)
+    renderer = HtmlRenderer()
+    screen = renderer.team(card)
+    assert 'id="load"' not in screen and ">People<" not in screen
+    [table] = people_tables(screen)
+    assert all(f">{column}<" in table for column in PEOPLE_COLUMNS)
+    assert [table.count(f">{p.person.name}<") for p in card.people] == [1] * len(card.people) == [1] * 11
+    printed = renderer.team(card, for_print=True)
+    first, rest = people_tables(printed)
+    assert printed.index(first) < printed.index('<h2 id="services">') < printed.index('<h2 id="findings">') \
+        < printed.index(rest)
+    assert [p.person.name for p in card.people if f">{p.person.name}<" in first] == \
+        [p.person.name for p in card.on_call_listed] and len(card.on_call_listed) == 8
+    assert [p.person.name for p in card.people if f">{p.person.name}<" in rest] == \
+        [f"Extra Person {i}" for i in range(3)]
+    assert "The 8 most loaded of 11; the other 3 close this document." in re.sub(r"\s+", " ", printed)
 
 
 def test_team_first_page_hides_names_when_anonymized(acme, tmp_path):

@@ -13,7 +13,8 @@ from tests.reports.conftest import CHROMIUM, chromium_required
 
 def test_a_generated_account_reads_whole():
     chromium_required()
-    checked = run(teams=30, per_team=2, pdf_teams=2, browser_teams=2, chromium=str(CHROMIUM))
+    # Two workers: the PDFs printed and read back in a process pool, the HTML shared by two Chromium pages.
+    checked = run(teams=30, per_team=2, pdf_teams=2, browser_teams=2, chromium=str(CHROMIUM), workers=2)
     assert checked.pdfs == 3 and checked.pdf_pages >= 1 + 30  # the org PDF has a page per team
     assert checked.html_pages == 3
     assert checked.problems == []
