@@ -75,11 +75,17 @@ def gap_summary(result: Coverage, time_zone: str, window: Window, promised: str 
     """
     if not result.gaps:
         return "no gaps"
-    window_set = as_interval_set(window)
-    days = f"{measure(window_set) / 86400:g}-day window"
-    share = 100.0 * result.gap_seconds / result.window_seconds
+    # The same gaps recur across an account (schedules and promises with the same hours, in the
+    # same zone, over the same window): each distinct one is put into words once.
+    return _summary(result.gaps, as_interval_set(window), result.window_seconds, time_zone, promised)
+
+
+@functools.lru_cache(maxsize=4096)  # IntervalSets hash and compare by content
+def _summary(gaps: IntervalSet, window: IntervalSet, window_seconds: int, time_zone: str, promised: str) -> str:
+    days = f"{measure(window) / 86400:g}-day window"
+    share = 100.0 * measure(gaps) / window_seconds
     place = f"{promised} in the {days}" if promised else f"the {days}"
-    return f"{describe_gaps(result.gaps, time_zone, window_set)}; {share:.1f}% of {place}"
+    return f"{describe_gaps(gaps, time_zone, window)}; {share:.1f}% of {place}"
 
 
 # A pattern is stated only from enough whole days to be one, and only when it

@@ -15,6 +15,7 @@ dropped (floored).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -342,6 +343,11 @@ def format_intervals(intervals: IntervalSet) -> list[list[str]]:
     """``[[start_iso, end_iso], ...]`` in UTC, as findings and reports show gaps (the form of :func:`iso_utc`)."""
     if not intervals:
         return []
+    return [list(pair) for pair in _formatted(intervals)]  # lists of the caller's own
+
+
+@functools.lru_cache(maxsize=4096)  # the same gaps recur across an account's schedules, policies and services
+def _formatted(intervals: IntervalSet) -> tuple[tuple[str, str], ...]:
     starts = np.datetime_as_string(intervals.starts.astype("datetime64[s]"), unit="s")
     ends = np.datetime_as_string(intervals.ends.astype("datetime64[s]"), unit="s")
-    return [[f"{start}Z", f"{end}Z"] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)]
+    return tuple((f"{start}Z", f"{end}Z") for start, end in zip(starts.tolist(), ends.tolist(), strict=True))
