@@ -137,7 +137,7 @@ def check(options: CheckCommand) -> None:
     from audit.baseline import load_baseline
     from audit.gate import fail_on_threshold, run_gate
     from audit.outputs import destination, sarif
-    from audit.outputs.ci import CHECK_FORMATS, check_writers
+    from audit.outputs.ci import check_writers, verdict_lines
 
     baseline = load_baseline(options.baseline)  # before a --live crawl: a typo should not cost a crawl
     # With --live, several teams scope the crawl, and what was crawled is judged; one team also filters.
@@ -160,7 +160,8 @@ def check(options: CheckCommand) -> None:
     if options.files.sarif and (note := sarif.limit_note(result)):  # known debt summed up: said once
         warn(note)
     # The verdict goes to stderr when an output took stdout, so that output stays parseable.
-    echo(CHECK_FORMATS["text"](result), nl=False, err="-" in files.values())
+    for line in verdict_lines(result):  # one at a time: against an empty baseline every violation is new
+        echo(line, err="-" in files.values())
     click.get_current_context().exit(int(result.exit_code))
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from audit.baseline import BaselineEntry
@@ -25,7 +25,7 @@ from audit.gate import BaselineState, GateResult
 from audit.history import History
 from audit.json_text import Streamed, TextOut, write_json
 from audit.outputs import diff_formats, history_formats, junit, markdown, sarif
-from audit.safe_text import printable
+from audit.safe_text import for_terminal, printable
 
 
 def _finding(result: GateResult, finding: Finding) -> dict[str, Any]:
@@ -87,10 +87,11 @@ def as_text(write: Callable[[Rendered, TextOut], None]) -> Callable[[Rendered], 
 render_json = as_text(write_json_result)
 
 
-def render_text(result: GateResult) -> str:
-    """The terminal summary: the verdict and the new violations, one line each."""
+def verdict_lines(result: GateResult) -> Iterator[str]:
+    """The terminal summary: the verdict, then the new violations and the fixed ones, one line each
+    (made one at a time: against an empty baseline, every violation of the account is new)."""
     verdict = "PASSED" if result.passed else "FAILED"
-    lines = [f"pd-audit check {verdict}: {markdown.summary_line(result)}"]
+    yield f"pd-audit check {verdict}: {markdown.summary_line(result)}"
     for finding in result.new:
         state = "WORSE" if result.state_of(finding) is BaselineState.UPDATED else "NEW"
         if result.is_blocking(finding):
@@ -99,13 +100,16 @@ def render_text(result: GateResult) -> str:
             mark = f"{state.lower()} warning"
         else:
             mark = f"{state.lower()} (below threshold)"
-        lines.append(f"  {mark:<22} {finding.severity.value:<8} {finding.rule_id:<7} {finding.entity_type} "
-                     f"{printable(finding.entity_name, 40)} ({printable(finding.entity_id)}): "
-                     f"{printable(finding.message)}")
+        yield (f"  {mark:<22} {finding.severity.value:<8} {finding.rule_id:<7} {finding.entity_type} "
+               f"{printable(finding.entity_name, 40)} ({printable(finding.entity_id)}): {printable(finding.message)}")
     for entry in result.absent:
-        lines.append(f"  {'fixed':<22} {entry.severity.value:<8} {entry.rule_id:<7} {entry.entity_type} "
-                     f"{printable(entry.entity_name, 40)} ({printable(entry.entity_id)})")
-    return "\n".join(lines) + "\n"
+        yield (f"  {'fixed':<22} {entry.severity.value:<8} {entry.rule_id:<7} {entry.entity_type} "
+               f"{printable(entry.entity_name, 40)} ({printable(entry.entity_id)})")
+
+
+def write_text(result: GateResult, out: TextOut) -> None:
+    for line in verdict_lines(result):
+        out.write(for_terminal(line + "\n"))
 
 
 CHECK_WRITERS: dict[str, Callable[[GateResult, TextOut], None]] = {
@@ -113,7 +117,7 @@ CHECK_WRITERS: dict[str, Callable[[GateResult, TextOut], None]] = {
     "junit": junit.write,
     "markdown": whole_writer(markdown.render),
     "json": write_json_result,
-    "text": whole_writer(render_text),
+    "text": write_text,
 }
 
 

@@ -200,3 +200,12 @@ def test_check_junit_that_fails_half_way_keeps_the_previous_report(ci_snapshots,
     assert result.exit_code == 2 and "internal error: RuntimeError: the disk went away" in result.stderr
     assert report.read_text(encoding="utf-8") == "<testsuites/>\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["base.json", "junit.xml"]
+
+
+def test_the_check_verdict_is_made_line_by_line_and_printed_as_rendered(gate):
+    from audit.outputs.ci import CHECK_FORMATS, verdict_lines
+
+    lines = verdict_lines(gate)
+    assert next(lines).startswith("pd-audit check FAILED: ")  # a generator: the first line before the rest exist
+    assert "".join(line + "\n" for line in verdict_lines(gate)) == CHECK_FORMATS["text"](gate)
+    assert len(CHECK_FORMATS["text"](gate).splitlines()) == 1 + len(gate.new) + len(gate.absent)
