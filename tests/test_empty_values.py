@@ -15,15 +15,9 @@ from click.testing import CliRunner
 from audit.cli import main
 from audit.commands.options import PathType, UrlType
 
+from .test_cli_vocabulary import COMMANDS
+
 PATH_METAVARS = {"FILE", "DIR", "SNAPSHOT", "URL", "OLD", "NEW", "PLAN.json"}
-
-
-def _commands(command: click.Command = main, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], click.Command]:
-    found = {path: command} if path else {}
-    if isinstance(command, click.Group):
-        for name, sub in command.commands.items():
-            found.update(_commands(sub, (*path, name)))
-    return found
 
 
 def _takes_a_location(param: click.Parameter) -> bool:
@@ -36,7 +30,7 @@ def _spelling(param: click.Parameter) -> str:
     return max(param.opts, key=len) if isinstance(param, click.Option) else param.human_readable_name
 
 
-CASES = [(path, param) for path, command in _commands().items() if not isinstance(command, click.Group)
+CASES = [(path, param) for path, command in COMMANDS.items() if not isinstance(command, click.Group)
          for param in command.params if _takes_a_location(param)]
 
 
@@ -58,7 +52,7 @@ def test_the_cases_cover_every_kind_of_location():
 @pytest.mark.parametrize("path, param", CASES, ids=[f"{' '.join(p)} {_spelling(q)}" for p, q in CASES])
 def test_an_empty_location_is_one_line_and_exit_2(path, param, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # nothing may be written or read here
-    command = _commands()[path]
+    command = COMMANDS[path]
     result = CliRunner().invoke(main, _argv(path, command, param, ""))
     assert result.exit_code == 2, result.output
     assert result.stderr.splitlines() == [result.stderr.strip()]

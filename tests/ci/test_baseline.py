@@ -21,6 +21,7 @@ from audit.findings import Status
 from audit.gate import Judged
 
 from .conftest import BROKEN_POLICY, TODAY, ci_assess
+from .test_streamed_outputs import written_before_each_call
 
 BASE_FAILING = {
     "CIT-01:escalation_policy:PEP0013",
@@ -156,15 +157,9 @@ def test_the_baseline_is_written_entry_by_entry_in_the_layout_it_always_had(ci_s
     assert path.read_text(encoding="utf-8") == json_text(whole, sort_keys=True)  # the same bytes as before
     assert '\n  "entries": [\n    {\n      "entity_id": ' in path.read_text(encoding="utf-8")
 
-    out = io.StringIO()
-    written_before = []
     real = BaselineEntry.to_json
-
-    def recording(entry):
-        written_before.append(out.getvalue().count('"fingerprint"'))
-        return real(entry)
-
-    monkeypatch.setattr(BaselineEntry, "to_json", recording)
+    out = io.StringIO()
+    written_before = written_before_each_call(monkeypatch, BaselineEntry, "to_json", out, '"fingerprint"')
     write_json(out, baseline.to_json(), sort_keys=True)
     assert written_before == list(range(len(BASE_FAILING)))  # each entry made once the one before is out
 

@@ -104,16 +104,23 @@ def test_the_diff_command_prints_what_the_writer_writes(ci_snapshots, ci_config,
 # --- lazy: each piece written before the next is made -------------------------------------------
 
 
+def written_before_each_call(monkeypatch, owner, name: str, out: io.StringIO, marker: str) -> list[int]:
+    """Patch ``owner.name`` (what makes one piece) to note, at each call, how many ``marker``s are
+    already in ``out``: a writer that builds its output whole would have written none of them yet."""
+    counts: list[int] = []
+    real = getattr(owner, name)
+
+    def recording(*args):
+        counts.append(out.getvalue().count(marker))
+        return real(*args)
+
+    monkeypatch.setattr(owner, name, recording)
+    return counts
+
+
 def test_junit_writes_each_case_before_making_the_next(gate, monkeypatch):
     out = io.StringIO()
-    written_before = []
-    real = junit.finding_case
-
-    def recording(result, finding):
-        written_before.append(out.getvalue().count("<testcase"))
-        return real(result, finding)
-
-    monkeypatch.setattr(junit, "finding_case", recording)
+    written_before = written_before_each_call(monkeypatch, junit, "finding_case", out, "<testcase")
     junit.write(gate, out, every_object=True)
     assert len(written_before) > 20
     # Within a suite the cases before this one are out; the counted first pass makes none.
@@ -122,14 +129,7 @@ def test_junit_writes_each_case_before_making_the_next(gate, monkeypatch):
 
 def test_diff_json_writes_each_finding_before_making_the_next(diff, monkeypatch):
     out = io.StringIO()
-    written_before = []
-    real = Finding.to_json
-
-    def recording(finding):
-        written_before.append(out.getvalue().count('"fingerprint"'))
-        return real(finding)
-
-    monkeypatch.setattr(Finding, "to_json", recording)
+    written_before = written_before_each_call(monkeypatch, Finding, "to_json", out, '"fingerprint"')
     diff_formats.write_json(diff, out)
     assert written_before == list(range(len(diff.new) + len(diff.fixed) + len(diff.downgraded) + len(diff.waived)))
     assert len(written_before) >= 2
@@ -137,14 +137,7 @@ def test_diff_json_writes_each_finding_before_making_the_next(diff, monkeypatch)
 
 def test_history_csv_writes_row_by_row(history, monkeypatch):
     out = io.StringIO()
-    rows_before = []
-    real = history_formats._round
-
-    def recording(value):
-        rows_before.append(out.getvalue().count("\n"))
-        return real(value)
-
-    monkeypatch.setattr(history_formats, "_round", recording)
+    rows_before = written_before_each_call(monkeypatch, history_formats, "_round", out, "\n")
     history_formats.write_csv(history, out)
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows_before[::2] == list(range(1, len(rows)))  # two figures rounded a row, after the rows above it
