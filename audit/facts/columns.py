@@ -14,6 +14,7 @@ Percentages are 0-100. Times are UTC ISO strings like ``2027-01-04T17:00:00Z``.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -334,9 +335,15 @@ def frame(entity: str, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     missing = set().union(*(expected - row.keys() for row in misshapen))
     if extra or missing:
         raise ValueError(f"{entity} rows do not match the schema: extra {sorted(extra)}, missing {sorted(missing)}")
+    # Rows to columns in C (an itemgetter over the rows, transposed by zip) rather than one Python
+    # pass over every row per column: 194 columns over 12,000 services, 18,000 users...
+    names = list(schema)
+    pick = operator.itemgetter(*names)
+    values = list(zip(*map(pick, records), strict=True)) if records and len(names) > 1 else None
     data = {
-        name: pd.Series([row[name] for row in records], dtype=_pandas_dtype(column.dtype))
-        for name, column in schema.items()
+        name: pd.Series(list(values[index]) if values is not None else [row[name] for row in records],
+                        dtype=_pandas_dtype(column.dtype))
+        for index, (name, column) in enumerate(schema.items())
     }
     table = pd.DataFrame(data)
     table.index = pd.Index(table["id"].astype(object).tolist(), dtype=object)
