@@ -11,7 +11,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
-import hashlib
 import math
 import re
 import urllib.parse
@@ -22,29 +21,12 @@ from audit.assess import Assessment
 from audit.diff import LevelChange, diff_assessments, mean_level
 from audit.findings import Finding, Severity, Status
 from audit.reports import fixes
+from audit.reports.cells import Link, pseudonym, text
+from audit.reports.people import OnCallPeople
 from audit.reports.practice import PracticeIndex
 from audit.rules import Rule
 from audit.scoring import LEVEL_NAMES, MAX_LEVEL, NO_TEAM, GroupScore
 from audit.teams import team_label, team_names
-
-
-def number(value: Any) -> float | None:
-    """A table cell as a float, or None for missing/NaN."""
-    if value is None:
-        return None
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(result) else result
-
-
-def text(value: Any) -> str | None:
-    """A table cell as a string, or None for missing/NaN."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return str(value)
-
 
 # --------------------------------------------------------------------------- records
 
@@ -71,14 +53,6 @@ class LevelCount:
     name: str
     count: int
     share: float  # 0-1 of the group's services
-
-
-@dataclasses.dataclass(frozen=True)
-class Link:
-    """A PagerDuty object named in a report, with its web-app link when there is one."""
-
-    name: str
-    url: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,25 +205,6 @@ class CoverageRow:
 
 
 @dataclasses.dataclass(frozen=True)
-class PersonLoadRow:
-    person: Link
-    teams: tuple[str, ...]
-    hours: float
-    night_hours: float
-    night_share_pct: float | None
-    services: int
-    on_call_share_pct: float | None = None  # of the window, any level (PPL-01)
-    sole_services: int = 0  # services whose level 1 pages this person alone (PPL-02)
-    night_pages_per_week: float | None = None  # sleep-hour interruptions (OC-09); None without incidents
-    incidents: int | None = None  # incidents assigned in the incidents window
-
-
-def pseudonym(user_id: str) -> str:
-    """A stable stand-in for a person's name (``--anonymize-people``): the same id, the same name."""
-    return "Person " + hashlib.sha256(user_id.encode()).hexdigest()[:6].upper()
-
-
-@dataclasses.dataclass(frozen=True)
 class Gap:
     start: dt.datetime
     end: dt.datetime
@@ -370,6 +325,7 @@ class ReportIndex:
         self.user_names = _names(tables.get("user"))
         if anonymize_people:
             self.user_names = {user_id: pseudonym(user_id) for user_id in self.user_names}
+        self.people = OnCallPeople(tables["user"], self.team_name, anonymize=anonymize_people)
         self.schedule_names = _names(tables.get("schedule"))
         self.team_findings = _team_findings(assessment)
         self._service_sets: dict[int, tuple[Finding, frozenset[str]]] = {}
@@ -534,28 +490,6 @@ class ReportIndex:
         }
         return tuple(sorted(rows.values(), key=lambda w: (w.expires, w.rule_id, w.object.name)))
 
-    def people_load(self, users: Any) -> tuple[PersonLoadRow, ...]:
-        """``users``: rows of the user table (on call in the window), busiest first."""
-        rows = []
-        for user in users.itertuples(index=False):
-            hours = number(user.on_call_hours) or 0.0
-            night_share = number(user.night_share_pct)
-            incidents = getattr(user, "incidents_assigned", None)  # only with incident history
-            rows.append(PersonLoadRow(
-                person=(Link(pseudonym(str(user.id)), None) if self.anonymize_people
-                        else Link(str(user.name), text(user.html_url))),
-                teams=tuple(self.team_name(t) for t in user.team_ids),
-                hours=hours,
-                night_hours=hours * (night_share or 0.0) / 100,
-                night_share_pct=night_share,
-                services=len(user.service_ids),
-                on_call_share_pct=number(user.on_call_share_pct),
-                sole_services=int(user.sole_l1_service_count),
-                night_pages_per_week=number(getattr(user, "sleep_hour_pages_per_week", None)),
-                incidents=None if incidents is None else int(incidents),
-            ))
-        # Most loaded first: share of time on call, then night pages.
-        return tuple(sorted(rows, key=lambda p: (-p.hours, -(p.night_pages_per_week or 0), p.person.name)))
 
 
 def _names(table: Any) -> dict[str, str]:

@@ -9,16 +9,15 @@ from collections.abc import Callable
 
 from audit.diff import mean_level
 from audit.findings import Status
+from audit.reports.cells import Link, number
 from audit.reports.fixes import holding_back
 from audit.reports.model import (
     CoverageRow,
     FindingRow,
     FixRow,
     LevelCount,
-    Link,
     Meta,
     OwnershipRow,
-    PersonLoadRow,
     ReportIndex,
     RuleInfo,
     RuleRow,
@@ -27,8 +26,8 @@ from audit.reports.model import (
     WaiverRow,
     distribution,
     fix_order,
-    number,
 )
+from audit.reports.people import PersonLoadRow
 from audit.reports.practice import Practice
 from audit.reports.trend_line import TrendPoint
 from audit.scoring import NO_TEAM
@@ -133,9 +132,7 @@ def build_org_report(index: ReportIndex, meta: Meta, team_href: Callable[[str], 
         index.team_row(NO_TEAM, scores.teams[NO_TEAM], "") if NO_TEAM in scores.teams else None
     )
     services = index.services
-    users = assessment.facts.tables["user"]
-    on_call = users[users["on_call"]] if not users.empty else users
-    people = index.people_load(on_call)
+    people = index.people.everyone()
     hours = [p.hours for p in people]
     teamless = [f for f in assessment.findings if f.status is Status.FAIL and not f.team_ids]
     return OrgReport(

@@ -10,25 +10,23 @@ from collections.abc import Callable, Iterator, Sequence
 import pandas as pd
 
 from audit.findings import Status
+from audit.reports.cells import Link, number, text
 from audit.reports.fixes import lift_of
 from audit.reports.model import (
     FindingRow,
     FixRow,
     Gap,
     LevelCoverage,
-    Link,
     Meta,
     NextStep,
-    PersonLoadRow,
     PolicyCoverageRow,
     ReportIndex,
     RuleGroup,
     ServiceRow,
     TeamRow,
     WaiverRow,
-    number,
-    text,
 )
+from audit.reports.people import PersonLoadRow
 from audit.reports.practice import Practice
 from audit.scoring import MAX_LEVEL, GroupScore
 
@@ -81,12 +79,6 @@ class ScorecardBuilder:
         self.levels_by_policy: dict[str, list] = collections.defaultdict(list)
         for row in levels.itertuples(index=False):
             self.levels_by_policy[str(row.policy_id)].append(row)
-        users = tables["user"]
-        self.on_call_users = users[users["on_call"]] if not users.empty else users
-        self.users_by_service: dict[str, set[str]] = collections.defaultdict(set)
-        for user_id, service_ids in zip(self.on_call_users["id"], self.on_call_users["service_ids"]):
-            for service_id in service_ids:
-                self.users_by_service[str(service_id)].add(str(user_id))
 
     def build(self, team_id: str, group: GroupScore) -> TeamScorecard:
         index = self.index
@@ -105,7 +97,7 @@ class ScorecardBuilder:
             rule_groups=index.rule_groups(findings, service_ids),
             warning_groups=index.rule_groups(findings, service_ids, Status.WARN),
             coverage=self._coverage(service_ids),
-            people=self._people(service_ids),
+            people=index.people.for_services(service_ids),
             practice=index.practice.for_team(service_ids, index.team_members.get(team_id, ())),
             waivers=index.waiver_rows(findings),
             next_steps=self._next_steps(service_ids),
@@ -156,11 +148,6 @@ class ScorecardBuilder:
         # Policies with gaps first: that is where pages reach nobody.
         return tuple(sorted(result, key=lambda p: (-sum(g.hours for lv in p.levels[:1] for g in lv.gaps),
                                                    p.policy.name.casefold())))
-
-    def _people(self, service_ids: Sequence[str]) -> tuple[PersonLoadRow, ...]:
-        user_ids = set().union(*(self.users_by_service.get(s, set()) for s in service_ids)) if service_ids else set()
-        users = self.on_call_users.loc[sorted(user_ids)] if user_ids else self.on_call_users.iloc[0:0]
-        return self.index.people_load(users)
 
     def _next_steps(self, service_ids: Sequence[str]) -> tuple[NextStep, ...]:
         index = self.index
