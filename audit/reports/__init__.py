@@ -3,7 +3,9 @@
 ``write_reports`` is the stage the ``report`` command calls. The pipeline inside:
 ``model``/``org``/``team`` build the view-model (``diff`` supplies the trend when a
 previous assessment is given), ``html`` renders it with the templates in
-``report_templates/``, ``pdf`` prints the same pages through WeasyPrint.
+``report_templates/``, ``pdf`` prints the same pages through WeasyPrint. ``write_reports``
+writes each HTML page as it is rendered, one scorecard at a time; ``plan_reports`` renders
+every page into memory (for the PDFs and the tests).
 
 Files written to ``out_dir``: ``index.html`` and ``org.pdf`` (the org report; the PDF
 opens with the executive summary and gives each team a page), and per team
@@ -18,7 +20,7 @@ import contextlib
 import dataclasses
 import gc
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from audit.assess import Assessment
@@ -27,17 +29,18 @@ from audit.history import History
 from audit.reports.files import claim_folder, record_folder, scorecard_stems
 from audit.reports.html import HtmlRenderer
 from audit.reports.model import ReportIndex, meta
-from audit.reports.org import build_org_report
+from audit.reports.org import OrgReport, build_org_report
 from audit.reports.pdf import PdfJob, write_pdfs
-from audit.reports.team import ScorecardBuilder
+from audit.reports.team import ScorecardBuilder, TeamScorecard
 from audit.reports.trend_line import trend_points
-from audit.safe_write import write_file
+from audit.safe_write import open_output
 from audit.scoring import NO_TEAM
 from audit.teams import team_names
 
 FORMATS = ("html", "pdf")
 ORG_HTML = "index.html"
 ORG_PDF = "org.pdf"
+PIECES_A_WRITE = 4096  # template output pieces joined into one write
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +49,47 @@ class ReportPlan:
 
     html: tuple[tuple[Path, str], ...]  # (path, page) for the screen
     pdf: tuple[PdfJob, ...]  # print HTML and the PDF's path; the org report first
+
+
+class _Run:
+    """One run's view-models, made on demand from one index: the org report, and the scorecards one by one."""
+
+    def __init__(self, assessment: Assessment, previous: Assessment | None, team_id: str | None,
+                 anonymize_people: bool, history: History | None):
+        teams = assessment.scores.teams
+        if team_id is not None and (team_id == NO_TEAM or team_id not in teams):
+            known = ", ".join(sorted(t for t in teams if t != NO_TEAM)[:10]) or "none"
+            raise UserError(f"no team {team_id!r} owns services in this snapshot (teams: {known})")
+        self.assessment, self.previous, self.team_id, self.history = assessment, previous, team_id, history
+        self.index = ReportIndex(assessment, previous, anonymize_people=anonymize_people)
+        self.meta = meta(assessment, previous)
+        self.team_ids = [team_id] if team_id else sorted(t for t in teams if t != NO_TEAM)
+        names = team_names(assessment)
+        self.stems = scorecard_stems({tid: names.get(tid, "") for tid in teams if tid != NO_TEAM})
+        self.renderer = HtmlRenderer()
+
+    def team_href(self, team_id: str) -> str:
+        return self.stems[team_id] + ".html"
+
+    def cards(self) -> Iterator[TeamScorecard]:
+        return ScorecardBuilder(self.index, self.meta, self.team_href).build_all(self.team_ids)
+
+    def org(self) -> OrgReport | None:
+        """The org report (None for a one-team run)."""
+        if self.team_id:
+            return None
+        return build_org_report(self.index, self.meta, self.team_href,
+                                trend_points(self.assessment, self.previous, self.history))
+
+    def org_href(self, out: Path, org: OrgReport | None) -> str | None:
+        # A lone scorecard links to the org report only when one is there (from an earlier full run).
+        return ORG_HTML if org is not None or (out / ORG_HTML).is_file() else None
+
+    def pdf_jobs(self, out: Path, org: OrgReport | None, cards: Sequence[TeamScorecard]) -> list[PdfJob]:
+        jobs = [PdfJob(self.renderer.org(org, for_print=True, scorecards=cards), out / ORG_PDF)] if org else []
+        jobs.extend(PdfJob(self.renderer.team(card, for_print=True), out / (self.stems[card.team.id] + ".pdf"))
+                    for card in cards)
+        return jobs
 
 
 def plan_reports(
@@ -58,42 +102,23 @@ def plan_reports(
     anonymize_people: bool = False,
     history: History | None = None,
 ) -> ReportPlan:
-    """Build the view-models and render every page (the fast part; printing is ``write_pdfs``).
+    """Build the view-models and render every page in memory (``write_reports`` streams them to files instead).
 
     ``history``: earlier snapshots re-scored (``audit.history``), for the org report's trend line.
     """
     formats = _check_formats(formats)
-    teams = assessment.scores.teams
-    if team_id is not None and (team_id == NO_TEAM or team_id not in teams):
-        known = ", ".join(sorted(t for t in teams if t != NO_TEAM)[:10]) or "none"
-        raise UserError(f"no team {team_id!r} owns services in this snapshot (teams: {known})")
+    run = _Run(assessment, previous, team_id, anonymize_people, history)
     out = Path(out_dir)
-    index = ReportIndex(assessment, previous, anonymize_people=anonymize_people)
-    report_meta = meta(assessment, previous)
-    team_ids = [team_id] if team_id else sorted(t for t in teams if t != NO_TEAM)
-    names = team_names(assessment)
-    stems = scorecard_stems({tid: names.get(tid, "") for tid in teams if tid != NO_TEAM})
-
-    def team_href(tid: str) -> str:
-        return stems[tid] + ".html"
-
-    cards = list(ScorecardBuilder(index, report_meta, team_href).build_all(team_ids))
-    org = None if team_id else build_org_report(index, report_meta, team_href,
-                                                trend_points(assessment, previous, history))
-    renderer = HtmlRenderer()
+    cards = list(run.cards())
+    org = run.org()
     html: list[tuple[Path, str]] = []
-    pdf: list[PdfJob] = []
     if "html" in formats:
         if org is not None:
-            html.append((out / ORG_HTML, renderer.org(org)))
-        # A lone scorecard links to the org report only when one is there (from an earlier full run).
-        org_href = ORG_HTML if org is not None or (out / ORG_HTML).is_file() else None
-        html.extend((out / team_href(card.team.id), renderer.team(card, org_href=org_href)) for card in cards)
-    if "pdf" in formats:
-        if org is not None:
-            pdf.append(PdfJob(renderer.org(org, for_print=True, scorecards=cards), out / ORG_PDF))
-        pdf.extend(PdfJob(renderer.team(card, for_print=True), out / (stems[card.team.id] + ".pdf"))
-                   for card in cards)
+            html.append((out / ORG_HTML, run.renderer.org(org)))
+        org_href = run.org_href(out, org)
+        html.extend((out / run.team_href(card.team.id), run.renderer.team(card, org_href=org_href))
+                    for card in cards)
+    pdf = run.pdf_jobs(out, org, cards) if "pdf" in formats else []
     return ReportPlan(tuple(html), tuple(pdf))
 
 
@@ -110,18 +135,56 @@ def write_reports(
 ) -> list[Path]:
     """Write the reports and return their paths: HTML (org first, then teams by id), then PDFs.
 
-    ``workers``: processes printing PDFs (default: the usable cores).
+    Each HTML page is written as it is rendered, and each scorecard made just before its page: the
+    pages of 600 teams (150 MB) and their view-models are never held at once. PDFs are printed from
+    all the scorecards together (the org PDF ends with a page per team). ``workers``: processes
+    printing PDFs (default: the usable cores).
     """
+    formats = _check_formats(formats)
+    out = Path(out_dir)
     with _assessment_frozen():
-        plan = plan_reports(assessment, out_dir, formats=formats, previous=previous, team_id=team_id,
-                            anonymize_people=anonymize_people, history=history)
-        out = Path(out_dir)
+        run = _Run(assessment, previous, team_id, anonymize_people, history)
+        org = run.org()
         previous_files = claim_folder(out)
-        written = [write_file(path, page, what="report") for path, page in plan.html]
-    if plan.pdf:
-        written.extend(result.path for result in write_pdfs(plan.pdf, workers))
+        written: list[Path] = []
+        kept: list[TeamScorecard] = []  # for the PDFs
+        try:
+            if "html" in formats:
+                if org is not None:
+                    written.append(_write_page(out / ORG_HTML, run.renderer.org_chunks(org)))
+                org_href = run.org_href(out, org)
+                for card in run.cards():
+                    written.append(_write_page(out / run.team_href(card.team.id),
+                                               run.renderer.team_chunks(card, org_href=org_href)))
+                    if "pdf" in formats:
+                        kept.append(card)
+            jobs = run.pdf_jobs(out, org, kept or list(run.cards())) if "pdf" in formats else []
+        except BaseException:
+            with contextlib.suppress(Exception):  # the pages written so far are ours all the same
+                record_folder(out, written, previous_files, whole=False)
+            raise
+    if jobs:
+        written.extend(result.path for result in write_pdfs(jobs, workers))
     record_folder(out, written, previous_files, whole=team_id is None)
     return written
+
+
+def _write_page(path: Path, chunks: Iterable[str]) -> Path:
+    """A page written as the template produces it, a few thousand pieces at a time (atomically: ``open_output``)."""
+    with open_output(path, what="report") as out:
+        for piece in _joined(chunks, PIECES_A_WRITE):
+            out.write(piece)
+    return path
+
+
+def _joined(chunks: Iterable[str], size: int) -> Iterator[str]:
+    batch: list[str] = []
+    for chunk in chunks:
+        batch.append(chunk)
+        if len(batch) == size:
+            yield "".join(batch)
+            batch.clear()
+    yield "".join(batch)
 
 
 @contextlib.contextmanager

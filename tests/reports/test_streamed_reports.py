@@ -1,0 +1,67 @@
+"""HTML reports written as they are made (issue 18.2): each scorecard's page is on disk before the
+next scorecard is built, the pages are the ones a whole rendering gives, and a failure half-way
+leaves whole pages, recorded as ours, and no temporary file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from audit.reports import ORG_HTML, plan_reports, write_reports
+from audit.reports.files import MARKER
+from audit.reports.team import ScorecardBuilder
+
+
+def _on_disk_at_each_build(monkeypatch, out):
+    """Spy on every scorecard build: the HTML pages in ``out`` at that moment."""
+    seen: list[set[str]] = []
+    build = ScorecardBuilder.build
+
+    def spying(self, team_id, group):
+        seen.append({path.name for path in out.glob("*.html")})
+        return build(self, team_id, group)
+
+    monkeypatch.setattr(ScorecardBuilder, "build", spying)
+    return seen
+
+
+def test_each_page_is_written_before_the_next_scorecard_is_built(acme, acme_previous, tmp_path, monkeypatch):
+    out = tmp_path / "report"
+    seen = _on_disk_at_each_build(monkeypatch, out)
+    written = write_reports(acme, out, formats=["html"], previous=acme_previous)
+    assert len(seen) == len(written) - 1 >= 3  # one build per scorecard, none twice
+    assert seen[0] == {ORG_HTML}  # the org report first
+    # Before each build, every page of the scorecards built before it is already written.
+    assert [len(names) for names in seen] == list(range(1, len(seen) + 1))
+
+
+def test_streamed_pages_are_the_pages_rendered_whole(acme, acme_previous, tmp_path):
+    written = write_reports(acme, tmp_path / "streamed", formats=["html"], previous=acme_previous)
+    whole = plan_reports(acme, tmp_path / "whole", formats=["html"], previous=acme_previous)
+    assert [path.name for path in written] == [path.name for path, _ in whole.html]
+    for path, page in whole.html:
+        assert (tmp_path / "streamed" / path.name).read_text(encoding="utf-8") == page, path.name
+
+
+def test_a_failure_half_way_leaves_whole_pages_recorded_and_no_temporary_file(acme, tmp_path, monkeypatch):
+    out = tmp_path / "report"
+    build = ScorecardBuilder.build
+    built: list[str] = []
+
+    def failing_third(self, team_id, group):
+        if len(built) == 2:
+            raise RuntimeError("disk on fire")
+        built.append(team_id)
+        return build(self, team_id, group)
+
+    monkeypatch.setattr(ScorecardBuilder, "build", failing_third)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_reports(acme, out, formats=["html"])
+    names = {path.name for path in out.iterdir()}
+    assert not [name for name in names if name.endswith(".partial")]
+    recorded = set(json.loads((out / MARKER).read_text())["files"])
+    assert recorded == names - {MARKER} and len(recorded) == 3  # the org report and two scorecards
+    monkeypatch.setattr(ScorecardBuilder, "build", build)
+    rerun = write_reports(acme, out, formats=["html"])  # the folder is ours: a second run may write into it
+    assert {path.name for path in out.glob("*.html")} == {path.name for path in rerun}
