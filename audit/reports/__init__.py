@@ -4,8 +4,8 @@
 ``model``/``org``/``team`` build the view-model (``diff`` supplies the trend when a
 previous assessment is given), ``html`` renders it with the templates in
 ``report_templates/``, ``pdf`` prints the same pages through WeasyPrint. ``write_reports``
-writes each HTML page as it is rendered, one scorecard at a time; ``plan_reports`` renders
-every page into memory (for the PDFs and the tests).
+writes each HTML page as soon as it is rendered, one scorecard at a time; ``plan_reports``
+renders every page into memory (for the PDFs and the tests).
 
 Files written to ``out_dir``: ``index.html`` and ``org.pdf`` (the org report; the PDF
 opens with the executive summary and gives each team a page), and per team
@@ -26,21 +26,19 @@ from pathlib import Path
 from audit.assess import Assessment
 from audit.errors import UserError
 from audit.history import History
-from audit.reports.files import claim_folder, record_folder, scorecard_stems
+from audit.reports.files import PageWriter, claim_folder, record_folder, scorecard_stems
 from audit.reports.html import HtmlRenderer
 from audit.reports.model import ReportIndex, meta
 from audit.reports.org import OrgReport, build_org_report
 from audit.reports.pdf import PdfJob, write_pdfs
 from audit.reports.team import ScorecardBuilder, TeamScorecard
 from audit.reports.trend_line import trend_points
-from audit.safe_write import open_output
 from audit.scoring import NO_TEAM
 from audit.teams import team_names
 
 FORMATS = ("html", "pdf")
 ORG_HTML = "index.html"
 ORG_PDF = "org.pdf"
-PIECES_A_WRITE = 4096  # template output pieces joined into one write
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,10 +133,10 @@ def write_reports(
 ) -> list[Path]:
     """Write the reports and return their paths: HTML (org first, then teams by id), then PDFs.
 
-    Each HTML page is written as it is rendered, and each scorecard made just before its page: the
-    pages of 600 teams (150 MB) and their view-models are never held at once. PDFs are printed from
-    all the scorecards together (the org PDF ends with a page per team). ``workers``: processes
-    printing PDFs (default: the usable cores).
+    Each scorecard is made just before its page, and each page is written as soon as it is rendered
+    (``PageWriter``): the pages of 600 teams (150 MB) and their view-models are never held at once.
+    PDFs are printed from all the scorecards together (the org PDF ends with a page per team).
+    ``workers``: processes printing PDFs (default: the usable cores).
     """
     formats = _check_formats(formats)
     out = Path(out_dir)
@@ -146,45 +144,27 @@ def write_reports(
         run = _Run(assessment, previous, team_id, anonymize_people, history)
         org = run.org()
         previous_files = claim_folder(out)
-        written: list[Path] = []
         kept: list[TeamScorecard] = []  # for the PDFs
-        try:
-            if "html" in formats:
-                if org is not None:
-                    written.append(_write_page(out / ORG_HTML, run.renderer.org_chunks(org)))
-                org_href = run.org_href(out, org)
-                for card in run.cards():
-                    written.append(_write_page(out / run.team_href(card.team.id),
-                                               run.renderer.team_chunks(card, org_href=org_href)))
-                    if "pdf" in formats:
-                        kept.append(card)
-            jobs = run.pdf_jobs(out, org, kept or list(run.cards())) if "pdf" in formats else []
-        except BaseException:
-            with contextlib.suppress(Exception):  # the pages written so far are ours all the same
-                record_folder(out, written, previous_files, whole=False)
-            raise
+        with PageWriter() as pages:
+            try:
+                if "html" in formats:
+                    if org is not None:
+                        pages.write(out / ORG_HTML, run.renderer.org(org))
+                    org_href = run.org_href(out, org)
+                    for card in run.cards():
+                        pages.write(out / run.team_href(card.team.id), run.renderer.team(card, org_href=org_href))
+                        if "pdf" in formats:
+                            kept.append(card)
+                jobs = run.pdf_jobs(out, org, kept or list(run.cards())) if "pdf" in formats else []
+                written = pages.finish()
+            except BaseException:
+                with contextlib.suppress(Exception):  # the pages written so far are ours all the same
+                    record_folder(out, pages.finish(strict=False), previous_files, whole=False)
+                raise
     if jobs:
         written.extend(result.path for result in write_pdfs(jobs, workers))
     record_folder(out, written, previous_files, whole=team_id is None)
     return written
-
-
-def _write_page(path: Path, chunks: Iterable[str]) -> Path:
-    """A page written as the template produces it, a few thousand pieces at a time (atomically: ``open_output``)."""
-    with open_output(path, what="report") as out:
-        for piece in _joined(chunks, PIECES_A_WRITE):
-            out.write(piece)
-    return path
-
-
-def _joined(chunks: Iterable[str], size: int) -> Iterator[str]:
-    batch: list[str] = []
-    for chunk in chunks:
-        batch.append(chunk)
-        if len(batch) == size:
-            yield "".join(batch)
-            batch.clear()
-    yield "".join(batch)
 
 
 @contextlib.contextmanager

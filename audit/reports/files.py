@@ -11,10 +11,15 @@ ours: one holding ``MARKER``, the list of files the last run wrote. Anything els
 ``..``, a folder of someone's documents) is refused before anything is written. After a run the
 files the previous run wrote and this one did not (a team that has gone) are removed, so the folder
 is the new report and nothing stale; no other file is ever touched.
+
+Pages are written by ``PageWriter``, one thread beside the one rendering them: writing a page is
+mostly waiting for the disk (each is flushed to it before it replaces the old one, ``safe_write``),
+and 600 such waits in a row added seconds to a run that the rendering of the next page can fill.
 """
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import os
@@ -22,7 +27,9 @@ import re
 import stat
 import unicodedata
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from types import TracebackType
 
 from audit.errors import UserError
 from audit.safe_write import write_file
@@ -34,6 +41,7 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _NOT_ID = re.compile(r"[^A-Za-z0-9_-]+")
 _SLUG_LENGTH = 40
 _ID_LENGTH = 40
+PAGES_IN_FLIGHT = 2  # rendered pages waiting to be written, at most: memory stays a few pages
 
 
 def slug(name: str) -> str:
@@ -124,3 +132,45 @@ def _remove_our_file(path: Path) -> None:
             path.unlink()
     except OSError:
         pass  # a stale file left behind is untidy, not harmful
+
+
+class PageWriter:
+    """Writes pages (``write_file``: whole or not at all) on a thread of its own, in the order given.
+
+    ``write`` returns once at most ``PAGES_IN_FLIGHT`` pages are still unwritten; a failed write is
+    raised by the ``write`` or ``finish`` that collects it. Leaving the ``with`` block waits for every
+    page given.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pd-audit-pages")
+        self._pending: collections.deque[Future[Path]] = collections.deque()
+        self._written: list[Path] = []
+
+    def write(self, path: Path, page: str) -> None:
+        self._pending.append(self._pool.submit(write_file, path, page, what="report"))
+        while len(self._pending) > PAGES_IN_FLIGHT:
+            self._written.append(self._pending.popleft().result())
+
+    def finish(self, *, strict: bool = True) -> list[Path]:
+        """Wait for every page given; the paths written whole, in the order given.
+
+        ``strict``: raise the first failed write (else leave it out: after a failure, what is on disk)."""
+        failure = None
+        while self._pending:
+            future = self._pending.popleft()
+            error = future.exception()
+            if error is None:
+                self._written.append(future.result())
+            elif failure is None:
+                failure = error
+        if failure is not None and strict:
+            raise failure
+        return list(self._written)
+
+    def __enter__(self) -> PageWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self._pool.shutdown(wait=True)

@@ -19,7 +19,7 @@ import functools
 import hashlib
 import importlib.resources
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import jinja2
@@ -195,21 +195,11 @@ class HtmlRenderer:
 
     def org(self, report: OrgReport, *, for_print: bool = False, scorecards: Sequence[TeamScorecard] = ()) -> str:
         """The org report; for print it opens with the executive summary and ends with a page per team."""
-        return "".join(self.org_chunks(report, for_print=for_print, scorecards=scorecards))
-
-    def org_chunks(self, report: OrgReport, *, for_print: bool = False,
-                   scorecards: Sequence[TeamScorecard] = ()) -> Iterator[str]:
-        """``org``'s page piece by piece, as the template produces it."""
-        return self.env.get_template("org.html").generate(
+        return self.env.get_template("org.html").render(
             report=report, meta=report.meta, scorecards=scorecards, **self._context(for_print)
         )
 
     def team(self, card: TeamScorecard, *, for_print: bool = False, org_href: str | None = "index.html") -> str:
-        return "".join(self.team_chunks(card, for_print=for_print, org_href=org_href))
-
-    def team_chunks(self, card: TeamScorecard, *, for_print: bool = False,
-                    org_href: str | None = "index.html") -> Iterator[str]:
-        """``team``'s page piece by piece, as the template produces it."""
-        return self.env.get_template("team.html").generate(
+        return self.env.get_template("team.html").render(
             card=card, meta=card.meta, org_href=org_href, **self._context(for_print)
         )

@@ -1,6 +1,6 @@
-"""HTML reports written as they are made (issue 18.2): each scorecard's page is on disk before the
-next scorecard is built, the pages are the ones a whole rendering gives, and a failure half-way
-leaves whole pages, recorded as ours, and no temporary file."""
+"""HTML reports written as they are made (issue 18.2): each scorecard's page goes to disk as the next
+scorecards are built (at most ``PAGES_IN_FLIGHT`` wait), the pages are the ones a whole rendering
+gives, and a failure half-way leaves whole pages, recorded as ours, and no temporary file."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import json
 
 import pytest
 
+from audit.errors import UserError
 from audit.reports import ORG_HTML, plan_reports, write_reports
-from audit.reports.files import MARKER
+from audit.reports.files import MARKER, PAGES_IN_FLIGHT, PageWriter
 from audit.reports.team import ScorecardBuilder
 
 
@@ -26,14 +27,16 @@ def _on_disk_at_each_build(monkeypatch, out):
     return seen
 
 
-def test_each_page_is_written_before_the_next_scorecard_is_built(acme, acme_previous, tmp_path, monkeypatch):
+def test_pages_are_written_while_the_next_scorecards_are_built(acme, acme_previous, tmp_path, monkeypatch):
     out = tmp_path / "report"
     seen = _on_disk_at_each_build(monkeypatch, out)
     written = write_reports(acme, out, formats=["html"], previous=acme_previous)
-    assert len(seen) == len(written) - 1 >= 3  # one build per scorecard, none twice
-    assert seen[0] == {ORG_HTML}  # the org report first
-    # Before each build, every page of the scorecards built before it is already written.
-    assert [len(names) for names in seen] == list(range(1, len(seen) + 1))
+    assert len(seen) == len(written) - 1 > PAGES_IN_FLIGHT + 2  # one build per scorecard, none twice
+    assert written[0].name == ORG_HTML  # the org report first
+    # Before each build, every page rendered so far (the org report's and one per scorecard built) is on
+    # disk but for the last few, still being written.
+    for built, names in enumerate(seen):
+        assert len(names) >= 1 + built - PAGES_IN_FLIGHT, (built, names)
 
 
 def test_streamed_pages_are_the_pages_rendered_whole(acme, acme_previous, tmp_path):
@@ -65,3 +68,19 @@ def test_a_failure_half_way_leaves_whole_pages_recorded_and_no_temporary_file(ac
     monkeypatch.setattr(ScorecardBuilder, "build", build)
     rerun = write_reports(acme, out, formats=["html"])  # the folder is ours: a second run may write into it
     assert {path.name for path in out.glob("*.html")} == {path.name for path in rerun}
+
+
+def test_a_page_that_cannot_be_written_fails_the_run_and_the_others_are_written(tmp_path):
+    (tmp_path / "b.html").mkdir()  # a folder where a page should go: it cannot replace it
+    (tmp_path / "b.html" / "keep").write_text("x")
+    names = ["a.html", "b.html", "c.html", "d.html", "e.html"]
+    with PageWriter() as pages:
+        with pytest.raises(UserError, match="b.html: cannot write the report"):
+            for name in names:
+                pages.write(tmp_path / name, f"<p>{name}</p>")  # raises once b's write is collected
+        written = pages.finish(strict=False)
+    # b failed when d was given (at most PAGES_IN_FLIGHT wait); what was given by then is written, in order.
+    assert PAGES_IN_FLIGHT == 2 and [path.name for path in written] == ["a.html", "c.html", "d.html"]
+    assert all((tmp_path / name).read_text() == f"<p>{name}</p>" for name in ["a.html", "c.html", "d.html"])
+    assert not (tmp_path / "e.html").exists()
+    assert not list(tmp_path.glob("*.partial")) and not list(tmp_path.glob(".*.partial"))
