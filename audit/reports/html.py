@@ -156,6 +156,7 @@ class HtmlRenderer:
             finalize=_inert,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # compiled once per run: checking the files' times before each of 600 pages cost 5%
         )
         self.env.filters.update(pct=_pct, score=_score, signed=_signed, hours=_hours, safe_href=safe_href,
                                 plural=_plural)

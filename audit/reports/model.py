@@ -330,6 +330,7 @@ class ReportIndex:
         self.team_findings = _team_findings(assessment)
         self._service_sets: dict[int, tuple[Finding, frozenset[str]]] = {}
         self._group_findings: dict[tuple[tuple[str, ...], str | None], tuple[Finding, ...]] = {}
+        self._lifts: dict[str, fixes.Lift | None] = {}
 
     def rule(self, rule_id: str) -> RuleInfo:
         return self.rules.get(rule_id) or RuleInfo.of(None, rule_id)
@@ -409,7 +410,8 @@ class ReportIndex:
         services = self.assessment.scores.services
         chosen = list(services) if service_ids is None else service_ids
         owners = (lambda service_id: services[service_id].service.team_ids) if per_team else (lambda _: ())
-        ranked = fixes.rank_fixes(fixes.lifts(services, chosen), owners, self.fix_rank)
+        found = [lift for lift in map(self.lift, chosen) if lift is not None]
+        ranked = fixes.rank_fixes(found, owners, self.fix_rank)
         blocked = fixes.blocked_counts(services, chosen)
         return tuple(
             FixRow(
@@ -422,6 +424,12 @@ class ReportIndex:
             )
             for fix in ranked[:limit]
         )
+
+    def lift(self, service_id: str) -> fixes.Lift | None:
+        """``fixes.lift_of`` the service, worked out once: the org's fixes and its team's both ask."""
+        if service_id not in self._lifts:
+            self._lifts[service_id] = fixes.lift_of(self.assessment.scores.services[service_id])
+        return self._lifts[service_id]
 
     def blocker_rows(self, service_ids: Sequence[str]) -> tuple[FixRow, ...]:
         """Rules blocking these services' next level, most services first, as fixes that lift none alone."""

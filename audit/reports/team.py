@@ -11,7 +11,6 @@ import pandas as pd
 
 from audit.findings import Status
 from audit.reports.cells import Link, number, text
-from audit.reports.fixes import lift_of
 from audit.reports.model import (
     FindingRow,
     FixRow,
@@ -104,7 +103,7 @@ class ScorecardBuilder:
             new_findings=tuple(index.finding_row(f, scope) for f in diff.new_for(scope)) if diff else (),
             fixed_findings=tuple(index.finding_row(f, scope) for f in diff.fixed_for(scope)) if diff else (),
             fix_first=self._fix_first(service_ids),
-            needs_several=sum(1 for s in service_ids if lift_of(index.assessment.scores.services[s]) is None
+            needs_several=sum(1 for s in service_ids if index.lift(s) is None
                               and index.assessment.scores.services[s].level < MAX_LEVEL),
         )
 
