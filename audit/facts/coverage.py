@@ -214,13 +214,12 @@ def _read_v3_assignment(
 
 
 def _group_by_user(user_ids: list[str], starts: np.ndarray, ends: np.ndarray) -> dict[str, IntervalSet]:
-    if not user_ids:
-        return {}
-    names, which = np.unique(np.array(user_ids, dtype=object), return_inverse=True)
-    order = np.argsort(which, kind="stable")
-    boundaries = np.flatnonzero(np.diff(which[order])) + 1
-    groups = np.split(order, boundaries)
-    return {str(names[which[group[0]]]): IntervalSet.from_epoch(starts[group], ends[group]) for group in groups}
+    # A dict of positions, not np.unique over an object array: a schedule has a few dozen entries.
+    positions: dict[str, list[int]] = {}
+    for position, user_id in enumerate(user_ids):
+        positions.setdefault(user_id, []).append(position)
+    return {user_id: IntervalSet.from_epoch(starts[positions[user_id]], ends[positions[user_id]])
+            for user_id in sorted(positions)}
 
 
 # --- coverage ---------------------------------------------------------------------

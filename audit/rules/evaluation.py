@@ -7,6 +7,7 @@ loader found the names each one uses (``Rule.names``).
 from __future__ import annotations
 
 import dataclasses
+import operator
 import warnings
 from collections.abc import Collection, Mapping
 from typing import Any, Protocol
@@ -64,8 +65,11 @@ def evaluate(pack: RulePack, facts: Mapping[str, pd.DataFrame], context: Evaluat
             if missing:
                 not_run[rule.id] = missing
             findings.extend(_judge(rule, frame, missing, reach, subjects))
-        ordered = tuple(sorted(findings, key=lambda f: f.fingerprint))
+        ordered = tuple(sorted(findings, key=_FINGERPRINT))
     return Evaluation(findings=ordered, not_run=not_run)
+
+
+_FINGERPRINT = operator.attrgetter("fingerprint")  # a sort key in C: half a million findings
 
 
 class _Reach:
