@@ -57,17 +57,32 @@ def _attr(value: object) -> str:
     return str(value) if kind is float or kind is int else escape(_inert(value))
 
 
-def link(item: Any, css: str = "") -> Markup:
-    """A named PagerDuty object: a link to it when its URL is a plain https one, else its name alone.
+# Small pieces the templates print once or more a row (macros.html names them link, level, sev and
+# rule_head): drawn here, every value escaped as the templates' ``{{ }}`` would, because a template
+# macro's call cost more than the piece.
 
-    Here rather than a template macro: a scorecard prints one for every person, service and failing
-    object, and a macro's call cost more than the link.
-    """
+
+def link(item: Any, css: str = "") -> Markup:
+    """A named PagerDuty object: a link to it when its URL is a plain https one, else its name alone."""
     href = safe_href(item.url)
     if href:
         return Markup(f'<a class="pd name {_attr(css)}" href="{_attr(href)}" rel="noopener noreferrer" '
                       f'target="_blank">{_attr(item.name)}</a>')
     return Markup(f'<span class="name {_attr(css)}">{_attr(item.name)}</span>')
+
+
+def level_badge(value: int) -> Markup:
+    """A maturity level as a badge (``L2``), its name in the tooltip."""
+    return Markup(f'<span class="badge lv{_attr(value)}" title="{_attr(LEVEL_NAMES[value])}">L{_attr(value)}</span>')
+
+
+def severity_tag(value: str) -> Markup:
+    return Markup(f'<span class="sev {_attr(value)}">{_attr(value)}</span>')
+
+
+def rule_heading(rule: Any) -> Markup:
+    """A rule's id and title."""
+    return Markup(f'<span class="rule-id">{_attr(rule.id)}</span> {_attr(rule.title)}')
 
 
 def draw_chart(chart: svg.Chart, css: str = "chart") -> Markup:
@@ -173,6 +188,9 @@ class HtmlRenderer:
             trend_line=svg.trend_line,
             draw_chart=draw_chart,
             object_link=link,
+            level_badge=level_badge,
+            severity_tag=severity_tag,
+            rule_heading=rule_heading,
         )
 
     @functools.cached_property
