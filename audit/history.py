@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from audit.assess import Assessment
@@ -124,22 +124,65 @@ def _group_point(group: GroupScore, name: str, failing: Mapping[str, set[str]]) 
                       score=group.score, failing=len(failing.get(group.id, ())))
 
 
-def history_point(assessment: Assessment, previous: Assessment | None) -> HistoryPoint:
-    names = team_names(assessment)
-    failing = _failing_by_group(assessment)
-    teams = {
-        team_id: _group_point(group, team_label(team_id, names), failing)
-        for team_id, group in assessment.scores.teams.items()
-    }
+def history_point(assessment: Assessment, previous: Assessment | None, *, teams: bool = True) -> HistoryPoint:
+    """``assessment``'s point, with what is new and fixed since ``previous``; ``teams=False``: the org's figures
+    only (all a report's trend line shows: the teams' need a pass over every failing finding)."""
+    if teams:
+        names = team_names(assessment)
+        failing = _failing_by_group(assessment)
+        groups = {team_id: _group_point(group, team_label(team_id, names), failing)
+                  for team_id, group in assessment.scores.teams.items()}
+    else:
+        failing, groups = {ORG: {finding.fingerprint for finding in assessment.failing()}}, {}
     change = diff_assessments(previous, assessment) if previous is not None else None
     return HistoryPoint(
         snapshot=assessment.snapshot.path.name,
         crawled_at=str(assessment.snapshot.manifest.get("crawl_finished_at") or ""),
         org=_group_point(assessment.scores.org, "Organisation", failing),
-        teams=teams,
+        teams=groups,
         new=len(change.new) if change else None,
         fixed=len(change.fixed) if change else None,
     )
+
+
+def point_key(point: HistoryPoint | Snapshot) -> tuple[str, str]:
+    """How an audit is known: its folder's name and crawl time (a copy of a snapshot is the same audit)."""
+    if isinstance(point, HistoryPoint):
+        return point.snapshot, point.crawled_at
+    return point.path.name, str(point.manifest.get("crawl_finished_at") or "")
+
+
+def before(keys: list[tuple[str, str]], now: tuple[str, str]) -> list[int]:
+    """Which of these audits (``point_key``s, in crawl order) precede ``now``: all that the folder lists before it
+    when it holds ``now`` itself, else those crawled no later (never its future)."""
+    if now in keys:
+        return list(range(keys.index(now)))
+    return [i for i, key in enumerate(keys) if not now[1] or key[1] <= now[1]]
+
+
+def trend_history(folder: str | Path, assess_snapshot: Callable[[Snapshot, dt.date], Assessment],
+                  current: Snapshot, *, with_previous: bool = True,
+                  known: Iterable[Assessment] = ()) -> tuple[History, Assessment | None]:
+    """A report's history: the org's point for each snapshot in ``folder`` before ``current`` (``before``), and
+    with ``with_previous`` the assessment of the newest snapshot before it (``previous_snapshot``: the previous
+    audit when none is given).
+
+    Each snapshot is assessed once, and only those the trend line shows (the folder's copy of ``current`` and
+    its future are not), as ``build_history`` assesses them; ``known``: assessments made already, judged the
+    same way (a --previous that lies in the folder), taken as they are.
+    """
+    snapshots = find_snapshots(folder)
+    chosen = [snapshots[i] for i in before([point_key(s) for s in snapshots], point_key(current))]
+    assessed = {assessment.snapshot.path.resolve(): assessment for assessment in known}
+    for snapshot in chosen:
+        if snapshot.path.resolve() not in assessed:
+            assessed[snapshot.path.resolve()] = assess_snapshot(snapshot, crawl_date(snapshot))
+    points = tuple(history_point(assessed[snapshot.path.resolve()], None, teams=False) for snapshot in chosen)
+    earlier = previous_snapshot(snapshots, current) if with_previous else None
+    if earlier is None:
+        return History(points), None
+    previous = assessed.get(earlier.path.resolve())
+    return History(points), previous if previous is not None else assess_snapshot(earlier, crawl_date(earlier))
 
 
 def build_history(

@@ -49,17 +49,17 @@ def _write_reports(assessment: Any, previous: Any, options: ReportOptions, team:
 
 
 def _judged(assessment: Any, previous_path: Path | None, folder: Path | None, rules: RulesOptions) -> Any:
-    """The previous audit (--previous, else the folder's newest snapshot before this one) and the history."""
+    """The previous audit (--previous, else the folder's newest snapshot before this one) and the history.
+
+    Each snapshot is judged once: the folder's copy of this snapshot and its future are not judged at all."""
     previous = assess_with(previous_path, rules) if previous_path else None
     if folder is None:
         return previous, None
-    from audit.history import build_history, find_snapshots, previous_snapshot
+    from audit.history import trend_history
 
-    history = build_history(folder, snapshot_assessor(rules))
-    if previous is None:
-        earlier = previous_snapshot(find_snapshots(folder), assessment.snapshot)
-        previous = assess_with(earlier.path, rules) if earlier is not None else None
-    return previous, history
+    history, newest_before = trend_history(folder, snapshot_assessor(rules), assessment.snapshot,
+                                           with_previous=previous is None, known=[previous] if previous else [])
+    return previous or newest_before, history
 
 
 @dataclass(frozen=True)

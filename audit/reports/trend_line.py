@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 
 from audit.assess import Assessment
-from audit.history import History, HistoryPoint, history_point
+from audit.history import History, HistoryPoint, before, history_point, point_key
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,26 +41,21 @@ def _point(point: HistoryPoint, fallback: dt.date) -> TrendPoint:
 def trend_points(current: Assessment, previous: Assessment | None = None,
                  history: History | None = None) -> tuple[TrendPoint, ...]:
     """Every audit known, oldest first, ending with ``current`` (one point when nothing else is known)."""
-    now = history_point(current, previous)
-    # A snapshot is known by its folder's name and crawl time: the folder's copy of --previous (or of
-    # the current snapshot) is the same audit, not another point.
-    seen = {(now.snapshot, now.crawled_at)}
-    before: list[tuple[str, HistoryPoint]] = []  # (when it sorts, point)
+    now = history_point(current, None, teams=False)
+    # The folder's copy of --previous (or of the current snapshot) is the same audit, not another point.
+    seen = {point_key(now)}
+    before_now: list[tuple[str, HistoryPoint]] = []  # (when it sorts, point)
     earlier = None
     if previous is not None and previous.snapshot.path.resolve() != current.snapshot.path.resolve():
-        earlier = history_point(previous, None)
-        seen.add((earlier.snapshot, earlier.crawled_at))
+        earlier = history_point(previous, None, teams=False)
+        seen.add(point_key(earlier))
     points = list(history.points) if history else []
-    keys = [(p.snapshot, p.crawled_at) for p in points]
-    if (now.snapshot, now.crawled_at) in keys:  # this snapshot is in the folder: its past is what precedes it
-        points = points[:keys.index((now.snapshot, now.crawled_at))]
-    elif now.crawled_at:  # else what was crawled before it, not its future
-        points = [p for p in points if p.crawled_at <= now.crawled_at]
+    points = [points[i] for i in before([point_key(p) for p in points], point_key(now))]
     for point in points:
-        if (point.snapshot, point.crawled_at) not in seen:
-            seen.add((point.snapshot, point.crawled_at))
-            before.append((point.crawled_at, point))
+        if point_key(point) not in seen:
+            seen.add(point_key(point))
+            before_now.append((point.crawled_at, point))
     if earlier is not None:  # given as the previous audit, it is: it sorts before this one whenever it was crawled
-        before.append((min(earlier.crawled_at, now.crawled_at or earlier.crawled_at), earlier))
-    before.sort(key=lambda item: item[0])  # stable: the folder's order stands among crawls of the same second
-    return (*(_point(p, current.today) for _, p in before), _point(now, current.today))
+        before_now.append((min(earlier.crawled_at, now.crawled_at or earlier.crawled_at), earlier))
+    before_now.sort(key=lambda item: item[0])  # stable: the folder's order stands among crawls of the same second
+    return (*(_point(p, current.today) for _, p in before_now), _point(now, current.today))
