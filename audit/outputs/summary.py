@@ -58,10 +58,13 @@ LISTED_STATUSES = frozenset({Status.FAIL, Status.WARN, Status.WAIVED})
 COUNTED_STATUSES = tuple(s for s in Status if s not in LISTED_STATUSES)  # pass, excluded, not_applicable
 
 
+_FINGERPRINT = operator.attrgetter("fingerprint")
+
+
 def listed(findings: Iterable[Finding], all_findings: bool) -> list[Finding]:
     """The findings listed one by one, sorted by fingerprint: the open and waived ones, or all."""
     chosen = findings if all_findings else [f for f in findings if f.status in LISTED_STATUSES]
-    return sorted(chosen, key=lambda f: f.fingerprint)
+    return sorted(chosen, key=_FINGERPRINT)
 
 
 _RULE_AND_STATUS = operator.attrgetter("rule_id", "status")
@@ -75,14 +78,16 @@ def _tally(findings: Iterable[Finding], all_findings: bool) -> tuple[Counter[tup
     Counted by ``Counter`` from ``attrgetter`` tuples: no Python-level step per finding for the first
     (half a million findings at 12,000 services), one generator step for the second."""
     findings = findings if isinstance(findings, (list, tuple)) else list(findings)
-    per_rule: Counter[tuple[str, Status]] = Counter(map(_RULE_AND_STATUS, findings))
-    per_team: Counter[tuple[str, str | None, Status]] = Counter()
-    if not all_findings:
-        per_team.update((rule_id, team_id, status)
-                        for rule_id, team_ids, status in map(_RULE_TEAMS_STATUS, findings)
-                        if status not in LISTED_STATUSES
-                        for team_id in team_ids or (None,))
-    return per_rule, per_team
+    return Counter(map(_RULE_AND_STATUS, findings)), _per_team(findings, all_findings)
+
+
+def _per_team(findings: Iterable[Finding], all_findings: bool) -> Counter[tuple[str, str | None, Status]]:
+    if all_findings:
+        return Counter()
+    return Counter((rule_id, team_id, status)
+                   for rule_id, team_ids, status in map(_RULE_TEAMS_STATUS, findings)
+                   if status not in LISTED_STATUSES
+                   for team_id in team_ids or (None,))
 
 
 def counted(findings: Iterable[Finding], all_findings: bool) -> dict[tuple[str, str | None, str], int]:
@@ -90,7 +95,7 @@ def counted(findings: Iterable[Finding], all_findings: bool) -> dict[tuple[str, 
 
     A finding counts under each team it affects (a service two teams own: under both), and under
     team ``None`` when it affects none."""
-    per_team = _tally(findings, all_findings)[1]
+    per_team = _per_team(findings, all_findings)
     return {(rule_id, team_id, status.value): n for (rule_id, team_id, status), n in per_team.items()}
 
 
