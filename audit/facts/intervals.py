@@ -195,6 +195,12 @@ def _select(boundaries: np.ndarray, keep: np.ndarray) -> IntervalSet:
 
 def _normalise(starts: np.ndarray, ends: np.ndarray) -> IntervalSet:
     """Sorted, disjoint, touching ones merged: a sort and a running maximum of the ends."""
+    if len(starts) <= _FEW:
+        return _normalise_few(starts.tolist(), ends.tolist())
+    return _normalise_arrays(starts, ends)
+
+
+def _normalise_arrays(starts: np.ndarray, ends: np.ndarray) -> IntervalSet:
     nonempty = ends > starts
     if not nonempty.all():
         starts, ends = starts[nonempty], ends[nonempty]
@@ -208,6 +214,23 @@ def _normalise(starts: np.ndarray, ends: np.ndarray) -> IntervalSet:
     firsts = np.concatenate([[0], begins])
     lasts = np.concatenate([begins - 1, [len(starts) - 1]])
     return IntervalSet(starts[firsts], reach[lasts])
+
+
+def _normalise_few(starts: list[int], ends: list[int]) -> IntervalSet:
+    """:func:`_normalise` of a handful of intervals in plain Python (most schedules' and levels' sets):
+    a dozen numpy calls cost more than the merge itself."""
+    merged_starts: list[int] = []
+    merged_ends: list[int] = []
+    for start, end in sorted(zip(starts, ends, strict=True)):
+        if end <= start:
+            continue
+        if merged_ends and start <= merged_ends[-1]:  # overlapping or touching: one interval
+            if end > merged_ends[-1]:
+                merged_ends[-1] = end
+        else:
+            merged_starts.append(start)
+            merged_ends.append(end)
+    return IntervalSet(np.array(merged_starts, np.int64), np.array(merged_ends, np.int64))
 
 
 def _stack(*sets: IntervalSet) -> tuple[np.ndarray, np.ndarray]:

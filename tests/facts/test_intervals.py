@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from audit.facts.intervals import (
     Interval,
     IntervalSet,
+    _normalise_arrays,
+    _normalise_few,
     clip,
     contains,
     difference,
@@ -245,3 +247,17 @@ def test_many_way_operations_match_the_minute_grid(many, count):
         assert np.array_equal(grid_of(intersection(first, second)), grid_of(first) & grid_of(second))
         assert np.array_equal(grid_of(difference(first, second)), grid_of(first) & ~grid_of(second))
         assert np.array_equal(grid_of(clip(first, second)), grid_of(first) & grid_of(second))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, GRID_MINUTES), st.integers(0, GRID_MINUTES)), max_size=70))
+def test_the_small_set_merge_and_the_array_merge_agree_with_the_grid(pairs):
+    # Sets of up to _FEW intervals are merged in plain Python, larger ones with arrays: both must give
+    # the same normalised set, on either side of the threshold (pairs may be empty or reversed).
+    starts = np.array([ORIGIN + a * 60 for a, _ in pairs], np.int64)
+    ends = np.array([ORIGIN + b * 60 for _, b in pairs], np.int64)
+    few = _normalise_few(starts.tolist(), ends.tolist())
+    arrays = _normalise_arrays(starts, ends)
+    assert few == arrays
+    assert (grid_of(few) == grid([[a, b] for a, b in pairs if b > a])).all()
+    assert measure(few) == int(grid_of(few).sum()) * 60
