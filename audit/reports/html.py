@@ -153,7 +153,7 @@ class Assets:
     print_css: str
     script: str
 
-    @property
+    @functools.cached_property  # hashed once a run, not once a page
     def csp(self) -> str:
         styles = " ".join(_csp_hash(s) for s in (self.screen_css, self.print_css))
         return (f"default-src 'none'; style-src {styles}; script-src {_csp_hash(self.script)}; "

@@ -172,5 +172,7 @@ def _gaps(cell: object) -> tuple[Gap, ...]:
 def _instant(value: object) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value
-    return pd.Timestamp(str(value)).to_pydatetime()
-
+    try:  # the facts' ISO 8601 with a Z: parsed by the standard library, ten times faster than pandas
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return pd.Timestamp(str(value)).to_pydatetime()
