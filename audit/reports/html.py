@@ -121,7 +121,9 @@ def _drawn_labels(labels: tuple[svg.Label, ...]) -> str:
 
 
 def _pct(value: float | None, digits: int = 0) -> str:
-    return "–" if value is None else f"{value:.{digits}f}%"
+    if value is None:
+        return "–"
+    return f"{value:.0f}%" if digits == 0 else f"{value:.{digits}f}%"  # the common case without a nested format
 
 
 def _score(value: float | None) -> str:

@@ -347,6 +347,7 @@ class ReportIndex:
         self._service_sets: dict[int, tuple[Finding, frozenset[str]]] = {}
         self._group_findings: dict[tuple[tuple[str, ...], str | None], tuple[Finding, ...]] = {}
         self._lifts: dict[str, fixes.Lift | None] = {}
+        self._shown: dict[str, tuple[Finding, ...]] = {}
 
     def rule(self, rule_id: str) -> RuleInfo:
         return self.rules.get(rule_id) or RuleInfo.of(None, rule_id)
@@ -394,12 +395,19 @@ class ReportIndex:
 
     def _collect_findings(self, service_ids: Sequence[str], team_id: str | None) -> tuple[Finding, ...]:
         unique: dict[str, Finding] = {}
-        services = self.assessment.scores.services
-        for findings in [*(services[service_id].findings for service_id in service_ids),
-                         self.team_findings.get(team_id or "", ())]:
-            for finding in with_status(findings, SHOWN):
+        own = with_status(self.team_findings.get(team_id or "", ()), SHOWN)
+        for findings in [*map(self.shown_findings, service_ids), own]:
+            for finding in findings:
                 unique.setdefault(finding.fingerprint, finding)
         return tuple(unique.values())
+
+    def shown_findings(self, service_id: str) -> tuple[Finding, ...]:
+        """A service's failing, warned and waived findings, picked from all of them once (a pass over memory)."""
+        shown = self._shown.get(service_id)
+        if shown is None:
+            shown = self._shown[service_id] = tuple(with_status(self.assessment.scores.services[service_id].findings,
+                                                                SHOWN))
+        return shown
 
     def rule_groups(self, findings: Iterable[Finding], service_ids: Iterable[str],
                     status: Status = Status.FAIL) -> tuple[RuleGroup, ...]:
@@ -494,7 +502,7 @@ class ReportIndex:
             teams=tuple(self.team_name(t) for t in scored.service.team_ids),
             level=scored.level,
             score=scored.score,
-            open_findings=len({f.fingerprint for f in with_status(scored.findings, FAILING)}),
+            open_findings=len({f.fingerprint for f in with_status(self.shown_findings(service_id), FAILING)}),
             blockers=tuple(sorted({f.rule_id for f in scored.next_level_blockers})),
             standards=f"{standards[0]}/{standards[1]}" if standards else None,
             change=self.diff.services.get(service_id) if self.diff else None,

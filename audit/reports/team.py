@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterator, Sequence
 
 import pandas as pd
@@ -55,6 +56,11 @@ class TeamScorecard:
     @property
     def on_call_listed(self) -> tuple[PersonLoadRow, ...]:
         return self.people[:ON_CALL_LISTED]
+
+    @functools.cached_property
+    def fix_first_rules(self) -> frozenset[str]:
+        """The ids of the first page's fixes (their rule groups are marked)."""
+        return frozenset(row.rule.id for row in self.fix_first)
 
     @property
     def open_findings(self) -> int:
