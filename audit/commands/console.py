@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from audit.outputs import destination
 from audit.safe_text import for_terminal, one_line, without_surrogates
 
 if TYPE_CHECKING:  # the snapshot module is imported where used: startup time
@@ -20,7 +21,14 @@ def echo(text: str, *, nl: bool = True, err: bool = False, machine: bool = False
     """Print through ``audit.safe_text``: what is meant for a person has every control, escape
     sequence and bidi mark replaced (names, ids and file contents reach it); a machine format
     (JSON, CSV, SARIF) keeps its characters, less the lone surrogates that have no UTF-8 form."""
-    click.echo(without_surrogates(text) if machine else for_terminal(text), nl=nl, err=err)
+    try:
+        click.echo(without_surrogates(text) if machine else for_terminal(text), nl=nl, err=err)
+    except BrokenPipeError:
+        if err:
+            raise
+        # `pd-audit check ... | head`: the command goes on quietly, so its exit code still says
+        # what it found.
+        destination.discard_stdout()
 
 
 def warn(text: str) -> None:

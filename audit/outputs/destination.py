@@ -19,6 +19,12 @@ from audit.safe_write import OutputFile, open_output
 STDOUT = "-"
 
 
+def discard_stdout() -> None:
+    """The reader of stdout went away (``pd-audit score SNAP --format json | head``): it has what it
+    wanted. The rest goes nowhere, and so does Python's own flush at exit."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 @contextlib.contextmanager
 def output_to(path: str | Path, *, what: str = "output") -> Iterator[OutputFile]:
     """An ``OutputFile`` for ``path`` ('-': stdout, flushed when the block ends)."""
@@ -29,9 +35,7 @@ def output_to(path: str | Path, *, what: str = "output") -> Iterator[OutputFile]
             yield OutputFile(stream)
             stream.flush()
         except BrokenPipeError:
-            # The reader went away (`pd-audit score SNAP --format json | head`): it has what it
-            # wanted. The rest goes nowhere, and so does Python's own flush at exit.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+            discard_stdout()
         return
     target = Path(path)
     try:

@@ -10,15 +10,18 @@ import csv
 import io
 import json
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import httpx2
 import pytest
 from click.testing import CliRunner
 
 from audit import cli
-from audit.commands import crawling
 from audit.client import ApiClient
+from audit.commands import crawling
 
 from ..crawl.conftest import BASE_URL, TOKEN
 from .conftest import (
@@ -74,6 +77,20 @@ def test_acceptance_with_the_ci_pack_exactly_one_new_violation_everywhere(ci_sna
     restored, new, rows = check_all_formats(ci_snapshots["base"], baseline, tmp_path / "restored", *rules)
     assert restored.exit_code == 0, restored.output
     assert new == {"sarif": [], "junit": [], "json": []} and rows == []
+
+
+def test_a_reader_that_stops_early_keeps_the_verdict_in_the_exit_code(ci_snapshots, ci_config, tmp_path):
+    # `pd-audit check SNAP --baseline B | head -1`: the reader is gone before the verdict is printed.
+    # The command must still end with its verdict (1: a new violation), not "internal error".
+    rules = ("--rules", CI_PACK.parent, "--config", ci_config, *AS_OF)
+    baseline = tmp_path / "pd-audit-baseline.json"
+    assert run("baseline", "create", ci_snapshots["base"], "-o", baseline, *rules).exit_code == 0
+    command = [str(Path(sys.executable).with_name("pd-audit")), "check", str(ci_snapshots["broken"]),
+               "--baseline", str(baseline), *(str(a) for a in rules)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # before the command has printed anything: every write meets a closed pipe
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 1 and stderr == "", stderr
 
 
 def test_acceptance_with_the_builtin_pack_only_the_broken_policy_is_new(tmp_path):
