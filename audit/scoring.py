@@ -230,9 +230,14 @@ class _FindingColumns:
         status = np.fromiter(map(_STATUS_CODE.__getitem__, statuses), dtype=np.int64, count=count)
         level = np.array(levels, dtype=np.float64)  # None (info-only rules) becomes NaN
         blocks = (status == _STATUS_CODE[Status.FAIL]) & ~np.isnan(level)
-        weight = np.fromiter((weights.get(s, 0) for s in severities), dtype=np.float64, count=count)
+        weight = np.fromiter(map(weights.get, severities, itertools.repeat(0)), dtype=np.float64, count=count)
         judged = (status == _STATUS_CODE[Status.PASS]) | (status == _STATUS_CODE[Status.FAIL])
-        fingerprint, _ = pd.factorize(np.array(fingerprints, dtype=object))
+        # The engine makes one finding per fingerprint: then each finding is its own code (a set
+        # tells, faster than factorizing half a million strings); findings given by hand may repeat one.
+        if len(set(fingerprints)) == count:
+            fingerprint = np.arange(count, dtype=np.int64)
+        else:
+            fingerprint, _ = pd.factorize(np.array(fingerprints, dtype=object))
         rule, rule_index = pd.factorize(np.array(rule_ids, dtype=object))
         return cls(
             service_ids=service_ids,
@@ -279,11 +284,8 @@ class _Incidence:
     @classmethod
     def of(cls, columns: _FindingColumns, services: Sequence[ServiceRef]) -> _Incidence:
         per_finding = np.fromiter(map(len, columns.service_ids), dtype=np.int64, count=len(columns.service_ids))
-        # A dict's lookups, mapped in C, beat an index's hashing of a million object strings.
-        position = {s.id: p for p, s in enumerate(services)}
-        named = itertools.chain.from_iterable(columns.service_ids)
-        service = np.fromiter(map(position.get, named, itertools.repeat(-1)), dtype=np.int64,
-                              count=int(per_finding.sum()))
+        named = [service_id for service_ids in columns.service_ids for service_id in service_ids]
+        service = pd.Index([s.id for s in services], dtype=object).get_indexer(named)
         finding = np.repeat(np.arange(len(per_finding)), per_finding)
         scored = service >= 0  # a finding may name a service that is not being scored
         return cls(finding=finding[scored], service=service[scored], service_count=len(services))

@@ -131,6 +131,27 @@ def test_warnings_and_other_services_findings_do_not_hold_a_service_back():
     assert report.org.rules["OC-03"].counts == {Status.WARN: 1, Status.FAIL: 2}
 
 
+def test_a_fingerprint_given_twice_counts_once_in_the_tallies_and_failing_lists_hold_only_failures():
+    # The engine never repeats a fingerprint, but score() takes findings from anywhere: a repeated one
+    # counts once per group (the last given), and each service's failing findings are its FAIL ones.
+    def finding(status, entity_id="PSCH001"):
+        return Finding(
+            rule_id="OC-03", entity_type="schedule", entity_id=entity_id, entity_name="Payments primary",
+            status=status, severity=Severity.HIGH, level=1, mode=Mode.STATIC, message="",
+            service_ids=("PSVC001",), team_ids=("PTEAM01",),
+        )  # fmt: skip
+
+    services = [ServiceRef("PSVC001", "Payments API", ("PTEAM01",))]
+    repeated = score([finding(Status.FAIL), finding(Status.PASS)], services)
+    assert repeated.teams["PTEAM01"].rules["OC-03"].counts == {Status.PASS: 1}
+    assert repeated.org.rules["OC-03"].counts == {Status.PASS: 1}
+    distinct = score([finding(Status.FAIL), finding(Status.PASS, "PSCH002")], services)
+    assert distinct.teams["PTEAM01"].rules["OC-03"].counts == {Status.FAIL: 1, Status.PASS: 1}
+    scored = distinct.services["PSVC001"]
+    assert [f.entity_id for f in scored.failing] == ["PSCH001"] and len(scored.findings) == 2
+    assert scored.level == 0 and scored.next_level_blockers == scored.failing
+
+
 def test_ladder_scores_match_hand_computation(core_pack, account):
     report = score(evaluated(core_pack, account), account.services)
     assert {sid: s.score for sid, s in report.services.items()} == pytest.approx(HAND_SCORES)
