@@ -27,12 +27,14 @@ from audit.assess import Assessment
 from audit.errors import UserError
 from audit.history import History
 from audit.reports.files import PageWriter, claim_folder, record_folder, scorecard_stems
+from audit.reports.forked import split_between_processes
 from audit.reports.html import HtmlRenderer
 from audit.reports.model import ReportIndex, meta
 from audit.reports.org import OrgReport, build_org_report
-from audit.reports.pdf import PdfJob, write_pdfs
+from audit.reports.pdf import PdfJob, default_workers, write_pdfs
 from audit.reports.team import ScorecardBuilder, TeamScorecard
 from audit.reports.trend_line import trend_points
+from audit.safe_write import write_file
 from audit.scoring import NO_TEAM
 from audit.teams import team_names
 
@@ -69,8 +71,8 @@ class _Run:
     def team_href(self, team_id: str) -> str:
         return self.stems[team_id] + ".html"
 
-    def cards(self) -> Iterator[TeamScorecard]:
-        return ScorecardBuilder(self.index, self.meta, self.team_href).build_all(self.team_ids)
+    def cards(self, team_ids: Sequence[str]) -> Iterator[TeamScorecard]:
+        return ScorecardBuilder(self.index, self.meta, self.team_href).build_all(team_ids)
 
     def org(self) -> OrgReport | None:
         """The org report (None for a one-team run)."""
@@ -107,7 +109,7 @@ def plan_reports(
     formats = _check_formats(formats)
     run = _Run(assessment, previous, team_id, anonymize_people, history)
     out = Path(out_dir)
-    cards = list(run.cards())
+    cards = list(run.cards(run.team_ids))
     org = run.org()
     html: list[tuple[Path, str]] = []
     if "html" in formats:
@@ -130,13 +132,15 @@ def write_reports(
     workers: int | None = None,
     anonymize_people: bool = False,
     history: History | None = None,
+    html_workers: int | None = None,
 ) -> list[Path]:
     """Write the reports and return their paths: HTML (org first, then teams by id), then PDFs.
 
     Each scorecard is made just before its page, and each page is written as soon as it is rendered
     (``PageWriter``): the pages of 600 teams (150 MB) and their view-models are never held at once.
     PDFs are printed from all the scorecards together (the org PDF ends with a page per team).
-    ``workers``: processes printing PDFs (default: the usable cores).
+    ``workers``: processes printing PDFs; ``html_workers``: processes making the HTML scorecards (``forked``;
+    one when PDFs are made too, as those need every scorecard here). Both default to the usable cores.
     """
     formats = _check_formats(formats)
     out = Path(out_dir)
@@ -144,23 +148,34 @@ def write_reports(
         run = _Run(assessment, previous, team_id, anonymize_people, history)
         org = run.org()
         previous_files = claim_folder(out)
+        written: list[Path] = []
         kept: list[TeamScorecard] = []  # for the PDFs
-        with PageWriter() as pages:
-            try:
-                if "html" in formats:
-                    if org is not None:
-                        pages.write(out / ORG_HTML, run.renderer.org(org))
-                    org_href = run.org_href(out, org)
-                    for card in run.cards():
-                        pages.write(out / run.team_href(card.team.id), run.renderer.team(card, org_href=org_href))
-                        if "pdf" in formats:
-                            kept.append(card)
-                jobs = run.pdf_jobs(out, org, kept or list(run.cards())) if "pdf" in formats else []
-                written = pages.finish()
-            except BaseException:
-                with contextlib.suppress(Exception):  # the pages written so far are ours all the same
-                    record_folder(out, pages.finish(strict=False), previous_files, whole=False)
-                raise
+        try:
+            if "html" in formats:
+                if org is not None:
+                    written.append(write_file(out / ORG_HTML, run.renderer.org(org), what="report"))
+                org_href = run.org_href(out, org)
+
+                def write_scorecards(team_ids: Sequence[str], done: list[Path]) -> None:
+                    with PageWriter() as pages:
+                        try:
+                            for card in run.cards(team_ids):
+                                pages.write(out / run.team_href(card.team.id),
+                                            run.renderer.team(card, org_href=org_href))
+                                if "pdf" in formats:
+                                    kept.append(card)
+                            pages.finish()  # a failed write is raised here
+                        finally:
+                            done.extend(pages.finish(strict=False))
+
+                # The PDFs need every scorecard in this process: then one process makes them all.
+                split_between_processes(write_scorecards, run.team_ids,
+                                        1 if "pdf" in formats else html_workers or default_workers(), written)
+            jobs = run.pdf_jobs(out, org, kept or list(run.cards(run.team_ids))) if "pdf" in formats else []
+        except BaseException:
+            with contextlib.suppress(Exception):  # the pages written so far are ours all the same
+                record_folder(out, written, previous_files, whole=False)
+            raise
     if jobs:
         written.extend(result.path for result in write_pdfs(jobs, workers))
     record_folder(out, written, previous_files, whole=team_id is None)

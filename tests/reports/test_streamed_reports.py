@@ -5,13 +5,15 @@ gives, and a failure half-way leaves whole pages, recorded as ours, and no tempo
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 from audit.errors import UserError
-from audit.reports import ORG_HTML, plan_reports, write_reports
+from audit.reports import ORG_HTML, forked, plan_reports, write_reports
 from audit.reports.files import MARKER, PAGES_IN_FLIGHT, PageWriter
 from audit.reports.team import ScorecardBuilder
+from audit.scoring import NO_TEAM
 
 
 def _on_disk_at_each_build(monkeypatch, out):
@@ -84,3 +86,46 @@ def test_a_page_that_cannot_be_written_fails_the_run_and_the_others_are_written(
     assert all((tmp_path / name).read_text() == f"<p>{name}</p>" for name in ["a.html", "c.html", "d.html"])
     assert not (tmp_path / "e.html").exists()
     assert not list(tmp_path.glob("*.partial")) and not list(tmp_path.glob(".*.partial"))
+
+
+def test_two_processes_write_the_pages_one_would(acme, acme_previous, tmp_path, monkeypatch):
+    monkeypatch.setattr(forked, "MIN_TEAMS", 2)
+    children = []
+    fork = os.fork
+
+    def counted_fork():
+        pid = fork()
+        if pid:
+            children.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted_fork)
+    written = write_reports(acme, tmp_path / "two", formats=["html"], previous=acme_previous, html_workers=2)
+    assert len(children) == 1  # the second half of the teams was made by a forked child
+    one = write_reports(acme, tmp_path / "one", formats=["html"], previous=acme_previous, html_workers=1)
+    assert [path.name for path in written] == [path.name for path in one]  # org first, then teams by id
+    for path in one:
+        assert (tmp_path / "two" / path.name).read_bytes() == path.read_bytes(), path.name
+    recorded = json.loads((tmp_path / "two" / MARKER).read_text())["files"]
+    assert recorded == sorted(path.name for path in one)
+
+
+def test_a_failure_in_the_forked_half_fails_the_run_and_its_pages_are_recorded(acme, tmp_path, monkeypatch):
+    monkeypatch.setattr(forked, "MIN_TEAMS", 2)
+    build = ScorecardBuilder.build
+    teams = [team_id for team_id in acme.scores.teams if team_id != NO_TEAM]
+    last = max(teams)  # the last team by id: in the child's half
+
+    def failing_last(self, team_id, group):
+        if team_id == last:
+            raise UserError("no room for the last team")
+        return build(self, team_id, group)
+
+    monkeypatch.setattr(ScorecardBuilder, "build", failing_last)
+    out = tmp_path / "report"
+    with pytest.raises(UserError, match="no room for the last team"):
+        write_reports(acme, out, formats=["html"], html_workers=2)
+    pages = {path.name for path in out.glob("*.html")}
+    recorded = set(json.loads((out / MARKER).read_text())["files"])
+    assert recorded == pages and len(pages) == len(teams)  # the org report's, and every team's but the last
+    assert not list(out.glob(".*.partial"))
