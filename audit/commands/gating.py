@@ -9,12 +9,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from audit.commands.console import echo, warn
 from audit.commands.crawling import crawl_live
-from audit.commands.judging import assess_with
+from audit.commands.judging import assess_with, one_assessment
 from audit.commands.options import (
     CrawlOptions,
     GateFiles,
@@ -34,6 +35,9 @@ from audit.commands.options import (
 from audit.errors import UserError
 from audit.findings import DEFAULT_FAIL_ON
 from audit.safe_text import one_line
+
+if TYPE_CHECKING:  # imported where used: startup time
+    from audit.baseline import Baseline
 
 BASELINE = Path("pd-audit-baseline.json")
 
@@ -58,6 +62,7 @@ class BaselineCreate:
               show_default=True, help="Baseline file to write.")
 @click.option("--force", is_flag=True, help="Replace an existing baseline (prefer `baseline update`).")
 @takes(BaselineCreate)
+@one_assessment
 def baseline_create(options: BaselineCreate) -> None:
     """Record every failing finding of SNAPSHOT in a new baseline file."""
     from audit.baseline import create_baseline, snapshot_source, write_baseline
@@ -87,6 +92,7 @@ class BaselineUpdate:
 @click.option("-o", "--output", type=PathType(dir_okay=False, path_type=Path),
               help="Write the updated baseline here instead of in place.")
 @takes(BaselineUpdate)
+@one_assessment
 def baseline_update(options: BaselineUpdate) -> None:
     """Accept SNAPSHOT's new failing findings and drop the fixed ones."""
     from audit.baseline import load_baseline, snapshot_source, update_baseline, write_baseline
@@ -135,14 +141,21 @@ def check(options: CheckCommand) -> None:
     input; 3 crawl error (with --live). Static rules only unless --mode all.
     """
     from audit.baseline import load_baseline
-    from audit.gate import fail_on_threshold, run_gate
-    from audit.outputs import destination, sarif
-    from audit.outputs.ci import check_writers, verdict_lines
+    from audit.facts.collector import collector_paused
 
     baseline = load_baseline(options.baseline)  # before a --live crawl: a typo should not cost a crawl
     # With --live, several teams scope the crawl, and what was crawled is judged; one team also filters.
     team = None if options.live and len(options.teams) > 1 else one_team(options.teams, "check")
     snapshot_path = crawl_live(options.snapshot, options.crawl, options.teams) if options.live else options.snapshot
+    with collector_paused():  # after the crawl, whose cyclic garbage the collector does free
+        _gate(options, snapshot_path, baseline, team)
+
+
+def _gate(options: CheckCommand, snapshot_path: Path, baseline: Baseline, team: str | None) -> None:
+    from audit.gate import fail_on_threshold, run_gate
+    from audit.outputs import destination, sarif
+    from audit.outputs.ci import check_writers, verdict_lines
+
     assessment = assess_with(snapshot_path, options.rules)
     recorded, crawled = baseline.snapshot.get("subdomain"), assessment.snapshot.manifest.get("subdomain")
     if recorded and crawled and recorded != crawled:
