@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from audit.wording import plural
+
 DEFAULT_TIER = 2
 TIER_RULE = "OWN-08"
 
@@ -84,9 +86,9 @@ def _proposal(row: Mapping[str, Any]) -> TierProposal:
     minor = _MINOR_WORDS.search(name)
     important = []
     if business:
-        important.append(f"supports {_plural(business, 'business service')}")
+        important.append(f"supports {plural(business, 'business service')}")
     if dependents >= 2:
-        important.append(f"{_plural(dependents, 'service')} depend on it")
+        important.append(f"{plural(dependents, 'service')} depend on it")
     if core:
         important.append(f"its name mentions {core.group(0).lower()!r}")
     if urgency == "high_always" and important and not minor:
@@ -114,7 +116,3 @@ def _count(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -41,6 +41,7 @@ from audit.outputs.sarif_budget import SarifPlan, Summary, plan_results
 from audit.rules import Rule
 from audit.safe_text import printable
 from audit.teams import team_label, team_names
+from audit.wording import plural
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "pdAuditFingerprint/v1"
@@ -168,8 +169,9 @@ def _summary_result(result: GateResult, summary: Summary, rule_index: dict[str, 
         "kind": "fail",
         "level": LEVELS[worst],
         "message": {"text": printable(
-            f"{count:,} violations of {summary.rule_id} {teams}, {what}: summed up in one result to keep within "
-            f"code scanning's limits; the objects are in this result's properties (and in {result.baseline_name})")},
+            f"{plural(count, 'violation')} of {summary.rule_id} {teams}, {what}: summed up in one result to keep "
+            f"within code scanning's limits; the objects are in this result's properties "
+            f"(and in {result.baseline_name})")},
         "locations": [{"physicalLocation": {"artifactLocation": artifact_location(result.baseline_name)}}],
         "partialFingerprints": {FINGERPRINT_KEY: f"summary:{summary.key}"},
         "baselineState": summary.state,

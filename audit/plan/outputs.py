@@ -22,24 +22,21 @@ from audit.outputs.ci import as_text, check_json, whole_writer
 from audit.outputs.markdown import entry_object, escape, finding_object, table
 from audit.plan.compare import PlanResult
 from audit.safe_text import printable
+from audit.wording import plural
 
 _ENTITY_LABELS = {"escalation_policy": "escalation policy"}
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
-
-
 def sentence(result: PlanResult) -> str:
     """'this plan introduces 2 violations, fixes 1' (and what it left unjudged or unmodelled)."""
-    text = f"this plan introduces {_plural(len(result.introduced), 'violation')}"
+    text = f"this plan introduces {plural(len(result.introduced), 'violation')}"
     if result.introduced_warnings:
-        text += f" and {_plural(len(result.introduced_warnings), 'warning')}"
+        text += f" and {plural(len(result.introduced_warnings), 'warning')}"
     text += f", fixes {len(result.fixed)}"
     if result.unknowns:
-        text += f"; {_plural(len(result.unknowns), 'value')} unknown until apply"
+        text += f"; {plural(len(result.unknowns), 'value')} unknown until apply"
     if result.unmodelled:
-        text += f"; {_plural(len(result.unmodelled), 'resource')} not modelled"
+        text += f"; {plural(len(result.unmodelled), 'resource')} not modelled"
     return text
 
 

@@ -89,6 +89,12 @@ def test_known_debt_is_summed_up_per_rule_and_team_when_it_would_pass_the_limit(
     assert all(s["baselineState"] == "unchanged" and not s["properties"]["blocking"] for s in summaries
                if "suppressions" not in s)
     assert any("suppressions" in s for s in summaries)  # the waived ones stay accepted
+    # Each summary says its count in words of the right number ("1 violation", "2 violations").
+    for s in summaries:
+        count = s["properties"]["count"]
+        said = s["message"]["text"].split(" of ", 1)[0]
+        assert said == (f"{count:,} violation" if count == 1 else f"{count:,} violations"), said
+    assert any(s["properties"]["count"] == 1 for s in summaries)
     note = sarif.limit_note(result)
     assert note and f"{len(debt):,} known violations" in note and "\n" not in note
 
