@@ -22,21 +22,24 @@ import gc
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audit.assess import Assessment
 from audit.errors import UserError
 from audit.history import History
 from audit.reports.files import PageWriter, claim_folder, record_folder, scorecard_stems
-from audit.reports.forked import split_between_processes
+from audit.reports.forked import split_between_processes, usable_cores
 from audit.reports.html import HtmlRenderer
 from audit.reports.model import ReportIndex, meta
 from audit.reports.org import OrgReport, build_org_report
-from audit.reports.pdf import PdfJob, default_workers, write_pdfs
 from audit.reports.team import ScorecardBuilder, TeamScorecard
 from audit.reports.trend_line import trend_points
 from audit.safe_write import write_file
 from audit.scoring import NO_TEAM
 from audit.teams import team_names
+
+if TYPE_CHECKING:
+    from audit.reports.pdf import PdfJob
 
 FORMATS = ("html", "pdf")
 ORG_HTML = "index.html"
@@ -86,6 +89,8 @@ class _Run:
         return ORG_HTML if org is not None or (out / ORG_HTML).is_file() else None
 
     def pdf_jobs(self, out: Path, org: OrgReport | None, cards: Sequence[TeamScorecard]) -> list[PdfJob]:
+        from audit.reports.pdf import PdfJob  # WeasyPrint only when PDFs are made: its import is 0.4 s of an HTML run
+
         jobs = [PdfJob(self.renderer.org(org, for_print=True, scorecards=cards), out / ORG_PDF)] if org else []
         jobs.extend(PdfJob(self.renderer.team(card, for_print=True), out / (self.stems[card.team.id] + ".pdf"))
                     for card in cards)
@@ -170,13 +175,15 @@ def write_reports(
 
                 # The PDFs need every scorecard in this process: then one process makes them all.
                 split_between_processes(write_scorecards, run.team_ids,
-                                        1 if "pdf" in formats else html_workers or default_workers(), written)
+                                        1 if "pdf" in formats else html_workers or usable_cores(), written)
             jobs = run.pdf_jobs(out, org, kept or list(run.cards(run.team_ids))) if "pdf" in formats else []
         except BaseException:
             with contextlib.suppress(Exception):  # the pages written so far are ours all the same
                 record_folder(out, written, previous_files, whole=False)
             raise
     if jobs:
+        from audit.reports.pdf import write_pdfs
+
         written.extend(result.path for result in write_pdfs(jobs, workers))
     record_folder(out, written, previous_files, whole=team_id is None)
     return written

@@ -21,6 +21,14 @@ from audit.errors import UserError
 MIN_TEAMS = 60  # below this a report takes a second or two; a process is not worth it
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (a container's or taskset's limit, not the machine's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def split_between_processes(write: Callable[[Sequence[str], list[Path]], None], team_ids: Sequence[str],
                             workers: int, written: list[Path]) -> None:
     """``write(team_ids, written)`` for the first half here and the second half in a forked child; ``write``

@@ -18,7 +18,6 @@ import dataclasses
 import importlib.resources
 import logging
 import multiprocessing
-import os
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -27,6 +26,7 @@ from pathlib import Path
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from audit.reports.forked import usable_cores as default_workers  # the benchmarks size their pools by it
 from audit.safe_write import write_file
 
 ASSET_SCHEME = "pd-audit-asset:"
@@ -95,13 +95,6 @@ def render_pdf(job: PdfJob) -> PdfResult:
     # Tagged PDF/UA-1: headings, tables and reading order for screen readers (WeasyPrint's tagging).
     write_file(job.path, document.write_pdf(pdf_variant=PDF_VARIANT), what="PDF report")
     return PdfResult(job.path, len(document.pages), tuple(fetcher.refused))
-
-
-def default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 # The forkserver listens on a Unix socket at $TMPDIR/pymp-XXXXXXXX/listener-XXXXXXXX, and such a path
