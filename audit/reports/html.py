@@ -30,6 +30,7 @@ from audit.reports.org import OrgReport
 from audit.reports.team import TeamScorecard
 from audit.safe_text import MAX_RENDERED, printable
 from audit.scoring import LEVEL_NAMES, SCORE_EXPLAINED
+from audit.wording import plural
 
 TEMPLATE_PACKAGE = "audit.report_templates"
 SAFE_URL = re.compile(r"^https://[^\s\"'<>\\`]+$")
@@ -138,11 +139,6 @@ def _hours(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f} h" if value >= 10 else f"{value:.1f} h"
 
 
-def _plural(count: int, word: str) -> str:
-    """``3 services``, ``1 service``: the count with the word in the right number."""
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def _csp_hash(source: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii") + "'"
 
@@ -176,7 +172,7 @@ class HtmlRenderer:
             auto_reload=False,  # compiled once per run: checking the files' times before each of 600 pages cost 5%
         )
         self.env.filters.update(pct=_pct, score=_score, signed=_signed, hours=_hours, safe_href=safe_href,
-                                plural=_plural)
+                                plural=plural)
         self.env.globals.update(
             level_names=LEVEL_NAMES,
             score_explained=SCORE_EXPLAINED,
