@@ -42,6 +42,7 @@ from audit.safe_text import printable
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 COUNTED = frozenset({Status.PASS, Status.EXCLUDED})  # counted per rule unless every object is asked for
+CHECK_ALL = "pd-audit check --all"  # what lists every counted object as its own case
 
 
 def xml_text(text: object) -> str:
@@ -119,14 +120,15 @@ def _objects(count: int, entity_type: str) -> str:
     return f"{count:,} {label}"
 
 
-def counted_cases(rule_id: str, counted: list[Finding]) -> list[Case]:
-    """The rule's passes and not-judged objects as one case each (see the module)."""
+def counted_cases(rule_id: str, counted: list[Finding], all_option: str | None = CHECK_ALL) -> list[Case]:
+    """The rule's passes and not-judged objects as one case each (see the module); ``all_option``: the
+    command line that would list each of them, if the command has one."""
     cases = []
     passes = [f for f in counted if f.status is Status.PASS]
     if passes:
         cases.append(Case(f"pd-audit.{rule_id}", "passes", PASSED, "system-out", text=(
-            f"{_objects(len(passes), passes[0].entity_type)} pass {rule_id} "
-            "(`pd-audit check --all` lists each as its own test case)")))
+            f"{_objects(len(passes), passes[0].entity_type)} pass {rule_id}"
+            + (f" (`{all_option}` lists each as its own test case)" if all_option else ""))))
     excluded = [f for f in counted if f.status is Status.EXCLUDED]
     if excluded:
         reasons = collections.Counter(f.message for f in excluded)
@@ -141,6 +143,7 @@ def counted_cases(rule_id: str, counted: list[Finding]) -> list[Case]:
 @dataclasses.dataclass
 class _Suite:
     rule_id: str
+    all_option: str | None
     listed: list[Finding] = dataclasses.field(default_factory=list)
     counted: list[Finding] = dataclasses.field(default_factory=list)
     outcomes: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
@@ -148,23 +151,23 @@ class _Suite:
     def cases(self, result: GateResult) -> Iterator[Case]:
         for finding in sorted(self.listed, key=lambda f: f.fingerprint):
             yield finding_case(result, finding)
-        yield from counted_cases(self.rule_id, self.counted)
+        yield from counted_cases(self.rule_id, self.counted, self.all_option)
 
 
-def _suites(result: GateResult, every_object: bool) -> list[_Suite]:
+def _suites(result: GateResult, every_object: bool, all_option: str | None) -> list[_Suite]:
     """The counting pass: each rule's findings split into listed and counted, and its outcomes."""
     suites: dict[str, _Suite] = {}
     for finding in result.assessment.findings:
         if finding.status is Status.NOT_APPLICABLE:
             continue
-        suite = suites.get(finding.rule_id) or suites.setdefault(finding.rule_id, _Suite(finding.rule_id))
+        suite = suites.get(finding.rule_id) or suites.setdefault(finding.rule_id, _Suite(finding.rule_id, all_option))
         if every_object or finding.status not in COUNTED:
             suite.listed.append(finding)
             suite.outcomes[_outcome(result, finding)] += 1
         else:
             suite.counted.append(finding)
     for suite in suites.values():
-        suite.outcomes.update(case.outcome for case in counted_cases(suite.rule_id, suite.counted))
+        suite.outcomes.update(case.outcome for case in counted_cases(suite.rule_id, suite.counted, all_option))
     return [suites[rule_id] for rule_id in sorted(suites)]
 
 
@@ -215,9 +218,11 @@ class _Writer:
         self.end(2, "testcase")
 
 
-def write(result: GateResult, out: TextOut, *, every_object: bool = False, name: str = "pd-audit check") -> None:
-    """Write the JUnit XML to ``out``, one case at a time (``every_object``: ``check --all``)."""
-    suites = _suites(result, every_object)
+def write(result: GateResult, out: TextOut, *, every_object: bool = False, name: str = "pd-audit check",
+          all_option: str | None = CHECK_ALL) -> None:
+    """Write the JUnit XML to ``out``, one case at a time (``every_object``: ``check --all``;
+    ``all_option``: how the passes' case tells to list each, None for a command without it)."""
+    suites = _suites(result, every_object, all_option)
     totals: collections.Counter[str] = collections.Counter()
     for suite in suites:
         totals.update(suite.outcomes)

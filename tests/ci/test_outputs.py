@@ -126,6 +126,7 @@ def test_junit_lists_what_to_act_on_and_counts_passes_per_rule(results):
     passes = {c.get("classname"): c.find("system-out").text for c in cases if c.get("name") == "passes"}
     assert passes.keys() == {f"pd-audit.{rule}" for rule in passing}
     assert passes["pd-audit.CIT-02"].startswith(f"{passing['CIT-02']:,} services pass CIT-02")
+    assert all("`pd-audit check --all` lists each" in text for text in passes.values())
 
 
 def test_junit_with_every_object_has_one_case_per_rule_and_object(results):

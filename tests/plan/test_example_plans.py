@@ -234,6 +234,9 @@ def test_the_plan_outputs_are_written_as_made_and_a_failure_keeps_the_previous_f
     root = ET.fromstring(junit_path.read_bytes())
     assert root.get("name") == "pd-audit plan" and root.get("failures") == "2"
     assert junit_counts_agree(root)
+    # Each rule's passes are one case; plan has no option listing them, so none is named.
+    passes = [c.find("system-out").text for c in root.iter("testcase") if c.get("name") == "passes"]
+    assert passes and not any("--all" in text for text in passes), passes
 
     made = []
     json_path = tmp_path / "plan.json"
