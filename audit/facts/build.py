@@ -291,7 +291,9 @@ def _team_roles(lines: Any) -> dict[str, dict[str, str]]:
         user_id = ref_id(member.get("user"))
         if user_id:
             roles.setdefault(line["team_id"], {})[user_id] = as_text(member.get("role")) or "responder"
-    return roles
+    # In id order: the crawl writes each team's pages as they arrive, so the lines' order is the order
+    # requests finished, which no fact (a team's members, a person's teams) may depend on.
+    return {team_id: dict(sorted(roles[team_id].items())) for team_id in sorted(roles)}
 
 
 def _team_ids_by_user(roles: Mapping[str, Mapping[str, str]]) -> dict[str, list[str]]:

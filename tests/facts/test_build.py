@@ -503,3 +503,16 @@ def test_timings_name_every_step_and_the_collector_is_restored(tmp_path: Path) -
         assert not gc.isenabled()  # a caller's choice to run without the collector is kept
     finally:
         gc.enable()
+
+
+def test_the_facts_do_not_depend_on_the_order_the_crawl_wrote_team_members(tmp_path: Path) -> None:
+    # The crawler writes each team's members as its pages arrive, so two crawls of one account can
+    # hold the same lines in another order. Cy also responds for Checkout here: a person in two teams.
+    account = acme_account()
+    account["team_members"].append({"team_id": "PTCHK", "member": {"user": ref("user", "PUCY"), "role": "responder"}})
+    first = build(tmp_path / "first", account)
+    account["team_members"].reverse()
+    second = build(tmp_path / "second", account)
+    assert sorted(first.tables["user"].loc["PUCY", "team_ids"]) == ["PTCHK", "PTPAY"]
+    for entity, table in first.tables.items():
+        pd.testing.assert_frame_equal(table, second.tables[entity], obj=entity)
