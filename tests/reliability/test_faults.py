@@ -231,7 +231,12 @@ def test_emulator_command_serves_the_faults_it_is_given(tmp_path):
             assert cut.status_code == 200 and cut.text.startswith('{"teams":[') and not cut.text.endswith("}")
     finally:
         emulator.send_signal(signal.SIGINT)
-        emulator.wait(timeout=30)
+        try:
+            emulator.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # never left running; what it said is the clue
+            emulator.kill()
+            _, stderr = emulator.communicate(timeout=30)
+            pytest.fail(f"the emulator did not stop within 30 s of SIGINT; its stderr:\n{stderr[-4000:]}")
     assert emulator.returncode == 0
 
 
