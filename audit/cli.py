@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from audit import __version__
-from audit.commands import crawling, emulating, gating, judging, reporting, trends
+from audit.commands import crawling, emulating, gating, judging, leaving, reporting, trends
 from audit.commands.console import PROG, echo
 from audit.commands.options import CommandGroup
 from audit.errors import AuditError, ExitCode
@@ -66,3 +66,15 @@ COMMANDS = (
 )
 for command in COMMANDS:
     main.add_command(command)
+
+
+def run() -> None:
+    """The ``pd-audit`` console script: ``main``, ending a one-assessment command without freeing it
+    (``audit.commands.leaving``). Tests call ``main`` itself, which never ends the process early."""
+    leaving.arm()
+    try:
+        main()
+    except SystemExit as done:  # click's standalone mode always ends this way
+        if done.code is None or isinstance(done.code, int):  # a message (str) is printed by Python itself
+            leaving.leave_if_kept(done.code or 0)
+        raise

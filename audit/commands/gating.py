@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from audit.commands import leaving
 from audit.commands.console import echo, warn
 from audit.commands.crawling import crawl_live
 from audit.commands.judging import assess_with, one_assessment
@@ -74,6 +75,7 @@ def baseline_create(options: BaselineCreate) -> None:
     baseline = create_baseline(assessment.findings, assessment.today, snapshot_source(assessment.snapshot.manifest))
     write_baseline(baseline, options.output)
     echo(f"{options.output}: {len(baseline)} failing findings recorded")
+    leaving.keep(assessment)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ def baseline_update(options: BaselineUpdate) -> None:
                              snapshot_source(assessment.snapshot.manifest))
     target = write_baseline(change.baseline, options.output or options.baseline)
     echo(baseline_change(change, target))
+    leaving.keep(assessment)
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ def _gate(options: CheckCommand, snapshot_path: Path, baseline: Baseline, team: 
     # The verdict goes to stderr when an output took stdout, so that output stays parseable.
     for line in verdict_lines(result):  # one at a time: against an empty baseline every violation is new
         echo(line, err="-" in files.values())
+    leaving.keep((assessment, result))
     click.get_current_context().exit(int(result.exit_code))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from audit.commands import leaving
 from audit.commands.console import echo
 from audit.commands.options import (
     PathType,
@@ -121,6 +122,7 @@ def score(options: ScoreCommand) -> None:
         assessment = assessment.for_team(assessment.resolve_team(team))
     with destination.output_to(destination.STDOUT) as out:  # written as made: never whole in memory
         SCORE_WRITERS[options.fmt](assessment, out, all_findings=options.all_findings)
+    leaving.keep(assessment)
 
 
 @dataclass(frozen=True)

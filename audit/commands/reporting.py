@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from audit.commands import leaving
 from audit.commands.console import StderrProgress, echo
 from audit.commands.crawling import crawl_live
 from audit.commands.judging import assess_with, snapshot_assessor
@@ -88,6 +89,7 @@ def report(options: ReportCommand) -> None:
     assessment = assess_with(options.snapshot, options.rules)
     previous, history = _judged(assessment, options.previous, options.history, options.rules)
     _write_reports(assessment, previous, options.report, team, history)
+    leaving.keep((assessment, previous, history))
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ def audit_command(options: AuditRun) -> None:
     previous, history = _judged(assessment, options.previous, options.history, options.rules)
     echo(f"snapshot: {snapshot_path}")
     _write_reports(assessment, previous, options.report, team, history)
+    leaving.keep((assessment, previous, history))
 
 
 @dataclass(frozen=True)
