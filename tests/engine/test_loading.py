@@ -126,3 +126,24 @@ def test_builtin_packs_come_from_the_package_data(account):
     package_dir = Path(__import__(BUILTIN_PACKAGE, fromlist=["_"]).__file__).parent
     assert {path.parent for path in files} <= {package_dir}
     assert sorted(files) == files
+
+
+def test_libyaml_reads_every_builtin_pack_as_the_checking_loader_does():
+    from audit.rules import loader
+
+    if loader._FastLoader is None:
+        pytest.skip("PyYAML was built without libyaml here")
+    for path in builtin_pack_files():
+        text = path.read_text(encoding="utf-8")
+        assert loader._read_yaml(text) == yaml.load(text, Loader=loader._UniqueKeyLoader), path.name
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("rules:\n  - id: A-01\n    severity: low\n    severity: high\n", "duplicate key 'severity'"),
+    ("base: &b {severity: low}\nrules:\n  - *b\n", "aliases (*name) are not allowed"),
+])
+def test_what_libyaml_would_accept_the_checking_loader_still_refuses(text, problem):
+    from audit.rules import loader
+
+    with pytest.raises(yaml.YAMLError, match=problem.replace("(", r"\(").replace(")", r"\)").replace("*", r"\*")):
+        loader._read_yaml(text)
