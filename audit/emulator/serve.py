@@ -12,13 +12,14 @@ connections are closed unanswered by the request handler here.
 from __future__ import annotations
 
 import ipaddress
+import signal
 import ssl
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -131,9 +132,28 @@ def serve(account_path: str | Path, host: str = "127.0.0.1", port: int = 0, *, s
         threading.Thread(target=stop_when_set, name="pd-audit-emulator-stop", daemon=True).start()
     if ready is not None:
         ready(emulator.url, emulator.ca_path)
+    before = _stop_on_sigterm()
     try:
         emulator._server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         emulator._server.server_close()
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)
+
+
+def _stop_on_sigterm() -> Any:
+    """Let SIGTERM stop the foreground emulator as Ctrl-C does; returns the handler it replaced (None off
+    the main thread, where Python cannot take signals).
+
+    ``kill``, ``docker stop`` and CI runners end a served emulator with SIGTERM, and a shell starts a
+    background job with SIGINT ignored, so Ctrl-C's signal alone cannot always stop it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)

@@ -213,10 +213,18 @@ def test_cli_crawl_of_a_failing_endpoint_exits_3_then_resumes_once_lifted(clean,
 # ---------------------------------------------------------------- the emulator command
 
 
-def test_emulator_command_serves_the_faults_it_is_given(tmp_path):
+def _as_from_a_terminal() -> None:
+    # A test run started in the background (`pytest ... &` in a script) has SIGINT ignored, and a
+    # child inherits that; Ctrl-C reaches a program started from a terminal.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_emulator_command_serves_the_faults_it_is_given(tmp_path, stop):
     argv = [str(PD_AUDIT), "emulator", "--account", str(ACME), "--state-dir", str(tmp_path), "--token", TOKEN,
             "--fault", "/abilities=503", "--fault", "/teams=truncate", "--fault-rate", "0.01", "--fault-seed", "7"]
-    emulator = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    emulator = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=_as_from_a_terminal)  # noqa: PLW1509 - one signal, then exec
     try:
         banner = [emulator.stdout.readline() for _ in range(2)]  # where it serves: stdout, for scripts
         url = banner[0].split(" at ")[1].strip()
@@ -230,13 +238,13 @@ def test_emulator_command_serves_the_faults_it_is_given(tmp_path):
             cut = http.get("/teams")
             assert cut.status_code == 200 and cut.text.startswith('{"teams":[') and not cut.text.endswith("}")
     finally:
-        emulator.send_signal(signal.SIGINT)
+        emulator.send_signal(stop)
         try:
             emulator.wait(timeout=30)
         except subprocess.TimeoutExpired:  # never left running; what it said is the clue
             emulator.kill()
             _, stderr = emulator.communicate(timeout=30)
-            pytest.fail(f"the emulator did not stop within 30 s of SIGINT; its stderr:\n{stderr[-4000:]}")
+            pytest.fail(f"the emulator did not stop within 30 s of {stop.name}; its stderr:\n{stderr[-4000:]}")
     assert emulator.returncode == 0
 
 
