@@ -11,15 +11,18 @@ import dataclasses
 import datetime as dt
 import difflib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from audit.config import Config, load_config
 from audit.errors import UserError
 from audit.facts.build import Facts, build_facts
 from audit.facts.collector import collector_paused
 from audit.facts.columns import column_names
+from audit.finding_table import STATUS_CODE, FindingTable, as_table, with_status
 from audit.findings import Finding, Mode, Status, WaiverOutcome, apply_waivers
 from audit.rules import Evaluation, EvaluationContext, RulePack, evaluate, load_packs
 from audit.scoring import ScoreReport, score, service_refs
@@ -47,11 +50,12 @@ class Assessment:
     team_id: str | None = None  # set by ``for_team``: the one team this assessment is seen by
 
     @property
-    def findings(self) -> tuple[Finding, ...]:
+    def findings(self) -> Sequence[Finding]:
+        """Every finding after waivers, sorted by fingerprint (from the engine: a ``FindingTable``)."""
         return self.waivers.findings
 
     def failing(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.status is Status.FAIL)
+        return tuple(with_status(self.findings, (Status.FAIL,)))
 
     def team_names(self) -> dict[str, str]:
         """Team id -> name, for every team of the snapshot."""
@@ -88,10 +92,16 @@ class Assessment:
     def for_team(self, team_id: str) -> Assessment:
         """The same assessment seen by one team: its services' findings and scores only."""
         services = set(self.scores.teams[team_id].service_ids) if team_id in self.scores.teams else set()
-        findings = tuple(
-            f for f in self.findings
-            if services.intersection(f.service_ids) or (f.entity_type == "team" and f.entity_id == team_id)
-        )
+        table = as_table(self.findings)
+        subjects = table.subjects
+        concerned = np.fromiter(  # per subject: whether the team's findings include those on it
+            (not services.isdisjoint(service_ids) for service_ids in subjects.service_ids), dtype=bool,
+            count=len(subjects))
+        of_team = np.array([entity_type == "team" for entity_type in table.entity_types()], dtype=bool)
+        own = np.zeros(len(subjects), dtype=bool)
+        own[[p for p, entity_id in enumerate(subjects.entity_ids) if entity_id == team_id]] = True
+        rows = concerned[table.subject] | ((of_team[table.rule] if len(of_team) else False) & own[table.subject])
+        findings = table.take(np.flatnonzero(rows))
         scores = dataclasses.replace(
             self.scores,
             services={k: v for k, v in self.scores.services.items() if k in services},
@@ -184,10 +194,9 @@ def _assess(snapshot: Any, rules_dirs: Any, config_path: Any, cwd: Any, modes: f
     return Assessment(snap, pack, config, facts, evaluation, outcome, scores, today, notices)
 
 
-def _tier_rule_as_notice(findings: tuple[Finding, ...], notice: Notice) -> tuple[Finding, ...]:
+def _tier_rule_as_notice(findings: Sequence[Finding], notice: Notice) -> FindingTable:
     """Without a tier mapping OWN-08 is the account's notice, not a verdict on each service."""
-    return tuple(
-        dataclasses.replace(f, status=Status.NOT_APPLICABLE, message=notice.message)
-        if f.rule_id == TIER_RULE and f.status is not Status.EXCLUDED else f
-        for f in findings
-    )
+    table = as_table(findings)
+    tier_rule = [code for code, rule in enumerate(table.rules) if rule.rule_id == TIER_RULE]
+    rows = np.flatnonzero(np.isin(table.rule, tier_rule) & (table.status != STATUS_CODE[Status.EXCLUDED]))
+    return table.changed(rows, status=STATUS_CODE[Status.NOT_APPLICABLE], message=notice.message)

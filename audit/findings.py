@@ -21,7 +21,7 @@ import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
 from audit.safe_text import capped
 
@@ -231,9 +231,16 @@ class RollUp:
 class WaiverOutcome:
     """Findings after waivers, and the waivers that need someone's attention."""
 
-    findings: tuple[Finding, ...]
+    findings: Sequence[Finding]  # a tuple, or the engine's table (``audit.finding_table``)
     expired: tuple[Waiver, ...]  # past their date; the findings they covered are open again
     unused: tuple[Waiver, ...]  # valid, but no failing finding matched them (stale or mistyped)
+
+
+@runtime_checkable
+class Waivable(Protocol):
+    """Findings that apply waivers themselves (the engine's table changes only the rows concerned)."""
+
+    def waived(self, waivers: Sequence[Waiver], today: dt.date) -> WaiverOutcome: ...
 
 
 def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today: dt.date) -> WaiverOutcome:
@@ -243,6 +250,8 @@ def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today:
     finding covered by an expired waiver stays open but carries the waiver, so reports
     can say it was reopened and when.
     """
+    if isinstance(findings, Waivable):
+        return findings.waived(waivers, today)
     if not waivers:  # nothing to change: no pass over half a million findings
         return WaiverOutcome(findings=tuple(findings), expired=(), unused=())
     used: set[int] = set()
@@ -251,16 +260,28 @@ def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today:
         if not finding.is_open:
             result.append(finding)
             continue
-        matching = [(index, waiver) for index, waiver in enumerate(waivers) if waiver.matches(finding)]
-        valid = [(index, waiver) for index, waiver in matching if not waiver.is_expired(today)]
-        if valid:
-            used.update(index for index, _ in valid)
-            finding = dataclasses.replace(
-                finding, status=Status.WAIVED, original_status=finding.status, waiver=valid[0][1]
-            )
-        elif matching:
-            finding = dataclasses.replace(finding, waiver=matching[0][1])
-        result.append(finding)
-    expired = tuple(waiver for waiver in waivers if waiver.is_expired(today))
-    unused = tuple(waiver for index, waiver in enumerate(waivers) if index not in used and not waiver.is_expired(today))
-    return WaiverOutcome(findings=tuple(result), expired=expired, unused=unused)
+        waived = waive(finding, waivers, today, used)
+        result.append(finding if waived is None else waived)
+    return WaiverOutcome(findings=tuple(result), **waiver_notes(waivers, today, used))
+
+
+def waive(finding: Finding, waivers: Sequence[Waiver], today: dt.date, used: set[int]) -> Finding | None:
+    """``finding`` (open) as the first valid waiver covering it makes it (else carrying the first
+    expired one), or None when no waiver covers it; the valid waivers' positions are added to ``used``."""
+    matching = [(index, waiver) for index, waiver in enumerate(waivers) if waiver.matches(finding)]
+    valid = [(index, waiver) for index, waiver in matching if not waiver.is_expired(today)]
+    if valid:
+        used.update(index for index, _ in valid)
+        return dataclasses.replace(finding, status=Status.WAIVED, original_status=finding.status, waiver=valid[0][1])
+    if matching:
+        return dataclasses.replace(finding, waiver=matching[0][1])
+    return None
+
+
+def waiver_notes(waivers: Sequence[Waiver], today: dt.date, used: set[int]) -> dict[str, tuple[Waiver, ...]]:
+    """The expired waivers, and the valid ones no finding used (by position in ``waivers``)."""
+    return {
+        "expired": tuple(waiver for waiver in waivers if waiver.is_expired(today)),
+        "unused": tuple(waiver for index, waiver in enumerate(waivers)
+                        if index not in used and not waiver.is_expired(today)),
+    }

@@ -29,14 +29,13 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
-import itertools
-import operator
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from audit.finding_table import SEVERITIES, STATUS_CODE, STATUSES, FindingTable, as_table
 from audit.findings import Finding, RollUp, Severity, Status
 
 MAX_LEVEL = 4
@@ -100,9 +99,25 @@ class ServiceScore:
     service: ServiceRef
     level: int
     score: float | None  # ladder-consistent: see the module docstring
-    findings: tuple[Finding, ...]  # every finding that counts for this service
-    failing: tuple[Finding, ...]  # those of them that fail, in the same order (most pass: outputs read these)
     checks_passing: float | None = None  # weighted share of passing findings, 0-100; None if nothing weighed
+    # Which findings count for this service: read (and the findings made) only when asked for.
+    counted: _ServiceFindings | None = dataclasses.field(default=None, compare=False, repr=False)
+    position: int = dataclasses.field(default=0, compare=False, repr=False)
+
+    @functools.cached_property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every finding that counts for this service, in fingerprint order."""
+        return () if self.counted is None else self.counted.findings(self.position)
+
+    @functools.cached_property
+    def failing(self) -> tuple[Finding, ...]:
+        """Those of them that fail, in the same order (most pass: outputs read these)."""
+        return () if self.counted is None else self.counted.findings(self.position, failing=True)
+
+    @functools.cached_property
+    def failing_rules(self) -> tuple[str, ...]:
+        """The ids of the rules failing on this service, sorted (no finding made)."""
+        return () if self.counted is None else self.counted.failing_rules(self.position)
 
     @functools.cached_property
     def next_level_blockers(self) -> tuple[Finding, ...]:
@@ -142,34 +157,33 @@ def score(
     services: Sequence[ServiceRef],
     weights: Mapping[Severity, float] = DEFAULT_WEIGHTS,
 ) -> ScoreReport:
-    """Levels and scores for every service, each team and the org."""
-    findings = tuple(findings)
+    """Levels and scores for every service, each team and the org.
+
+    ``findings`` may be the engine's ``FindingTable``: then its columns are read and no finding made."""
+    table = as_table(findings)
     services = tuple({service.id: service for service in services}.values())
-    columns = _FindingColumns.of(findings, weights)
-    counted = _Incidence.of(columns, services)
+    columns = _FindingColumns.of(table, weights)
+    counted = _Incidence.of(table, services)
     levels = counted.per_service_min(columns.blocked_at, MAX_LEVEL + 1) - 1
     possible = counted.per_service_sum(columns.possible)
     earned = counted.per_service_sum(columns.earned)
     ladder = ladder_scores(levels, *counted.next_level_weights(columns, levels))
-    finding_array = np.empty(len(findings), dtype=object)
-    finding_array[:] = findings
-    findings_of = counted.findings_by_service(finding_array)
-    failing_of = counted.findings_by_service(finding_array, columns.status == _STATUS_CODE[Status.FAIL])
+    by_service = _ServiceFindings.of(table, counted, columns)
     service_scores = {
         service.id: ServiceScore(
             service=service,
             level=int(levels[position]),
             score=float(ladder[position]),
-            findings=findings_of[position],
-            failing=failing_of[position],
             checks_passing=100 * float(earned[position]) / float(possible[position]) if possible[position] else None,
+            counted=by_service,
+            position=position,
         )
         for position, service in enumerate(services)
     }
     teams = _Teams.of(services)
     finding, team = teams.pairs(counted)
     team_tallies = columns.tallies(finding, team, len(teams.ids))
-    everything = np.arange(len(findings))
+    everything = np.arange(len(table))
     # The org's rule tallies include objects no service uses (an orphaned schedule still fails).
     org_tallies = columns.tallies(everything, np.zeros_like(everything), 1)[0]
     return ScoreReport(
@@ -196,21 +210,19 @@ def ladder_scores(levels: np.ndarray, next_possible: np.ndarray, next_earned: np
     return np.where(levels >= MAX_LEVEL, 100.0, BAND * (levels + share))
 
 
-_STATUSES = tuple(Status)
-_STATUS_CODE = {status: code for code, status in enumerate(_STATUSES)}
-_SCORED_FIELDS = operator.attrgetter("service_ids", "level", "status", "severity", "fingerprint", "rule_id")
+_FAIL = STATUS_CODE[Status.FAIL]
+_PASS = STATUS_CODE[Status.PASS]
 
 
 @dataclasses.dataclass(frozen=True)
 class _FindingColumns:
-    """What scoring reads of each finding, as one array per field.
+    """What scoring reads of each finding, as one array per field (from the table's columns).
 
     A large account has hundreds of thousands of findings and a million (finding, service)
-    pairs: reading each finding's fields once and working on arrays keeps scoring to a
-    couple of passes in Python instead of one per service and one per team.
+    pairs: working on arrays keeps scoring to a couple of passes in Python instead of one per
+    service and one per team.
     """
 
-    service_ids: tuple[tuple[str, ...], ...]
     level: np.ndarray  # the rule's maturity level; NaN for info-only rules
     blocked_at: np.ndarray  # the level a finding blocks (see ``Finding.blocks_level``), else MAX_LEVEL + 1
     possible: np.ndarray  # the weight a finding is judged on: its severity's, if it passed or failed
@@ -218,36 +230,24 @@ class _FindingColumns:
     fingerprint: np.ndarray  # codes: equal fingerprints, equal codes
     rule: np.ndarray  # codes into ``rule_ids``
     rule_ids: pd.Index
-    status: np.ndarray  # codes into ``_STATUSES``
+    status: np.ndarray  # codes into ``STATUSES``
 
     @classmethod
-    def of(cls, findings: Sequence[Finding], weights: Mapping[Severity, float]) -> _FindingColumns:
-        rows = list(map(_SCORED_FIELDS, findings))
-        service_ids, levels, statuses, severities, fingerprints, rule_ids = (
-            zip(*rows, strict=True) if rows else ((),) * 6
-        )
-        count = len(rows)
-        status = np.fromiter(map(_STATUS_CODE.__getitem__, statuses), dtype=np.int64, count=count)
-        level = np.array(levels, dtype=np.float64)  # None (info-only rules) becomes NaN
-        blocks = (status == _STATUS_CODE[Status.FAIL]) & ~np.isnan(level)
-        weight = np.fromiter(map(weights.get, severities, itertools.repeat(0)), dtype=np.float64, count=count)
-        judged = (status == _STATUS_CODE[Status.PASS]) | (status == _STATUS_CODE[Status.FAIL])
-        # The engine makes one finding per fingerprint: then each finding is its own code (a set
-        # tells, faster than factorizing half a million strings); findings given by hand may repeat one.
-        if len(set(fingerprints)) == count:
-            fingerprint = np.arange(count, dtype=np.int64)
-        else:
-            fingerprint, _ = pd.factorize(np.array(fingerprints, dtype=object))
-        rule, rule_index = pd.factorize(np.array(rule_ids, dtype=object))
+    def of(cls, table: FindingTable, weights: Mapping[Severity, float]) -> _FindingColumns:
+        status = table.status.astype(np.int64)
+        level = table.levels()
+        blocks = (status == _FAIL) & ~np.isnan(level)
+        weight = np.array([weights.get(severity, 0) for severity in SEVERITIES], dtype=np.float64)[table.severity]
+        judged = (status == _PASS) | (status == _FAIL)
+        rule, rule_ids = table.rule_ids()
         return cls(
-            service_ids=service_ids,
             level=level,
             blocked_at=np.where(blocks, np.nan_to_num(level), MAX_LEVEL + 1).astype(np.int64),
             possible=np.where(judged, weight, 0.0),
-            earned=np.where(status == _STATUS_CODE[Status.PASS], weight, 0.0),
-            fingerprint=fingerprint,
+            earned=np.where(status == _PASS, weight, 0.0),
+            fingerprint=table.fingerprint_codes(),
             rule=rule,
-            rule_ids=pd.Index(rule_index, dtype=object),
+            rule_ids=rule_ids,
             status=status,
         )
 
@@ -266,7 +266,7 @@ class _FindingColumns:
         )
         per_group: list[dict[str, dict[Status, int]]] = [{} for _ in range(group_count)]
         for (group_code, rule, status), count in counts.items():
-            per_group[group_code].setdefault(self.rule_ids[rule], {})[_STATUSES[status]] = int(count)
+            per_group[group_code].setdefault(self.rule_ids[rule], {})[STATUSES[status]] = int(count)
         return [
             {rule_id: RuleTally(rule_id, by_status) for rule_id, by_status in sorted(per_rule.items())}
             for per_rule in per_group
@@ -275,20 +275,29 @@ class _FindingColumns:
 
 @dataclasses.dataclass(frozen=True)
 class _Incidence:
-    """Which finding counts for which service: one pair per (finding, service it names)."""
+    """Which finding counts for which service: one pair per (finding, service it names), by finding."""
 
-    finding: np.ndarray  # position of the finding in the findings tuple
+    finding: np.ndarray  # position of the finding in the table
     service: np.ndarray  # position of the service in the services tuple
     service_count: int
 
     @classmethod
-    def of(cls, columns: _FindingColumns, services: Sequence[ServiceRef]) -> _Incidence:
-        per_finding = np.fromiter(map(len, columns.service_ids), dtype=np.int64, count=len(columns.service_ids))
-        named = [service_id for service_ids in columns.service_ids for service_id in service_ids]
-        service = pd.Index([s.id for s in services], dtype=object).get_indexer(named)
-        finding = np.repeat(np.arange(len(per_finding)), per_finding)
-        scored = service >= 0  # a finding may name a service that is not being scored
-        return cls(finding=finding[scored], service=service[scored], service_count=len(services))
+    def of(cls, table: FindingTable, services: Sequence[ServiceRef]) -> _Incidence:
+        """Worked out per subject (an object every rule on its table judges), then per finding."""
+        named = table.subjects.service_ids
+        per_subject = np.fromiter(map(len, named), dtype=np.int64, count=len(named))
+        flat = pd.Index([s.id for s in services], dtype=object).get_indexer(
+            [service_id for service_ids in named for service_id in service_ids])
+        scored = flat >= 0  # a finding may name a service that is not being scored
+        subject_of = np.repeat(np.arange(len(named)), per_subject)[scored]
+        flat = flat[scored]
+        per_subject = np.bincount(subject_of, minlength=len(named))
+        first = np.cumsum(per_subject) - per_subject
+        repeats = per_subject[table.subject]
+        finding = np.repeat(np.arange(len(table)), repeats)
+        nth = np.arange(len(finding)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+        service = flat[np.repeat(first[table.subject], repeats) + nth]
+        return cls(finding=finding, service=service, service_count=len(services))
 
     def per_service_min(self, values: np.ndarray, default: int) -> np.ndarray:
         lowest = np.full(self.service_count, default, dtype=values.dtype)
@@ -307,17 +316,30 @@ class _Incidence:
         earned = np.bincount(service, weights=columns.earned[chosen], minlength=self.service_count)
         return possible, earned
 
-    def findings_by_service(self, findings: np.ndarray, chosen: np.ndarray | None = None,
-                            ) -> list[tuple[Finding, ...]]:
-        """Each service's findings (an object array; those ``chosen`` marks, if given), in their order."""
-        finding, service = self.finding, self.service
-        if chosen is not None:
-            kept = chosen[finding]
-            finding, service = finding[kept], service[kept]
-        order = np.argsort(service, kind="stable")
-        gathered = findings[finding[order]]
-        bounds = np.searchsorted(service[order], np.arange(self.service_count + 1))
-        return [tuple(gathered[bounds[p]:bounds[p + 1]]) for p in range(self.service_count)]
+
+class _ServiceFindings:
+    """Each service's findings (all, or the failing ones), made from the table when first asked for."""
+
+    def __init__(self, table: FindingTable, finding: np.ndarray, bounds: np.ndarray, failing: np.ndarray,
+                 rule: np.ndarray, rule_ids: pd.Index) -> None:
+        self.table, self.finding, self.bounds, self.failing = table, finding, bounds, failing
+        self.rule, self.rule_ids = rule, rule_ids
+
+    @classmethod
+    def of(cls, table: FindingTable, counted: _Incidence, columns: _FindingColumns) -> _ServiceFindings:
+        order = np.argsort(counted.service, kind="stable")  # each service's findings in table order
+        bounds = np.searchsorted(counted.service[order], np.arange(counted.service_count + 1))
+        return cls(table, counted.finding[order], bounds, columns.status == _FAIL, columns.rule, columns.rule_ids)
+
+    def rows(self, position: int, failing: bool = False) -> np.ndarray:
+        rows = self.finding[self.bounds[position]:self.bounds[position + 1]]
+        return rows[self.failing[rows]] if failing else rows
+
+    def findings(self, position: int, failing: bool = False) -> tuple[Finding, ...]:
+        return tuple(self.table.rows(self.rows(position, failing).tolist()))
+
+    def failing_rules(self, position: int) -> tuple[str, ...]:
+        return tuple(sorted(self.rule_ids[np.unique(self.rule[self.rows(position, failing=True)])]))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,7 +14,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import numpy as np
+
 from audit.assess import Assessment
+from audit.finding_table import STATUSES, FindingTable, as_table, with_status
 from audit.findings import Finding, Status
 from audit.json_text import Streamed
 from audit.safe_text import capped
@@ -62,32 +65,39 @@ _FINGERPRINT = operator.attrgetter("fingerprint")
 
 
 def listed(findings: Iterable[Finding], all_findings: bool) -> list[Finding]:
-    """The findings listed one by one, sorted by fingerprint: the open and waived ones, or all."""
-    chosen = findings if all_findings else [f for f in findings if f.status in LISTED_STATUSES]
+    """The findings listed one by one, sorted by fingerprint: the open and waived ones, or all
+    (from the engine's table only these are made)."""
+    chosen = findings if all_findings else with_status(findings, LISTED_STATUSES)
     return sorted(chosen, key=_FINGERPRINT)
-
-
-_RULE_AND_STATUS = operator.attrgetter("rule_id", "status")
-_RULE_TEAMS_STATUS = operator.attrgetter("rule_id", "team_ids", "status")
 
 
 def _tally(findings: Iterable[Finding], all_findings: bool) -> tuple[Counter[tuple[str, Status]],
                                                                      Counter[tuple[str, str | None, Status]]]:
-    """Findings per (rule, status), and the counted ones per (rule, team, status).
+    """Findings per (rule, status), and the counted ones per (rule, team, status), from the columns."""
+    table = as_table(findings)
+    rule, rule_ids = table.rule_ids()
+    per_rule = _counts((rule, table.status), (len(rule_ids), len(STATUSES)))
+    return (Counter({(rule_ids[r], STATUSES[s]): n for (r, s), n in per_rule}),
+            _per_team(table, all_findings))
 
-    Counted by ``Counter`` from ``attrgetter`` tuples: no Python-level step per finding for the first
-    (half a million findings at 12,000 services), one generator step for the second."""
-    findings = findings if isinstance(findings, (list, tuple)) else list(findings)
-    return Counter(map(_RULE_AND_STATUS, findings)), _per_team(findings, all_findings)
 
-
-def _per_team(findings: Iterable[Finding], all_findings: bool) -> Counter[tuple[str, str | None, Status]]:
+def _per_team(table: FindingTable, all_findings: bool) -> Counter[tuple[str, str | None, Status]]:
     if all_findings:
         return Counter()
-    return Counter((rule_id, team_id, status)
-                   for rule_id, team_ids, status in map(_RULE_TEAMS_STATUS, findings)
-                   if status not in LISTED_STATUSES
-                   for team_id in team_ids or (None,))
+    rows, team, team_ids = table.team_pairs(np.flatnonzero(table.status_mask(COUNTED_STATUSES)))
+    rule, rule_ids = table.rule_ids()
+    counts = _counts((rule[rows], team, table.status[rows]), (len(rule_ids), len(team_ids), len(STATUSES)))
+    return Counter({(rule_ids[r], team_ids[t], STATUSES[s]): n for (r, t, s), n in counts})
+
+
+def _counts(codes: tuple[np.ndarray, ...], sizes: tuple[int, ...]) -> list[tuple[tuple[int, ...], int]]:
+    """How many times each combination of codes occurs (combinations that occur only)."""
+    if not len(codes[0]):
+        return []
+    combined = np.ravel_multi_index(tuple(c.astype(np.int64) for c in codes), sizes)
+    values, counts = np.unique(combined, return_counts=True)
+    return [(tuple(int(c) for c in key), int(n))
+            for key, n in zip(zip(*np.unravel_index(values, sizes), strict=True), counts.tolist(), strict=True)]
 
 
 def counted(findings: Iterable[Finding], all_findings: bool) -> dict[tuple[str, str | None, str], int]:
@@ -95,7 +105,7 @@ def counted(findings: Iterable[Finding], all_findings: bool) -> dict[tuple[str, 
 
     A finding counts under each team it affects (a service two teams own: under both), and under
     team ``None`` when it affects none."""
-    per_team = _per_team(findings, all_findings)
+    per_team = _per_team(as_table(findings), all_findings)
     return {(rule_id, team_id, status.value): n for (rule_id, team_id, status), n in per_team.items()}
 
 

@@ -9,6 +9,7 @@ through ``for_terminal`` besides.
 from __future__ import annotations
 
 from audit.assess import Assessment
+from audit.finding_table import with_status
 from audit.findings import Status
 from audit.safe_text import printable
 from audit.scoring import SCORE_EXPLAINED, GroupScore
@@ -52,7 +53,7 @@ def render(assessment: Assessment) -> str:
                      f"{_passing(group.checks_passing)} of checks passing")
     lines += ["", "Services:", f"  {'level':<5} {'score':>5}  {'service':<40} failing rules"]
     for service in sorted(scores.services.values(), key=lambda s: (s.level, s.score or 0, s.service.name)):
-        failing_rules = sorted({f.rule_id for f in service.failing})
+        failing_rules = service.failing_rules
         label = f"{printable(service.service.name, 30)} ({service.service.id})"
         lines.append(f"  {service.level:<5} {_score(service.score)}  {label:<40} {' '.join(failing_rules) or '-'}")
     failing = sorted(assessment.failing(), key=lambda f: (f.rule_id, f.entity_id, f.sub_key or ""))
@@ -60,14 +61,14 @@ def render(assessment: Assessment) -> str:
     for finding in failing:
         where = f"{finding.entity_type} {printable(finding.entity_name, 40)} ({finding.entity_id})"
         lines.append(f"  {finding.rule_id:<7} {finding.severity.value:<8} {where}: {printable(finding.message)}")
-    warned = sorted((f for f in assessment.findings if f.status is Status.WARN),
+    warned = sorted(with_status(assessment.findings, (Status.WARN,)),
                     key=lambda f: (f.rule_id, f.entity_id, f.sub_key or ""))
     if warned:
         lines += ["", f"Warnings ({len(warned)}; they never block a level):"]
         for finding in warned:
             where = f"{finding.entity_type} {printable(finding.entity_name, 40)} ({finding.entity_id})"
             lines.append(f"  {finding.rule_id:<7} {'warn':<8} {where}: {printable(finding.message)}")
-    waived = [f for f in assessment.findings if f.status is Status.WAIVED]
+    waived = with_status(assessment.findings, (Status.WAIVED,))
     if waived:
         lines += ["", f"Waived ({len(waived)}):"]
         for finding in waived:

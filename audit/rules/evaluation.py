@@ -7,10 +7,9 @@ loader found the names each one uses (``Rule.names``).
 from __future__ import annotations
 
 import dataclasses
-import operator
 import warnings
-from collections.abc import Collection, Mapping
-from typing import Any, Protocol
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +17,8 @@ import pandas as pd
 from audit.errors import UserError
 from audit.facts.collector import collector_paused
 from audit.facts.columns import ANALYTICS_COLUMNS, ANALYTICS_MISSING, INCIDENT_ANALYTICS
-from audit.findings import Finding, Mode, RollUp, Severity, Status
+from audit.finding_table import SEVERITY_CODE, STATUS_CODE, FindingTable, RuleFields, Subjects
+from audit.findings import Finding, Mode, RollUp, Status
 from audit.rules.messages import FORMATTER, alternatives, has_value, is_missing, polish
 from audit.rules.model import NAME_COLUMN, URL_COLUMN, Rule, RulePack
 from audit.snapshot import COLLECTIONS
@@ -40,19 +40,22 @@ class EvaluationContext:
 
 @dataclasses.dataclass(frozen=True)
 class Evaluation:
-    """Findings, sorted by fingerprint, and the rules that judged nothing and why."""
+    """Findings, sorted by fingerprint, and the rules that judged nothing and why.
 
-    findings: tuple[Finding, ...]
+    ``findings`` is the engine's ``FindingTable`` (its ``Finding`` objects made when read)."""
+
+    findings: Sequence[Finding]
     not_run: Mapping[str, str]  # rule id -> reason (mode not selected, or data unavailable)
 
 
 def evaluate(pack: RulePack, facts: Mapping[str, pd.DataFrame], context: EvaluationContext) -> Evaluation:
     """Judge every row of every rule's entity table. Nothing here reads files or the network."""
-    findings: list[Finding] = []
+    judged: list[tuple[str, RuleFields, _Verdicts, _SubjectBlock]] = []
     not_run: dict[str, str] = {}
     reach = _Reach(context.rollup)
-    subjects: dict[tuple[str, str, str, str | None], list[_Subject]] = {}  # shared by the rules on one table
-    with collector_paused():  # hundreds of thousands of findings, none of them garbage
+    subjects = Subjects()
+    blocks: dict[tuple[str, str, str, str | None], _SubjectBlock] = {}  # shared by the rules on one table
+    with collector_paused():  # tens of thousands of subjects and messages, none of them garbage
         for rule in pack:
             if rule.mode not in context.modes:
                 not_run[rule.id] = f"mode {rule.mode.value} was not selected"
@@ -64,12 +67,34 @@ def evaluate(pack: RulePack, facts: Mapping[str, pd.DataFrame], context: Evaluat
                 continue
             if missing:
                 not_run[rule.id] = missing
-            findings.extend(_judge(rule, frame, missing, reach, subjects))
-        ordered = tuple(sorted(findings, key=_FINGERPRINT))
-    return Evaluation(findings=ordered, not_run=not_run)
+            frame = _checked(rule, frame)
+            key = (rule.entity, rule.facts_table, rule.object_column, rule.sub_key)
+            if key not in blocks:
+                blocks[key] = _SubjectBlock.of(subjects, rule, frame, reach)
+            fields = RuleFields(rule.id, rule.entity, rule.maturity_level, rule.mode)
+            judged.append((rule.id, fields, _judge(rule, frame, missing), blocks[key]))
+    return Evaluation(findings=_table(judged, subjects), not_run=not_run)
 
 
-_FINGERPRINT = operator.attrgetter("fingerprint")  # a sort key in C: half a million findings
+def _table(judged: list[tuple[str, RuleFields, _Verdicts, _SubjectBlock]], subjects: Subjects) -> FindingTable:
+    """The rules' verdicts in fingerprint order: rules by ``RULE:`` (ids hold no colon), each rule's
+    findings by the rest of their fingerprint (the order of their subjects)."""
+    judged = sorted(judged, key=lambda item: item[0] + ":")
+    rule, subject, status, severity, message = [], [], [], [], []
+    for code, (_, _, verdicts, block) in enumerate(judged):
+        order = block.order
+        rule.append(np.full(len(order), code, dtype=np.int64))
+        subject.append(block.start + order)
+        status.append(verdicts.status[order])
+        severity.append(verdicts.severity[order])
+        message.append(verdicts.message[order])
+
+    def joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+    return FindingTable([fields for _, fields, _, _ in judged], subjects, joined(rule, np.int64),
+                        joined(subject, np.int64), joined(status, np.int8), joined(severity, np.int8),
+                        joined(message, object))
 
 
 class _Reach:
@@ -115,46 +140,34 @@ def _analytics_columns(rule: Rule) -> set[str]:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Subject:
-    """What a finding says about the object a row judges (read from the row's columns),
-    and the services and teams its findings count for."""
+class _SubjectBlock:
+    """Where the subjects of one facts table's rows sit in the evaluation's ``Subjects`` (from
+    ``start``, one per row), and the rows in the order of their fingerprints."""
 
-    entity_id: str
-    name: str
-    sub_key: str | None
-    html_url: str | None
-    service_ids: tuple[str, ...]
-    team_ids: tuple[str, ...]
+    start: int
+    order: np.ndarray
 
-
-def _subjects(rule: Rule, frame: pd.DataFrame, reach: _Reach) -> list[_Subject]:
-    """One subject per row, read column by column (turning every row into a dict is the slow part)."""
-    ids = [str(value) for value in frame[rule.object_column].tolist()]
-    absent = [None] * len(frame)
-    names = frame[NAME_COLUMN].tolist() if NAME_COLUMN in frame.columns else absent
-    urls = frame[URL_COLUMN].tolist() if URL_COLUMN in frame.columns else absent
-    sub_keys = frame[rule.sub_key].tolist() if rule.sub_key else absent
-    return [
-        _Subject(
-            entity_id=entity_id,
-            name=str(name or entity_id),
-            sub_key=None if is_missing(sub_key) else _key_text(sub_key),
-            html_url=None if is_missing(url) else str(url),
-            service_ids=services,
-            team_ids=teams,
-        )
-        for entity_id, name, sub_key, url in zip(ids, names, sub_keys, urls, strict=True)
-        for services, teams in (reach.of(rule.entity, entity_id),)
-    ]
+    @classmethod
+    def of(cls, subjects: Subjects, rule: Rule, frame: pd.DataFrame, reach: _Reach) -> _SubjectBlock:
+        """Read column by column (turning every row into a dict is the slow part)."""
+        start = len(subjects)
+        ids = [str(value) for value in frame[rule.object_column].tolist()]
+        absent = [None] * len(frame)
+        names = frame[NAME_COLUMN].tolist() if NAME_COLUMN in frame.columns else absent
+        urls = frame[URL_COLUMN].tolist() if URL_COLUMN in frame.columns else absent
+        sub_keys = frame[rule.sub_key].tolist() if rule.sub_key else absent
+        reached = [reach.of(rule.entity, entity_id) for entity_id in ids]
+        subjects.entity_ids.extend(ids)
+        subjects.names.extend(str(name or entity_id) for entity_id, name in zip(ids, names, strict=True))
+        subjects.sub_keys.extend(None if is_missing(sub_key) else _key_text(sub_key) for sub_key in sub_keys)
+        subjects.html_urls.extend(None if is_missing(url) else str(url) for url in urls)
+        subjects.service_ids.extend(services for services, _ in reached)
+        subjects.team_ids.extend(teams for _, teams in reached)
+        return cls(start, subjects.fingerprint_order(start))
 
 
-def _judge(
-    rule: Rule,
-    frame: pd.DataFrame,
-    excluded_because: str | None,
-    reach: _Reach,
-    known_subjects: dict[tuple[str, str, str, str | None], list[_Subject]],
-) -> list[Finding]:
+def _checked(rule: Rule, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` indexed by row position, once it is known to give each object one row."""
     keys = [rule.object_column] + ([rule.sub_key] if rule.sub_key else [])
     absent = [column for column in keys if column not in frame.columns]
     if absent:
@@ -163,21 +176,45 @@ def _judge(
         raise ValueError(
             f"the {rule.facts_table} facts have duplicate rows for {keys}; {rule.id} cannot fingerprint them"
         )
-    frame = frame.reset_index(drop=True)
-    subject_key = (rule.entity, rule.facts_table, rule.object_column, rule.sub_key)
-    if subject_key not in known_subjects:
-        known_subjects[subject_key] = _subjects(rule, frame, reach)
-    subjects = known_subjects[subject_key]
-    _finding = _findings_of(rule)
+    return frame.reset_index(drop=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Verdicts:
+    """One rule's findings on the rows of its facts table, by row position: status and severity
+    codes and messages."""
+
+    status: np.ndarray
+    severity: np.ndarray
+    message: np.ndarray
+
+    @classmethod
+    def start(cls, rule: Rule, rows: int) -> _Verdicts:
+        """Every row not applicable, with the rule's title for a message."""
+        return cls(np.full(rows, STATUS_CODE[Status.NOT_APPLICABLE], dtype=np.int8),
+                   np.full(rows, SEVERITY_CODE[rule.severity], dtype=np.int8),
+                   np.full(rows, rule.title, dtype=object))
+
+    def say(self, messages: Mapping[int, str], only: np.ndarray | None = None) -> None:
+        """Give the rows in ``messages`` (those ``only`` marks, if given) their message."""
+        positions = [p for p in messages if only is None or only[p]]
+        if positions:
+            chosen = np.empty(len(positions), dtype=object)
+            chosen[:] = [messages[p] for p in positions]
+            self.message[positions] = chosen
+
+
+def _judge(rule: Rule, frame: pd.DataFrame, excluded_because: str | None) -> _Verdicts:
+    verdicts = _Verdicts.start(rule, len(frame))
     if excluded_because:
         # Objects the rule does not apply to stay not_applicable when that can be told from the
         # data at hand (OC-09 concerns on-call users only, whether or not analytics were crawled).
         applies, not_judged = _applicable(rule, frame, only_on_data_at_hand=True)
-        return [
-            _finding(subject, Status.EXCLUDED, excluded_because) if applied
-            else _finding(subject, Status.NOT_APPLICABLE, not_judged.get(position, rule.title))
-            for position, (subject, applied) in enumerate(zip(subjects, applies.tolist(), strict=True))
-        ]
+        applied = applies.to_numpy(bool)
+        verdicts.status[applied] = STATUS_CODE[Status.EXCLUDED]
+        verdicts.message[applied] = excluded_because
+        verdicts.say(not_judged, ~applied)
+        return verdicts
     applies, not_judged = _applicable(rule, frame)
     judged = frame[applies]
     passes = _mask(rule, "condition", judged) if len(judged) else pd.Series(dtype=bool)
@@ -185,21 +222,18 @@ def _judge(
     warns = (
         _mask(rule, "warn_when", failing) if rule.warn_when and len(failing) else pd.Series(False, index=failing.index)
     )
-    messages = _messages(rule, failing, rule.message, rule.names.message)
-    verdicts = {position: Status.PASS for position in judged.index.tolist()}
-    verdicts.update({position: Status.FAIL for position in failing.index.tolist()})
-    warnings = set(failing.index[warns.to_numpy(bool)].tolist()) if len(failing) else set()
+    applied = applies.to_numpy(bool)
+    verdicts.status[applied] = STATUS_CODE[Status.PASS]
+    verdicts.say(not_judged, ~applied)
+    failed = failing.index.to_numpy(np.int64)
     advisory = rule.maturity_level is None  # info-only rules inform; they never fail
-    findings = []
-    for position, subject in enumerate(subjects):
-        status = verdicts.get(position, Status.NOT_APPLICABLE)
-        if status is not Status.FAIL:
-            findings.append(_finding(subject, status, not_judged.get(position, rule.title)))
-        elif position in warnings:
-            findings.append(_finding(subject, Status.WARN, messages[position], rule.warn_severity))
-        else:
-            findings.append(_finding(subject, Status.WARN if advisory else status, messages[position]))
-    return findings
+    verdicts.status[failed] = STATUS_CODE[Status.WARN if advisory else Status.FAIL]
+    if len(failed):
+        warned = failed[warns.to_numpy(bool)]
+        verdicts.status[warned] = STATUS_CODE[Status.WARN]
+        verdicts.severity[warned] = SEVERITY_CODE[rule.warn_severity or rule.severity]
+    verdicts.say(_messages(rule, failing, rule.message, rule.names.message))
+    return verdicts
 
 
 def _applicable(rule: Rule, frame: pd.DataFrame, *,
@@ -283,39 +317,6 @@ def _mask(rule: Rule, field: str, frame: pd.DataFrame) -> pd.Series:
             pass
     kind = getattr(result, "dtype", type(result).__name__)
     raise UserError(f"{rule.source}: {rule.id}: {field}: must be true or false for each row, got {kind}")
-
-
-class _MakeFinding(Protocol):
-    def __call__(self, subject: _Subject, status: Status, message: str, severity: Severity | None = None) -> Finding:
-        ...
-
-
-def _findings_of(rule: Rule) -> _MakeFinding:
-    """How one rule's findings are made: what they all share is read from the rule once."""
-    rule_id, entity_type, level, mode = rule.id, rule.entity, rule.maturity_level, rule.mode
-    rule_severity = rule.severity
-    made = Finding.from_fields
-
-    def finding(subject: _Subject, status: Status, message: str, severity: Severity | None = None) -> Finding:
-        return made({
-            "rule_id": rule_id,
-            "entity_type": entity_type,
-            "entity_id": subject.entity_id,
-            "entity_name": subject.name,
-            "status": status,
-            "severity": severity or rule_severity,
-            "level": level,
-            "mode": mode,
-            "message": message,
-            "sub_key": subject.sub_key,
-            "service_ids": subject.service_ids,
-            "team_ids": subject.team_ids,
-            "html_url": subject.html_url,
-            "waiver": None,
-            "original_status": None,
-        })
-
-    return finding
 
 
 def _key_text(value: Any) -> str:

@@ -1,0 +1,311 @@
+"""The findings of one evaluation as columns: a ``Finding`` object is made only when one is read.
+
+A 12,000-service account has half a million findings, and most are passes or objects a rule does
+not apply to: scoring and the score's outputs only count those per rule, service and team. So the
+rule engine fills one array per field (rule, subject, status, severity, message), and a
+``FindingTable`` reads as the sequence of ``Finding``s it stands for, each made on first read
+and kept. Whoever needs every finding (``--all``, reports, the gate, baselines, diffs) iterates it
+as before; scoring and the score's writers read the columns and make only what they list.
+
+The fields a rule's findings share (id, entity type, level, mode) are kept once per rule
+(``RuleFields``), and what a finding says about its object (id, name, sub-key, link, the services
+and teams it counts for) once per object (``Subjects``): every rule on a facts table judges the
+same rows. Statuses and severities are codes into ``STATUSES`` and ``SEVERITIES``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from typing import Any, overload
+
+import numpy as np
+import pandas as pd
+
+from audit.findings import (
+    OPEN_STATUSES,
+    EntityType,
+    Finding,
+    Mode,
+    Severity,
+    Status,
+    Waiver,
+    WaiverOutcome,
+    waive,
+    waiver_notes,
+)
+
+STATUSES: tuple[Status, ...] = tuple(Status)
+STATUS_CODE: dict[Status, int] = {status: code for code, status in enumerate(STATUSES)}
+SEVERITIES: tuple[Severity, ...] = tuple(Severity)
+SEVERITY_CODE: dict[Severity, int] = {severity: code for code, severity in enumerate(SEVERITIES)}
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleFields:
+    """What every finding of one rule shares."""
+
+    rule_id: str
+    entity_type: EntityType
+    level: int | None
+    mode: Mode
+
+
+@dataclasses.dataclass
+class Subjects:
+    """The objects findings are about, one entry per object (a row of a facts table), in parallel lists."""
+
+    entity_ids: list[str] = dataclasses.field(default_factory=list)
+    names: list[str] = dataclasses.field(default_factory=list)
+    sub_keys: list[str | None] = dataclasses.field(default_factory=list)
+    html_urls: list[str | None] = dataclasses.field(default_factory=list)
+    service_ids: list[tuple[str, ...]] = dataclasses.field(default_factory=list)
+    team_ids: list[tuple[str, ...]] = dataclasses.field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.entity_ids)
+
+    def extend(self, other: Subjects) -> None:
+        for field in dataclasses.fields(self):
+            getattr(self, field.name).extend(getattr(other, field.name))
+
+    def fingerprint_order(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Positions (from ``start``) of subjects ``start:stop`` in the order of their fingerprints' tail.
+
+        Within one rule every fingerprint starts ``RULE:entity_type:``, so its findings sort as their
+        ``entity_id[:sub_key]`` do."""
+        tails = [entity_id if sub_key is None else f"{entity_id}:{sub_key}"
+                 for entity_id, sub_key in zip(self.entity_ids[start:stop], self.sub_keys[start:stop], strict=True)]
+        return np.argsort(np.array(tails, dtype=object), kind="stable")
+
+
+@dataclasses.dataclass(frozen=True)
+class Changes:
+    """What waivers and the tier notice changed on a few rows: row -> new value."""
+
+    waivers: dict[int, Waiver] = dataclasses.field(default_factory=dict)
+    original_status: dict[int, Status] = dataclasses.field(default_factory=dict)
+
+
+class FindingTable(Sequence[Finding]):
+    """Findings as columns (see the module docstring); reads as a sequence of ``Finding``s.
+
+    ``rule``: per finding, its position in ``rules``; ``subject``: its position in ``subjects``;
+    ``status``/``severity``: codes; ``message``: an object array of strings. ``unique`` says
+    whether no fingerprint repeats (the engine's tables: one finding per rule and object).
+    """
+
+    def __init__(self, rules: Sequence[RuleFields], subjects: Subjects, rule: np.ndarray, subject: np.ndarray,
+                 status: np.ndarray, severity: np.ndarray, message: np.ndarray, *,
+                 changes: Changes | None = None, unique: bool = True,
+                 made: Sequence[Finding] | None = None) -> None:
+        self.rules = tuple(rules)
+        self.subjects = subjects
+        self.rule, self.subject, self.status, self.severity, self.message = rule, subject, status, severity, message
+        self.changes = changes or Changes()
+        self.unique = unique
+        self._made: list[Finding | None] = list(made) if made is not None else [None] * len(rule)
+        self._all: tuple[Finding, ...] | None = tuple(made) if made is not None else None
+
+    @classmethod
+    def of_findings(cls, findings: Iterable[Finding]) -> FindingTable:
+        """The table of findings made elsewhere (by hand, or changed one by one): they are its objects."""
+        findings = tuple(findings)
+        rule_code: dict[tuple[Any, ...], int] = {}
+        subjects = Subjects()
+        for finding in findings:
+            rule_code.setdefault((finding.rule_id, finding.entity_type, finding.level, finding.mode), len(rule_code))
+            subjects.entity_ids.append(finding.entity_id)
+            subjects.names.append(finding.entity_name)
+            subjects.sub_keys.append(finding.sub_key)
+            subjects.html_urls.append(finding.html_url)
+            subjects.service_ids.append(finding.service_ids)
+            subjects.team_ids.append(finding.team_ids)
+        count = len(findings)
+        rule = np.fromiter((rule_code[(f.rule_id, f.entity_type, f.level, f.mode)] for f in findings),
+                           dtype=np.int64, count=count)
+        changes = Changes(waivers={row: f.waiver for row, f in enumerate(findings) if f.waiver is not None},
+                          original_status={row: f.original_status for row, f in enumerate(findings)
+                                           if f.original_status is not None})
+        message = np.empty(count, dtype=object)
+        message[:] = [f.message for f in findings]
+        return cls(
+            rules=[RuleFields(*key) for key in rule_code], subjects=subjects, rule=rule,
+            subject=np.arange(count, dtype=np.int64),
+            status=np.fromiter((STATUS_CODE[f.status] for f in findings), dtype=np.int8, count=count),
+            severity=np.fromiter((SEVERITY_CODE[f.severity] for f in findings), dtype=np.int8, count=count),
+            message=message, changes=changes,
+            unique=len({f.fingerprint for f in findings}) == count, made=findings,
+        )
+
+    # The sequence of findings.
+
+    def __len__(self) -> int:
+        return len(self.rule)
+
+    @overload
+    def __getitem__(self, index: int) -> Finding: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Finding, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Finding | tuple[Finding, ...]:
+        if isinstance(index, slice):
+            return tuple(self.finding(row) for row in range(len(self))[index])
+        return self.finding(range(len(self))[index])
+
+    def __iter__(self) -> Iterator[Finding]:
+        return iter(self.findings())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (FindingTable, tuple, list)):
+            return self.findings() == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a tuple, so not hashable as one
+
+    def __repr__(self) -> str:
+        return f"FindingTable({len(self)} findings)"
+
+    def findings(self) -> tuple[Finding, ...]:
+        """Every finding, in the table's order (made once)."""
+        if self._all is None:
+            self._all = tuple(self.finding(row) for row in range(len(self)))
+        return self._all
+
+    def finding(self, row: int) -> Finding:
+        made = self._made[row]
+        if made is None:
+            made = self._made[row] = self._make(row)
+        return made
+
+    def rows(self, rows: Iterable[int]) -> list[Finding]:
+        """The findings at ``rows``, in that order."""
+        return [self.finding(row) for row in rows]
+
+    def _make(self, row: int) -> Finding:
+        rule = self.rules[self.rule[row]]
+        subjects, position = self.subjects, self.subject[row]
+        return Finding.from_fields({
+            "rule_id": rule.rule_id,
+            "entity_type": rule.entity_type,
+            "entity_id": subjects.entity_ids[position],
+            "entity_name": subjects.names[position],
+            "status": STATUSES[self.status[row]],
+            "severity": SEVERITIES[self.severity[row]],
+            "level": rule.level,
+            "mode": rule.mode,
+            "message": self.message[row],
+            "sub_key": subjects.sub_keys[position],
+            "service_ids": subjects.service_ids[position],
+            "team_ids": subjects.team_ids[position],
+            "html_url": subjects.html_urls[position],
+            "waiver": self.changes.waivers.get(row),
+            "original_status": self.changes.original_status.get(row),
+        })
+
+    # Columns.
+
+    def status_mask(self, statuses: Collection[Status]) -> np.ndarray:
+        return np.isin(self.status, [STATUS_CODE[status] for status in statuses])
+
+    def with_status(self, statuses: Collection[Status]) -> list[Finding]:
+        """The findings of these statuses, in the table's order: only they are made."""
+        return self.rows(np.flatnonzero(self.status_mask(statuses)).tolist())
+
+    def rule_ids(self) -> tuple[np.ndarray, pd.Index]:
+        """Per finding, a code into the returned index of rule ids (equal ids, equal codes)."""
+        codes, ids = pd.factorize(np.array([rule.rule_id for rule in self.rules], dtype=object))
+        return codes[self.rule], pd.Index(ids, dtype=object)
+
+    def levels(self) -> np.ndarray:
+        """Per finding, its rule's maturity level (NaN for info-only rules)."""
+        per_rule = np.array([np.nan if rule.level is None else rule.level for rule in self.rules], dtype=np.float64)
+        return per_rule[self.rule] if len(self.rules) else np.zeros(0)
+
+    def fingerprint_codes(self) -> np.ndarray:
+        """Per finding, a code shared by the findings of one fingerprint."""
+        if self.unique:
+            return np.arange(len(self), dtype=np.int64)
+        codes, _ = pd.factorize(np.array([f.fingerprint for f in self.findings()], dtype=object))
+        return codes
+
+    def team_pairs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+        """(row, team) pairs: each of ``rows`` once per team its finding affects, or once with team
+        None when it affects none; teams as codes into the returned list."""
+        code: dict[str | None, int] = {}
+        per_subject = [team_ids or (None,) for team_ids in self.subjects.team_ids]
+        flat = np.fromiter((code.setdefault(team_id, len(code)) for teams in per_subject for team_id in teams),
+                           dtype=np.int64)
+        counts = np.fromiter(map(len, per_subject), dtype=np.int64, count=len(per_subject))
+        first = np.cumsum(counts) - counts
+        subjects = self.subject[rows]
+        repeats = counts[subjects]
+        nth = np.arange(int(repeats.sum())) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+        return np.repeat(rows, repeats), flat[np.repeat(first[subjects], repeats) + nth], list(code)
+
+    def entity_types(self) -> list[str]:
+        return [rule.entity_type for rule in self.rules]
+
+    # New tables.
+
+    def take(self, rows: np.ndarray) -> FindingTable:
+        """The table of the findings at ``rows`` (ascending), sharing the findings already made."""
+        new_row = {int(old): new for new, old in enumerate(rows.tolist())}
+        changes = Changes(
+            waivers={new_row[r]: w for r, w in self.changes.waivers.items() if r in new_row},
+            original_status={new_row[r]: s for r, s in self.changes.original_status.items() if r in new_row},
+        )
+        table = FindingTable(self.rules, self.subjects, self.rule[rows], self.subject[rows], self.status[rows],
+                             self.severity[rows], self.message[rows], changes=changes, unique=self.unique)
+        table._made = [self._made[row] for row in rows.tolist()]
+        return table
+
+    def waived(self, waivers: Sequence[Waiver], today: dt.date) -> WaiverOutcome:
+        """``apply_waivers`` on the table: only the open findings of waived rules are made and looked at."""
+        if not waivers:
+            return WaiverOutcome(findings=self, expired=(), unused=())
+        ruled = [code for code, rule in enumerate(self.rules) if rule.rule_id in {w.rule for w in waivers}]
+        candidates = np.flatnonzero(self.status_mask(OPEN_STATUSES) & np.isin(self.rule, ruled))
+        used: set[int] = set()
+        changes = Changes()
+        for row in candidates.tolist():
+            finding = waive(self.finding(row), waivers, today, used)
+            if finding is not None:
+                changes.waivers[row] = finding.waiver  # type: ignore[assignment]  # waive() sets one
+                if finding.original_status is not None:
+                    changes.original_status[row] = finding.original_status
+        rows = np.array(sorted(changes.original_status), dtype=np.int64)
+        status = np.full(len(rows), STATUS_CODE[Status.WAIVED], dtype=np.int8)
+        return WaiverOutcome(findings=self.changed(rows, status=status, changes=changes),
+                             **waiver_notes(waivers, today, used))
+
+    def changed(self, rows: np.ndarray, *, status: Any = None, message: Any = None,
+                changes: Changes | None = None) -> FindingTable:
+        """A copy with new statuses (codes) and messages at ``rows``, and ``changes`` added to its own."""
+        new_status, new_message = self.status.copy(), self.message.copy()
+        if status is not None:
+            new_status[rows] = status
+        if message is not None:
+            new_message[rows] = message
+        merged = Changes(waivers={**self.changes.waivers, **(changes.waivers if changes else {})},
+                         original_status={**self.changes.original_status,
+                                          **(changes.original_status if changes else {})})
+        table = FindingTable(self.rules, self.subjects, self.rule, self.subject, new_status, self.severity,
+                             new_message, changes=merged, unique=self.unique)
+        touched = set(rows.tolist()) | set(merged.waivers) | set(merged.original_status)
+        table._made = [None if row in touched else made for row, made in enumerate(self._made)]
+        return table
+
+
+def as_table(findings: Iterable[Finding]) -> FindingTable:
+    """``findings`` as a table: itself when it is one."""
+    return findings if isinstance(findings, FindingTable) else FindingTable.of_findings(findings)
+
+
+def with_status(findings: Iterable[Finding], statuses: Collection[Status]) -> list[Finding]:
+    """The findings of these statuses, in order; from a table only they are made."""
+    if isinstance(findings, FindingTable):
+        return findings.with_status(statuses)
+    return [f for f in findings if f.status in statuses]
