@@ -31,7 +31,8 @@ from typing import Any
 
 from audit import __version__
 from audit.errors import UserError
-from audit.findings import ENTITY_TYPES, Finding, Severity, fingerprint
+from audit.finding_table import with_status
+from audit.findings import ENTITY_TYPES, OPEN_STATUSES, Finding, Severity, fingerprint
 from audit.json_text import Streamed, write_json
 from audit.safe_write import open_output
 
@@ -135,7 +136,7 @@ def snapshot_source(manifest: Mapping[str, Any]) -> dict[str, Any]:
 
 def create_baseline(findings: Iterable[Finding], today: dt.date, source: Mapping[str, Any] | None = None) -> Baseline:
     """A baseline of every failing finding, each recorded as of ``today``."""
-    entries = {f.fingerprint: BaselineEntry.of(f, today) for f in findings if f.is_open}
+    entries = {f.fingerprint: BaselineEntry.of(f, today) for f in with_status(findings, OPEN_STATUSES)}
     return Baseline(entries=tuple(entries.values()), updated=today, snapshot=dict(source or {}))
 
 
@@ -154,7 +155,7 @@ def update_baseline(
     An entry still failing keeps its ``since`` date but takes the current name and
     message, so the file reads true today.
     """
-    failing = {f.fingerprint: f for f in findings if f.is_open}
+    failing = {f.fingerprint: f for f in with_status(findings, OPEN_STATUSES)}
     previous = old.by_fingerprint
     added = tuple(BaselineEntry.of(f, today) for fp, f in sorted(failing.items()) if fp not in previous)
     kept, dropped = [], []

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
 import numpy as np
@@ -50,6 +50,7 @@ class RuleFields:
     entity_type: EntityType
     level: int | None
     mode: Mode
+    title: str = ""  # the message of a finding whose message is None in the table (passes, most not-applicable)
 
 
 @dataclasses.dataclass
@@ -92,7 +93,8 @@ class FindingTable(Sequence[Finding]):
     """Findings as columns (see the module docstring); reads as a sequence of ``Finding``s.
 
     ``rule``: per finding, its position in ``rules``; ``subject``: its position in ``subjects``;
-    ``status``/``severity``: codes; ``message``: an object array of strings. ``unique`` says
+    ``status``/``severity``: codes; ``message``: an object array of strings, None where the finding's
+    message is its rule's title (most of them: filling half a million cells costs). ``unique`` says
     whether no fingerprint repeats (the engine's tables: one finding per rule and object).
     """
 
@@ -107,6 +109,7 @@ class FindingTable(Sequence[Finding]):
         self.unique = unique
         self._made: list[Finding | None] = list(made) if made is not None else [None] * len(rule)
         self._all: tuple[Finding, ...] | None = tuple(made) if made is not None else None
+        self._by_fingerprint: _Lookup | None = None
 
     @classmethod
     def of_findings(cls, findings: Iterable[Finding]) -> FindingTable:
@@ -171,39 +174,52 @@ class FindingTable(Sequence[Finding]):
     def findings(self) -> tuple[Finding, ...]:
         """Every finding, in the table's order (made once)."""
         if self._all is None:
-            self._all = tuple(self.finding(row) for row in range(len(self)))
+            self._all = tuple(self.rows(range(len(self))))
         return self._all
 
     def finding(self, row: int) -> Finding:
         made = self._made[row]
         if made is None:
-            made = self._made[row] = self._make(row)
+            made = self._made[row] = self._make([row])[0]
         return made
 
     def rows(self, rows: Iterable[int]) -> list[Finding]:
-        """The findings at ``rows``, in that order."""
-        return [self.finding(row) for row in rows]
+        """The findings at ``rows``, in that order (those not made yet made together)."""
+        rows = list(rows)
+        made = self._made
+        missing = [row for row in rows if made[row] is None]
+        if missing:
+            for row, finding in zip(missing, self._make(missing), strict=True):
+                made[row] = finding
+        return [made[row] for row in rows]  # type: ignore[misc]  # every one is made now
 
-    def _make(self, row: int) -> Finding:
-        rule = self.rules[self.rule[row]]
-        subjects, position = self.subjects, self.subject[row]
-        return Finding.from_fields({
-            "rule_id": rule.rule_id,
-            "entity_type": rule.entity_type,
-            "entity_id": subjects.entity_ids[position],
-            "entity_name": subjects.names[position],
-            "status": STATUSES[self.status[row]],
-            "severity": SEVERITIES[self.severity[row]],
-            "level": rule.level,
-            "mode": rule.mode,
-            "message": self.message[row],
-            "sub_key": subjects.sub_keys[position],
-            "service_ids": subjects.service_ids[position],
-            "team_ids": subjects.team_ids[position],
-            "html_url": subjects.html_urls[position],
-            "waiver": self.changes.waivers.get(row),
-            "original_status": self.changes.original_status.get(row),
-        })
+    def _make(self, rows: list[int]) -> list[Finding]:
+        """Findings from the columns: each column read for all ``rows`` at once, as plain values."""
+        subjects, rules, statuses, severities = self.subjects, self.rules, STATUSES, SEVERITIES
+        waivers, original = self.changes.waivers, self.changes.original_status
+        columns = zip(rows, self.rule[rows].tolist(), self.subject[rows].tolist(), self.status[rows].tolist(),
+                      self.severity[rows].tolist(), self.message[rows].tolist(), strict=True)
+        made = []
+        for row, rule_code, position, status, severity, message in columns:
+            rule = rules[rule_code]
+            made.append(Finding.from_fields({
+                "rule_id": rule.rule_id,
+                "entity_type": rule.entity_type,
+                "entity_id": subjects.entity_ids[position],
+                "entity_name": subjects.names[position],
+                "status": statuses[status],
+                "severity": severities[severity],
+                "level": rule.level,
+                "mode": rule.mode,
+                "message": rule.title if message is None else message,
+                "sub_key": subjects.sub_keys[position],
+                "service_ids": subjects.service_ids[position],
+                "team_ids": subjects.team_ids[position],
+                "html_url": subjects.html_urls[position],
+                "waiver": waivers.get(row),
+                "original_status": original.get(row),
+            }))
+        return made
 
     # Columns.
 
@@ -230,6 +246,20 @@ class FindingTable(Sequence[Finding]):
             return np.arange(len(self), dtype=np.int64)
         codes, _ = pd.factorize(np.array([f.fingerprint for f in self.findings()], dtype=object))
         return codes
+
+    def rule_ids_present(self) -> set[str]:
+        """The ids of the rules with at least one finding."""
+        return {self.rules[code].rule_id for code in np.unique(self.rule).tolist()}
+
+    def by_fingerprint(self) -> Mapping[str, Finding]:
+        """Every finding by fingerprint (the last of any repeated one), a finding made when looked up."""
+        if self._by_fingerprint is None:
+            rules, subjects = self.rules, self.subjects
+            prints = (f"{rules[rule].rule_id}:{rules[rule].entity_type}:{subjects.entity_ids[position]}"
+                      + ("" if subjects.sub_keys[position] is None else f":{subjects.sub_keys[position]}")
+                      for rule, position in zip(self.rule.tolist(), self.subject.tolist(), strict=True))
+            self._by_fingerprint = _Lookup(self, dict(zip(prints, range(len(self)), strict=False)))
+        return self._by_fingerprint
 
     def team_pairs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
         """(row, team) pairs: each of ``rows`` once per team its finding affects, or once with team
@@ -297,6 +327,25 @@ class FindingTable(Sequence[Finding]):
         touched = set(rows.tolist()) | set(merged.waivers) | set(merged.original_status)
         table._made = [None if row in touched else made for row, made in enumerate(self._made)]
         return table
+
+
+class _Lookup(Mapping[str, Finding]):
+    """A table's findings by fingerprint: only the strings are made until a finding is read."""
+
+    def __init__(self, table: FindingTable, rows: dict[str, int]) -> None:
+        self.table, self.rows = table, rows
+
+    def __getitem__(self, fingerprint: str) -> Finding:
+        return self.table.finding(self.rows[fingerprint])
+
+    def __contains__(self, fingerprint: object) -> bool:
+        return fingerprint in self.rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 def as_table(findings: Iterable[Finding]) -> FindingTable:

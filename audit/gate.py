@@ -28,7 +28,8 @@ from collections.abc import Iterable, Mapping
 from audit.assess import Assessment
 from audit.baseline import Baseline, BaselineEntry
 from audit.errors import ExitCode, UserError
-from audit.findings import DEFAULT_FAIL_ON, FAIL_ON_WARN, Finding, Severity, Status
+from audit.finding_table import as_table, with_status
+from audit.findings import DEFAULT_FAIL_ON, FAIL_ON_WARN, OPEN_STATUSES, Finding, Severity, Status
 
 
 def fail_on_threshold(value: str) -> tuple[Severity, bool]:
@@ -73,9 +74,10 @@ class Judged:
         not_run = assessment.evaluation.not_run
         # A rule listed in not_run with findings ran but had its findings excluded; one
         # without findings did not run at all (mode not selected, no facts table).
-        with_findings = {f.rule_id for f in assessment.findings}
+        findings = as_table(assessment.findings)  # read as columns: only the findings looked up are made
+        with_findings = findings.rule_ids_present()
         rules_run = frozenset(r.id for r in assessment.pack if r.id not in not_run or r.id in with_findings)
-        return cls({f.fingerprint: f for f in assessment.findings}, rules_run, assessment)
+        return cls(findings.by_fingerprint(), rules_run, assessment)
 
     def canonical(self, entry: BaselineEntry) -> BaselineEntry:
         """The entry under its rule's current id (baselines outlive rule renames)."""
@@ -171,7 +173,7 @@ def run_gate(
         if team_id not in assessment.scores.teams:
             raise UserError(f"--team {team_id}: no service of this snapshot belongs to that team")
         scoped = assessment.for_team(team_id)
-    in_scope = {f.fingerprint for f in scoped.findings}
+    in_scope = as_table(scoped.findings).by_fingerprint() if team_id is not None else {}
 
     def ours(entry: BaselineEntry) -> bool:
         if team_id is None or entry.fingerprint in in_scope:
@@ -179,9 +181,9 @@ def run_gate(
         # The object is gone (or outside the team now): trust the teams recorded with the entry.
         return entry.fingerprint not in judged.findings and team_id in entry.team_ids
 
-    failing = [f for f in scoped.findings if f.is_open]
+    failing = with_status(scoped.findings, OPEN_STATUSES)
     accepted = {f.fingerprint for f in failing if baseline_state(f, entries) is BaselineState.UNCHANGED}
-    still_failing = {f.fingerprint for f in assessment.findings if f.is_open}
+    still_failing = {f.fingerprint for f in with_status(assessment.findings, OPEN_STATUSES)}
     mine = [e for e in entries.values() if ours(e) and e.fingerprint not in still_failing]
     return GateResult(
         assessment=scoped,
@@ -192,7 +194,7 @@ def run_gate(
         unchanged=_sorted(f for f in failing if f.fingerprint in accepted),
         absent=tuple(e for e in mine if judged(e)),
         unjudged=tuple(e for e in mine if not judged(e)),
-        waived=_sorted(f for f in scoped.findings if f.status is Status.WAIVED),
+        waived=_sorted(with_status(scoped.findings, (Status.WAIVED,))),
         team_id=team_id,
         fail_on_warnings=fail_on_warnings,
     )

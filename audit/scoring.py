@@ -120,6 +120,11 @@ class ServiceScore:
         return () if self.counted is None else self.counted.failing_rules(self.position)
 
     @functools.cached_property
+    def next_level_rules(self) -> tuple[str, ...]:
+        """The ids of the rules of ``next_level_blockers``, sorted (no finding made)."""
+        return () if self.counted is None else self.counted.failing_rules(self.position, next_level=True)
+
+    @functools.cached_property
     def next_level_blockers(self) -> tuple[Finding, ...]:
         """The failing rules of the next level: what the service needs to fix to climb one step.
 
@@ -168,7 +173,7 @@ def score(
     possible = counted.per_service_sum(columns.possible)
     earned = counted.per_service_sum(columns.earned)
     ladder = ladder_scores(levels, *counted.next_level_weights(columns, levels))
-    by_service = _ServiceFindings.of(table, counted, columns)
+    by_service = _ServiceFindings(table, counted, columns, levels)
     service_scores = {
         service.id: ServiceScore(
             service=service,
@@ -318,18 +323,16 @@ class _Incidence:
 
 
 class _ServiceFindings:
-    """Each service's findings (all, or the failing ones), made from the table when first asked for."""
+    """Each service's findings (all, or the failing ones), made from the table when first asked for,
+    and the rules failing on it (of any level, of its next level), read from the columns."""
 
-    def __init__(self, table: FindingTable, finding: np.ndarray, bounds: np.ndarray, failing: np.ndarray,
-                 rule: np.ndarray, rule_ids: pd.Index) -> None:
-        self.table, self.finding, self.bounds, self.failing = table, finding, bounds, failing
-        self.rule, self.rule_ids = rule, rule_ids
-
-    @classmethod
-    def of(cls, table: FindingTable, counted: _Incidence, columns: _FindingColumns) -> _ServiceFindings:
+    def __init__(self, table: FindingTable, counted: _Incidence, columns: _FindingColumns, levels: np.ndarray) -> None:
         order = np.argsort(counted.service, kind="stable")  # each service's findings in table order
-        bounds = np.searchsorted(counted.service[order], np.arange(counted.service_count + 1))
-        return cls(table, counted.finding[order], bounds, columns.status == _FAIL, columns.rule, columns.rule_ids)
+        self.table, self.finding, self.service = table, counted.finding[order], counted.service[order]
+        self.bounds = np.searchsorted(self.service, np.arange(counted.service_count + 1))
+        self.failing = columns.status == _FAIL
+        self.columns, self.levels = columns, levels
+        self.rules_failing: dict[bool, list[tuple[str, ...]]] = {}  # next level only? -> per service
 
     def rows(self, position: int, failing: bool = False) -> np.ndarray:
         rows = self.finding[self.bounds[position]:self.bounds[position + 1]]
@@ -338,8 +341,26 @@ class _ServiceFindings:
     def findings(self, position: int, failing: bool = False) -> tuple[Finding, ...]:
         return tuple(self.table.rows(self.rows(position, failing).tolist()))
 
-    def failing_rules(self, position: int) -> tuple[str, ...]:
-        return tuple(sorted(self.rule_ids[np.unique(self.rule[self.rows(position, failing=True)])]))
+    def failing_rules(self, position: int, next_level: bool = False) -> tuple[str, ...]:
+        """The ids of the rules failing on the service (of its next level only, if asked), sorted;
+        worked out for every service at once when first asked for."""
+        if next_level not in self.rules_failing:
+            self.rules_failing[next_level] = self._failing_rules(next_level)
+        return self.rules_failing[next_level][position]
+
+    def _failing_rules(self, next_level: bool) -> list[tuple[str, ...]]:
+        chosen = self.failing[self.finding]
+        if next_level:
+            chosen &= self.columns.level[self.finding] == self.levels[self.service] + 1
+        rule_ids = self.columns.rule_ids
+        rank = np.argsort(np.argsort(np.asarray(rule_ids, dtype=object), kind="stable"))  # code -> place by id
+        pairs = np.unique(self.service[chosen] * max(len(rule_ids), 1) + rank[self.columns.rule[self.finding[chosen]]])
+        by_place = sorted(rule_ids)
+        per_service: list[list[str]] = [[] for _ in range(len(self.bounds) - 1)]
+        services, places = np.divmod(pairs, max(len(rule_ids), 1))
+        for service, place in zip(services.tolist(), places.tolist(), strict=True):
+            per_service[service].append(by_place[place])
+        return [tuple(ids) for ids in per_service]
 
 
 @dataclasses.dataclass(frozen=True)

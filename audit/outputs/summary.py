@@ -48,7 +48,7 @@ def _service(service: ServiceScore) -> dict[str, Any]:
         "level": service.level,
         "score": _round(service.score),
         "checks_passing": _round(service.checks_passing),
-        "next_level_blockers": sorted({f.rule_id for f in service.next_level_blockers}),
+        "next_level_blockers": list(service.next_level_rules),
     }
 
 
@@ -96,8 +96,8 @@ def _counts(codes: tuple[np.ndarray, ...], sizes: tuple[int, ...]) -> list[tuple
         return []
     combined = np.ravel_multi_index(tuple(c.astype(np.int64) for c in codes), sizes)
     values, counts = np.unique(combined, return_counts=True)
-    return [(tuple(int(c) for c in key), int(n))
-            for key, n in zip(zip(*np.unravel_index(values, sizes), strict=True), counts.tolist(), strict=True)]
+    keys = zip(*(codes.tolist() for codes in np.unravel_index(values, sizes)), strict=True)
+    return list(zip(keys, counts.tolist(), strict=True))
 
 
 def counted(findings: Iterable[Finding], all_findings: bool) -> dict[tuple[str, str | None, str], int]:

@@ -19,7 +19,7 @@ from audit.facts.collector import collector_paused
 from audit.facts.columns import ANALYTICS_COLUMNS, ANALYTICS_MISSING, INCIDENT_ANALYTICS
 from audit.finding_table import SEVERITY_CODE, STATUS_CODE, FindingTable, RuleFields, Subjects
 from audit.findings import Finding, Mode, RollUp, Status
-from audit.rules.messages import FORMATTER, alternatives, has_value, is_missing, polish
+from audit.rules.messages import is_missing, render_rows
 from audit.rules.model import NAME_COLUMN, URL_COLUMN, Rule, RulePack
 from audit.snapshot import COLLECTIONS
 from audit.time_limit import within
@@ -71,7 +71,7 @@ def evaluate(pack: RulePack, facts: Mapping[str, pd.DataFrame], context: Evaluat
             key = (rule.entity, rule.facts_table, rule.object_column, rule.sub_key)
             if key not in blocks:
                 blocks[key] = _SubjectBlock.of(subjects, rule, frame, reach)
-            fields = RuleFields(rule.id, rule.entity, rule.maturity_level, rule.mode)
+            fields = RuleFields(rule.id, rule.entity, rule.maturity_level, rule.mode, rule.title)
             judged.append((rule.id, fields, _judge(rule, frame, missing), blocks[key]))
     return Evaluation(findings=_table(judged, subjects), not_run=not_run)
 
@@ -190,10 +190,10 @@ class _Verdicts:
 
     @classmethod
     def start(cls, rule: Rule, rows: int) -> _Verdicts:
-        """Every row not applicable, with the rule's title for a message."""
+        """Every row not applicable, with the rule's title for a message (None: see ``FindingTable``)."""
         return cls(np.full(rows, STATUS_CODE[Status.NOT_APPLICABLE], dtype=np.int8),
                    np.full(rows, SEVERITY_CODE[rule.severity], dtype=np.int8),
-                   np.full(rows, rule.title, dtype=object))
+                   np.empty(rows, dtype=object))
 
     def say(self, messages: Mapping[int, str], only: np.ndarray | None = None) -> None:
         """Give the rows in ``messages`` (those ``only`` marks, if given) their message."""
@@ -258,33 +258,12 @@ def _applicable(rule: Rule, frame: pd.DataFrame, *,
 
 
 def _messages(rule: Rule, rows: pd.DataFrame, template: str, fields: Collection[str]) -> dict[int, str]:
-    """``template`` (a failure or not-judged message) for each row, by position (only its ``fields`` are read).
-
-    Each alternative of the template (see ``audit.rules.messages``) is parsed once per rule
-    rather than once per row: the same ``str.format`` result (fields are plain names, so
-    nothing nests), without its per-call parsing.
-    """
-    choices = []
-    for alternative in alternatives(template):
-        pieces = list(FORMATTER.parse(alternative))
-        choices.append((pieces, [field for _, field, _, _ in pieces if field is not None]))
+    """``template`` (a failure or not-judged message) for each row, by position (only its ``fields`` are read)."""
     columns = sorted(set(fields) & set(rows.columns))
-    params = rule.param_values
     records = rows[columns].to_dict("records") if columns else [{} for _ in range(len(rows))]
-    messages = {}
-    tried, fallback = choices[:-1], choices[-1][0]  # the last alternative is taken when no other fits
-    format_field, convert_field = FORMATTER.format_field, FORMATTER.convert_field
-    for position, row in zip(rows.index.tolist(), records, strict=True):
-        values = {**params, **row}
-        pieces = next((p for p, fields in tried if all(has_value(values.get(f)) for f in fields)), fallback)
-        parts = []
-        for literal, field, spec, conversion in pieces:
-            parts.append(literal)
-            if field is not None:
-                value = values[field] if conversion is None else convert_field(values[field], conversion)
-                parts.append(format_field(value, spec or ""))
-        messages[position] = polish("".join(parts))
-    return messages
+    values = {**{name: [value] * len(rows) for name, value in rule.param_values.items()},
+              **{column: [record[column] for record in records] for column in columns}}
+    return dict(zip(rows.index.tolist(), render_rows(template, values, len(rows)), strict=True))
 
 
 def render_messages(rule: Rule, frame: pd.DataFrame) -> dict[int, str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 import string
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,70 @@ def _agree(match: re.Match[str]) -> str:
     if float(number) == 1:
         return f"{number} {noun}"
     return f"{number} {_IRREGULAR_PLURALS.get(noun, noun + 's')}"
+
+
+def render_rows(template: str, values: Mapping[str, Sequence[Any]], count: int) -> list[str]:
+    """``template`` for each of ``count`` rows; ``values``: name -> its value on each row (columns and
+    parameters alike). The same text as ``str.format`` with this module's formatter, row by row.
+
+    Worked column by column: each alternative is parsed once, each row takes the first whose fields
+    all have a value, and a field's value is formatted once per distinct value (numbers, flags and
+    short codes repeat across thousands of rows).
+    """
+    choices = []
+    for alternative in alternatives(template):
+        pieces = list(FORMATTER.parse(alternative))
+        choices.append((pieces, [field for _, field, _, _ in pieces if field is not None]))
+    present: dict[str, list[bool]] = {}
+
+    def has(field: str) -> list[bool]:
+        if field not in present:
+            present[field] = [has_value(value) for value in values[field]] if field in values else [False] * count
+        return present[field]
+
+    chosen = [len(choices) - 1] * count  # the last alternative is taken when no other fits
+    undecided = list(range(count))
+    for index, (_, fields) in enumerate(choices[:-1]):
+        columns = [has(field) for field in fields]
+        fits = [row for row in undecided if all(column[row] for column in columns)]
+        for row in fits:
+            chosen[row] = index
+        undecided = [row for row in undecided if chosen[row] == len(choices) - 1] if fits else undecided
+    texts = [""] * count
+    for index, (pieces, _) in enumerate(choices):
+        rows = [row for row in range(count) if chosen[row] == index]
+        if not rows:
+            continue
+        parts: list[Sequence[str]] = []
+        for literal, field, spec, conversion in pieces:
+            parts.append([literal] * len(rows))
+            if field is not None:
+                column = values[field]
+                parts.append(_formatted([column[row] for row in rows], spec or "", conversion))
+        for row, pieces_of_row in zip(rows, zip(*parts, strict=True), strict=True):
+            texts[row] = polish("".join(pieces_of_row))
+    return texts
+
+
+_CACHED_TYPES = (int, str, bool)  # not float: 0.0 == -0.0 as keys, yet they read differently
+
+
+def _formatted(column: Sequence[Any], spec: str, conversion: str | None) -> list[str]:
+    """Each value as the message reads it; a value of a plain type formatted once however often it repeats."""
+    known: dict[tuple[type, Any], str] = {}
+    texts = []
+    if not spec and conversion is None and all(type(value) is str for value in column):
+        return list(column)  # names, ids: a string read as itself
+    for value in column:
+        key = (type(value), value) if type(value) in _CACHED_TYPES else None
+        text = known.get(key) if key is not None else None
+        if text is None:
+            converted = value if conversion is None else FORMATTER.convert_field(value, conversion)
+            text = FORMATTER.format_field(converted, spec)
+            if key is not None:
+                known[key] = text
+        texts.append(text)
+    return texts
 
 
 def template_fields(template: str) -> set[str]:

@@ -1,0 +1,130 @@
+"""The findings table (``audit.finding_table``): its columns against the ``Finding`` objects it stands for.
+
+Acme is crawled through the emulator and judged with the report tests' pack and config (a tier map,
+one valid and one expired waiver); whatever the columns give (order, counts, waivers, the tier
+notice, scores, one team's view) is checked against the same worked out over the findings as
+objects, the way pd-audit did before the table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from audit.assess import Assessment, _tier_rule_as_notice, assess
+from audit.finding_table import FindingTable, Subjects
+from audit.findings import Finding, Status, apply_waivers
+from audit.outputs.summary import COUNTED_STATUSES, _tally
+from audit.rules import EvaluationContext, evaluate, load_packs
+from audit.scoring import score, service_refs
+from audit.tiers import TIER_RULE, no_mapping_notice
+from tests.crawl.conftest import ACME, crawl, emulator_app
+
+REPORT_DATA = Path(__file__).parents[1] / "reports" / "data"
+TODAY = dt.date(2027, 2, 2)  # one of the config's waivers valid, one expired
+
+
+@pytest.fixture(scope="module")
+def acme(tmp_path_factory: pytest.TempPathFactory) -> Assessment:
+    workdir = tmp_path_factory.mktemp("acme-table")
+    snapshot, _ = crawl(emulator_app(ACME), workdir / "snapshot")
+    return assess(snapshot, rules_dirs=[REPORT_DATA / "pack"], config_path=REPORT_DATA / "pd-audit.toml",
+                  cwd=workdir, today=TODAY, env={})
+
+
+def _objects(findings: FindingTable) -> tuple[Finding, ...]:
+    """The table's findings, each made again by ``Finding``'s own constructor from its fields."""
+    return tuple(Finding(**{field.name: getattr(f, field.name) for field in dataclasses.fields(Finding) if field.init})
+                 for f in findings)
+
+
+def test_the_engines_findings_are_sorted_by_fingerprint_and_made_once(acme):
+    table = acme.evaluation.findings
+    assert isinstance(table, FindingTable)
+    prints = [f.fingerprint for f in table]
+    assert len(table) > 500 and prints == sorted(prints) and len(set(prints)) == len(prints)
+    assert table[7] is tuple(table)[7] and table[-1] is table[len(table) - 1]
+    made = _objects(table)
+    assert made == tuple(table)
+    assert [f.fingerprint for f in made] == prints
+
+
+def test_rules_sort_by_their_fingerprints_not_their_ids(account, tmp_path):
+    # "XQ-100:..." sorts before "XQ-10:..." (a digit before the colon), though "XQ-10" < "XQ-100".
+    rule = ("  - id: {id}\n    title: Service has one owning team\n    entity: service\n"
+            "    condition: team_count == 1\n    severity: high\n    level: 1\n    mode: S\n"
+            "    rationale: One team fixes it.\n    fix: Keep one team.\n    message: \"{{name}} has {{team_count}} teams\"\n")
+    (tmp_path / "pack.yaml").write_text("description: two rules whose ids share a prefix\nrules:\n"
+                                        + rule.format(id="XQ-10") + rule.format(id="XQ-100"))
+    pack = load_packs([tmp_path], account.columns, include_builtin=False)
+    findings = evaluate(pack, account.facts, EvaluationContext(rollup=account.rollup)).findings
+    prints = [f.fingerprint for f in findings]
+    assert prints == sorted(prints)
+    assert prints[0].startswith("XQ-100:") and prints[-1].startswith("XQ-10:")
+
+
+def test_sub_keys_sort_as_the_fingerprint_reads():
+    subjects = Subjects(entity_ids=["PEP1", "PEP10", "PEP1", "PEP1"], sub_keys=["2", "1", "10", None])
+    # PEP1 < PEP10:1 < PEP1:10 < PEP1:2 (":" sorts after the digits; as (id, sub-key) pairs
+    # PEP10's would come last)
+    assert subjects.fingerprint_order().tolist() == [3, 1, 2, 0]
+
+
+def test_counts_from_the_columns_equal_counts_over_the_findings(acme):
+    findings = tuple(acme.findings)
+    per_rule, per_team = _tally(acme.findings, all_findings=False)
+    assert per_rule == Counter((f.rule_id, f.status) for f in findings)
+    assert per_team == Counter((f.rule_id, team_id, f.status) for f in findings if f.status in COUNTED_STATUSES
+                               for team_id in f.team_ids or (None,))
+    assert per_team[("OWN-01", None, Status.PASS)] == 0 and sum(per_team.values()) > 300
+    assert _tally(acme.findings, all_findings=True)[1] == Counter()
+
+
+def test_waivers_change_the_table_as_they_change_the_findings(acme):
+    engine = acme.evaluation.findings
+    on_table = apply_waivers(engine, acme.config.waivers, TODAY)
+    on_objects = apply_waivers(_objects(engine), acme.config.waivers, TODAY)
+    assert isinstance(on_table.findings, FindingTable)
+    assert tuple(on_table.findings) == on_objects.findings
+    assert (on_table.expired, on_table.unused) == (on_objects.expired, on_objects.unused)
+    statuses = Counter(f.status for f in on_table.findings)
+    assert statuses[Status.WAIVED] >= 1 and any(f.waiver_expired for f in on_table.findings)
+
+
+def test_the_tier_notice_changes_only_the_tier_rules_judged_findings(acme):
+    engine = acme.evaluation.findings
+    notice = no_mapping_notice()
+    expected = tuple(dataclasses.replace(f, status=Status.NOT_APPLICABLE, message=notice.message)
+                     if f.rule_id == TIER_RULE and f.status is not Status.EXCLUDED else f for f in _objects(engine))
+    assert tuple(_tier_rule_as_notice(engine, notice)) == expected
+    assert expected != tuple(engine)
+
+
+def test_scores_from_the_columns_equal_scores_from_the_findings(acme):
+    services = service_refs(acme.facts.tables["service"], acme.facts.rollup())
+    on_table = score(acme.findings, services, acme.config.weights)
+    on_objects = score(_objects(acme.findings), services, acme.config.weights)  # a table made of the objects
+    assert on_table == on_objects  # levels, scores, teams and tallies
+    findings = tuple(acme.findings)
+    for service_id, scored in on_table.services.items():
+        mine = tuple(f for f in findings if service_id in f.service_ids)
+        assert scored.findings == mine == on_objects.services[service_id].findings
+        assert scored.failing == tuple(f for f in mine if f.status is Status.FAIL)
+        assert scored.failing_rules == tuple(sorted({f.rule_id for f in scored.failing}))
+        assert scored.next_level_rules == tuple(sorted({f.rule_id for f in scored.next_level_blockers}))
+    assert sum(len(s.failing) for s in on_table.services.values()) > 20
+
+
+def test_one_teams_view_holds_the_findings_on_its_services_and_itself(acme):
+    team_id = "PTEAM01"
+    services = set(acme.scores.teams[team_id].service_ids)
+    expected = tuple(f for f in acme.findings
+                     if services.intersection(f.service_ids) or (f.entity_type == "team" and f.entity_id == team_id))
+    view = acme.for_team(team_id)
+    assert tuple(view.findings) == expected
+    assert any(f.entity_type == "team" for f in expected) and len(expected) < len(acme.findings)
+    assert _tally(view.findings, all_findings=False)[0] == Counter((f.rule_id, f.status) for f in expected)
