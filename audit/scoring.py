@@ -236,6 +236,7 @@ class _FindingColumns:
     rule: np.ndarray  # codes into ``rule_ids``
     rule_ids: pd.Index
     status: np.ndarray  # codes into ``STATUSES``
+    unique: bool  # no fingerprint repeats: each finding is its own code
 
     @classmethod
     def of(cls, table: FindingTable, weights: Mapping[Severity, float]) -> _FindingColumns:
@@ -254,6 +255,7 @@ class _FindingColumns:
             rule=rule,
             rule_ids=rule_ids,
             status=status,
+            unique=table.unique,
         )
 
     def tallies(self, finding: np.ndarray, group: np.ndarray, group_count: int) -> list[dict[str, RuleTally]]:
@@ -261,17 +263,21 @@ class _FindingColumns:
 
         A policy's finding reaches every service that uses it: it counts once for the team.
         """
-        pairs = pd.DataFrame({"group": group, "fingerprint": self.fingerprint[finding], "finding": finding})
-        pairs = pairs.drop_duplicates(["group", "fingerprint"], keep="last")
-        chosen = pairs["finding"].to_numpy()
-        counts = (
-            pd.DataFrame({"group": pairs["group"].to_numpy(), "rule": self.rule[chosen], "status": self.status[chosen]})
-            .groupby(["group", "rule", "status"], sort=True)
-            .size()
-        )
+        if self.unique:  # a finding per fingerprint: the pairs once each, as numbers
+            once = np.unique(group.astype(np.int64) * len(self.fingerprint) + finding)
+            group, chosen = np.divmod(once, max(len(self.fingerprint), 1))
+        else:
+            pairs = pd.DataFrame({"group": group, "fingerprint": self.fingerprint[finding], "finding": finding})
+            pairs = pairs.drop_duplicates(["group", "fingerprint"], keep="last")
+            group, chosen = pairs["group"].to_numpy(), pairs["finding"].to_numpy()
+        sizes = (group_count, len(self.rule_ids), len(STATUSES))
+        keys, counts = np.unique(np.ravel_multi_index((group, self.rule[chosen], self.status[chosen]), sizes),
+                                 return_counts=True)
         per_group: list[dict[str, dict[Status, int]]] = [{} for _ in range(group_count)]
-        for (group_code, rule, status), count in counts.items():
-            per_group[group_code].setdefault(self.rule_ids[rule], {})[STATUSES[status]] = int(count)
+        rule_ids = self.rule_ids.tolist()
+        groups, rules, statuses = (codes.tolist() for codes in np.unravel_index(keys, sizes))
+        for group_code, rule, status, count in zip(groups, rules, statuses, counts.tolist(), strict=True):
+            per_group[group_code].setdefault(rule_ids[rule], {})[STATUSES[status]] = count
         return [
             {rule_id: RuleTally(rule_id, by_status) for rule_id, by_status in sorted(per_rule.items())}
             for per_rule in per_group

@@ -72,7 +72,7 @@ def evaluate(pack: RulePack, facts: Mapping[str, pd.DataFrame], context: Evaluat
             if key not in blocks:
                 blocks[key] = _SubjectBlock.of(subjects, rule, frame, reach)
             fields = RuleFields(rule.id, rule.entity, rule.maturity_level, rule.mode, rule.title)
-            judged.append((rule.id, fields, _judge(rule, frame, missing), blocks[key]))
+            judged.append((rule.id, fields, _judge(rule, _read_by(rule, frame), missing), blocks[key]))
     return Evaluation(findings=_table(judged, subjects), not_run=not_run)
 
 
@@ -177,6 +177,13 @@ def _checked(rule: Rule, frame: pd.DataFrame) -> pd.DataFrame:
             f"the {rule.facts_table} facts have duplicate rows for {keys}; {rule.id} cannot fingerprint them"
         )
     return frame.reset_index(drop=True)
+
+
+def _read_by(rule: Rule, frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns of ``frame`` the rule's expressions and messages read: every expression and every
+    row selection then works on those only (pandas resolves every column of a frame it evaluates on)."""
+    used = rule.names.expression_columns | rule.names.message_fields
+    return frame[[column for column in frame.columns if column in used]]
 
 
 @dataclasses.dataclass(frozen=True)
