@@ -128,3 +128,11 @@ def test_one_teams_view_holds_the_findings_on_its_services_and_itself(acme):
     assert tuple(view.findings) == expected
     assert any(f.entity_type == "team" for f in expected) and len(expected) < len(acme.findings)
     assert _tally(view.findings, all_findings=False)[0] == Counter((f.rule_id, f.status) for f in expected)
+
+
+def test_findings_are_looked_up_by_their_fingerprints(acme):
+    table = acme.findings
+    lookup = table.by_fingerprint()
+    assert list(lookup) == [f.fingerprint for f in table] and len(lookup) == len(table)
+    failing = next(f for f in reversed(table) if f.status is Status.FAIL)
+    assert lookup[failing.fingerprint] is failing and "OC-01:schedule:PNOPE" not in lookup
