@@ -31,6 +31,7 @@ from audit.facts.columns import SCHEMA
 from audit.facts.forked import Forked, forking_helps
 from audit.facts.intervals import IntervalSet
 from audit.facts.raw import as_text, by_id, parse_window, ref_id, ref_ids
+from audit.facts.roster import first_error, read_roster, reading, team_ids_by_user
 from audit.findings import RollUp
 from audit.safe_csv import safe_cell, spreadsheet_writer
 from audit.safe_text import without_surrogates
@@ -109,24 +110,41 @@ def _build(
     }
     readable = frozenset(name for name in COLLECTIONS if snapshot.available(name))
 
-    with timed("read snapshot"):
+    with timed("read snapshot"), reading("teams"):
         teams = by_id(snapshot.iter("teams"))
-        users = by_id(snapshot.iter("users"))
-        services = by_id(snapshot.iter("services"))
-        raw_v2 = by_id(snapshot.iter("schedules"))
-        raw_v3 = by_id(snapshot.iter("schedules_v3"))
-        team_roles = escalation.Teams(_team_roles(snapshot.iter("team_members")))
-        oncall_user_ids = _oncall_user_ids(snapshot.iter("oncalls"))
-        handoff_rules = people.read_handoff_rules(snapshot.iter("handoff_rules"))
-        dependencies = snapshot.collection("service_dependencies")
-        extension_counts = _extension_counts(snapshot.iter("extensions"))
-        standards = _standards_scores(snapshot.iter("standards_scores"))
-        policy_records = list(snapshot.iter("escalation_policies"))
-
-    with timed("render schedules"):
-        renderings = schedules.render_schedules(raw_v2.values(), raw_v3.values(), window, now or until)
+    # The people side (users, team members, on-calls: most of the snapshot's bytes) is read in a
+    # forked child while this process reads and renders the schedules (see audit.facts.roster).
+    beside = Forked(functools.partial(read_roster, snapshot), fork=_fork(_declared_count(snapshot, "services")))
+    own_error = None
+    try:
+        with timed("read snapshot"):
+            services = _read_by_id(snapshot, "services")
+            raw_v2 = _read_by_id(snapshot, "schedules")
+            raw_v3 = _read_by_id(snapshot, "schedules_v3")
+            with reading("service_dependencies"):
+                dependencies = snapshot.collection("service_dependencies")
+            with reading("extensions"):
+                extension_counts = _extension_counts(snapshot.iter("extensions"))
+            with reading("standards_scores"):
+                standards = _standards_scores(snapshot.iter("standards_scores"))
+            with reading("escalation_policies"):
+                policy_records = list(snapshot.iter("escalation_policies"))
+        with timed("render schedules"):
+            renderings = schedules.render_schedules(raw_v2.values(), raw_v3.values(), window, now or until)
+    except Exception as error:  # the people side may have met a broken collection first: see roster
+        own_error = error
+    # Forked, the wait is what reading the people side added to the wall time; in line, it is its time.
+    with timed("read people"):
+        try:
+            roster, roster_error = beside.result(), None
+        except Exception as error:
+            roster_error = error
+    failure = first_error(own_error, roster_error)
+    if failure is not None:
+        raise failure
+    users, contacts = roster.users, roster.contacts
+    team_roles = escalation.Teams(roster.team_roles)
     with timed("resolve policies"):
-        contacts = people.read_contacts(users.values())
         policies = escalation.resolve_policies(
             policy_records, escalation.Targets(renderings, contacts, readable), window
         )
@@ -175,7 +193,7 @@ def _build(
 
     # From here the tables only read what is built above: the policy and schedule tables are
     # made in a forked child (a second core) while this process makes the others.
-    beside = Forked(policy_and_schedule_tables, fork=forking_helps() and len(services) >= FORK_FROM_SERVICES)
+    beside_tables = Forked(policy_and_schedule_tables, fork=_fork(len(services)))
     sole_level1 = people.sole_level1_services(
         {policy.id: policy.levels[0].members for policy in policies.values() if policy.levels},
         service_ids_by_policy,
@@ -183,8 +201,8 @@ def _build(
     )
     with timed("user table"):
         user_table = people.user_table(
-            users, contacts, reach, oncall_user_ids, service_ids_by_policy,
-            _team_ids_by_user(team_roles.roles), handoff_rules, window, sole_level1,
+            users, contacts, reach, roster.oncall_user_ids, service_ids_by_policy,
+            team_ids_by_user(roster.team_roles), roster.handoff_rules, window, sole_level1,
         )
     tables = {"user": user_table}
     with timed("service table"):
@@ -193,7 +211,7 @@ def _build(
         tables["team"] = ownership.team_table(account, team_ids_by_service, user_table)
     # Forked, the wait is what the child's tables added to the wall time; in line, it is their time.
     with timed("waiting for the policy and schedule tables"):
-        built, built_timings = beside.result()
+        built, built_timings = beside_tables.result()
     tables.update(built)
     if timings is not None:
         timings.update(built_timings)
@@ -280,32 +298,20 @@ def _policy_tiers(
     return policy_tiers
 
 
-def _team_roles(lines: Any) -> dict[str, dict[str, str]]:
-    """team id -> {user id: team role} from the team_members collection."""
-    roles: dict[str, dict[str, str]] = {}
-    for line in lines:
-        if not isinstance(line, dict) or not isinstance(line.get("team_id"), str):
-            continue
-        declared = line.get("member")
-        member = declared if isinstance(declared, dict) else {}
-        user_id = ref_id(member.get("user"))
-        if user_id:
-            roles.setdefault(line["team_id"], {})[user_id] = as_text(member.get("role")) or "responder"
-    # In id order: the crawl writes each team's pages as they arrive, so the lines' order is the order
-    # requests finished, which no fact (a team's members, a person's teams) may depend on.
-    return {team_id: dict(sorted(roles[team_id].items())) for team_id in sorted(roles)}
+def _fork(service_count: int) -> bool:
+    """Whether work is worth a forked child: two cores and an account large enough to gain from it."""
+    return forking_helps() and service_count >= FORK_FROM_SERVICES
 
 
-def _team_ids_by_user(roles: Mapping[str, Mapping[str, str]]) -> dict[str, list[str]]:
-    teams: dict[str, list[str]] = {}
-    for team_id, members in roles.items():
-        for user_id in members:
-            teams.setdefault(user_id, []).append(team_id)
-    return teams
+def _declared_count(snapshot: Snapshot, name: str) -> int:
+    """How many objects the manifest says a collection holds (0 when it does not say)."""
+    count = snapshot.manifest["collections"].get(name, {}).get("count")
+    return count if isinstance(count, int) and not isinstance(count, bool) else 0
 
 
-def _oncall_user_ids(oncalls: Any) -> set[str]:
-    return {user for user in (ref_id(o.get("user")) for o in oncalls if isinstance(o, dict)) if user}
+def _read_by_id(snapshot: Snapshot, name: str) -> dict[str, dict[str, Any]]:
+    with reading(name):
+        return by_id(snapshot.iter(name))
 
 
 def _rollup(

@@ -492,7 +492,7 @@ def test_timings_name_every_step_and_the_collector_is_restored(tmp_path: Path) -
     build_facts(load(path), timings=timings)
     assert gc.isenabled()  # paused while building, running again afterwards
     assert set(timings) == {
-        "read snapshot", "render schedules", "resolve policies", "user table", "service table",
+        "read snapshot", "render schedules", "read people", "resolve policies", "user table", "service table",
         "escalation_policy table", "policy_level table", "schedule table", "team table",
         "waiting for the policy and schedule tables",
     }  # fmt: skip

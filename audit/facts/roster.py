@@ -1,0 +1,120 @@
+"""The people side of a snapshot read in one go: users, their contacts, team roles, on-calls, hand-off rules.
+
+These collections are most of a large snapshot's bytes (users with their contact methods and
+notification rules, one on-call line per person, level and shift) and nothing on the schedule and
+policy side needs them until policies are resolved, so ``build_facts`` reads them in a forked child
+while it reads and renders the schedules itself. What travels back is kept small, because it is
+pickled: each user reduced to the fields the facts read (:data:`USER_FIELDS`, references to their
+ids), their :class:`~audit.facts.people.Contact`, the team roles and the set of on-call user ids.
+
+A collection that cannot be read raises its own one-line error, marked with the collection's name
+(:func:`reading`), so that when both sides meet a broken file the caller reports the one it would
+have met first reading the collections in :data:`READ_ORDER`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from audit.facts import people
+from audit.facts.raw import as_text, ref_id, ref_ids
+from audit.snapshot import Snapshot
+
+# The order the facts stage reads the snapshot in, and so which broken collection it names first.
+READ_ORDER = (
+    "teams", "users", "services", "schedules", "schedules_v3", "team_members", "oncalls", "handoff_rules",
+    "service_dependencies", "extensions", "standards_scores", "escalation_policies",
+)  # fmt: skip
+# The fields of a user object the user table reads beside its contacts (``teams`` as ids only).
+USER_FIELDS = ("id", "name", "html_url", "email", "time_zone", "teams", people.HANDOFF_RULES_KEY)
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The people side of a snapshot, as the facts stage needs it."""
+
+    users: dict[str, dict[str, Any]]  # user id -> the USER_FIELDS of that user (last of duplicates wins)
+    contacts: dict[str, people.Contact]
+    team_roles: dict[str, dict[str, str]]  # team id -> {user id: team role}, both in id order
+    oncall_user_ids: set[str]
+    handoff_rules: dict[str, list[Any]]  # user id -> rules, from the handoff_rules collection
+
+
+@contextmanager
+def reading(collection: str) -> Iterator[None]:
+    """Mark an error raised in the block with the collection being read (see :func:`first_error`)."""
+    try:
+        yield
+    except Exception as error:
+        error.collection = collection  # type: ignore[attr-defined]  # travels with the pickled error
+        raise
+
+
+def first_error(*errors: BaseException | None) -> BaseException | None:
+    """Of the errors met reading collections, the one :data:`READ_ORDER` meets first (unmarked ones last)."""
+    def position(error: BaseException) -> int:
+        collection = getattr(error, "collection", None)
+        return READ_ORDER.index(collection) if collection in READ_ORDER else len(READ_ORDER)
+
+    met = [error for error in errors if error is not None]
+    return min(met, key=position) if met else None
+
+
+def read_roster(snapshot: Snapshot) -> Roster:
+    """Users, contacts, team roles, on-calls and hand-off rules of ``snapshot`` (in :data:`READ_ORDER`)."""
+    with reading("users"):
+        users = {user["id"]: user for user in snapshot.iter("users") if ref_id(user) is not None}
+    contacts = people.read_contacts(users.values())
+    with reading("team_members"):
+        team_roles = _team_roles(snapshot.iter("team_members"))
+    with reading("oncalls"):
+        oncall_user_ids = _oncall_user_ids(snapshot.iter("oncalls"))
+    with reading("handoff_rules"):
+        handoff_rules = people.read_handoff_rules(snapshot.iter("handoff_rules"))
+    return Roster(
+        users={user_id: _essentials(user) for user_id, user in users.items()},
+        contacts=contacts,
+        team_roles=team_roles,
+        oncall_user_ids=oncall_user_ids,
+        handoff_rules=handoff_rules,
+    )
+
+
+def _essentials(user: Mapping[str, Any]) -> dict[str, Any]:
+    """The USER_FIELDS of a user object; its team references reduced to ``{"id": ...}`` (all that is read)."""
+    kept = {name: user[name] for name in USER_FIELDS if name in user}
+    if "teams" in kept:
+        kept["teams"] = [{"id": team_id} for team_id in ref_ids(kept["teams"])]
+    return kept
+
+
+def _team_roles(lines: Iterable[Any]) -> dict[str, dict[str, str]]:
+    """team id -> {user id: team role} from the team_members collection."""
+    roles: dict[str, dict[str, str]] = {}
+    for line in lines:
+        if not isinstance(line, dict) or not isinstance(line.get("team_id"), str):
+            continue
+        declared = line.get("member")
+        member = declared if isinstance(declared, dict) else {}
+        user_id = ref_id(member.get("user"))
+        if user_id:
+            roles.setdefault(line["team_id"], {})[user_id] = as_text(member.get("role")) or "responder"
+    # In id order: the crawl writes each team's pages as they arrive, so the lines' order is the order
+    # requests finished, which no fact (a team's members, a person's teams) may depend on.
+    return {team_id: dict(sorted(roles[team_id].items())) for team_id in sorted(roles)}
+
+
+def team_ids_by_user(roles: Mapping[str, Mapping[str, str]]) -> dict[str, list[str]]:
+    """user id -> the teams they are a member of, in team id order."""
+    teams: dict[str, list[str]] = {}
+    for team_id, members in roles.items():
+        for user_id in members:
+            teams.setdefault(user_id, []).append(team_id)
+    return teams
+
+
+def _oncall_user_ids(oncalls: Iterable[Any]) -> set[str]:
+    return {user for user in (ref_id(o.get("user")) for o in oncalls if isinstance(o, dict)) if user}
