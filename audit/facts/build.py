@@ -30,6 +30,7 @@ from audit.facts.collector import collector_paused
 from audit.facts.columns import SCHEMA
 from audit.facts.forked import Forked, forking_helps
 from audit.facts.intervals import IntervalSet
+from audit.facts.on_call_time import Reach
 from audit.facts.raw import as_text, by_id, parse_window, ref_id, ref_ids
 from audit.facts.roster import first_error, read_roster, reading, team_ids_by_user
 from audit.findings import RollUp
@@ -318,7 +319,7 @@ def _rollup(
     services: Mapping[str, Any],
     service_ids_by_policy: Mapping[str, list[str]],
     policy_ids_by_schedule: Mapping[str, list[str]],
-    reach: Mapping[str, people.Reach],
+    reach: Mapping[str, Reach],
     team_ids_by_service: Mapping[str, list[str]],
 ) -> dict[tuple[str, str], list[str]]:
     rollup: dict[tuple[str, str], list[str]] = {}

@@ -34,7 +34,8 @@ from audit.facts.coverage import (
     same_person_overlap,
 )
 from audit.facts.intervals import IntervalSet, clip, intersection, measure, union_all
-from audit.facts.people import Contact, Reach
+from audit.facts.on_call_time import Reach
+from audit.facts.people import Contact
 from audit.facts.raw import as_list, as_minutes, as_text, base_type, ref_id, ref_ids
 from audit.facts.schedules import ScheduleRendering
 

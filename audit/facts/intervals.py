@@ -216,6 +216,12 @@ def _normalise_arrays(starts: np.ndarray, ends: np.ndarray) -> IntervalSet:
     return IntervalSet(starts[firsts], reach[lasts])
 
 
+def normalised_few(starts: list[int], ends: list[int]) -> IntervalSet:
+    """:meth:`IntervalSet.from_epoch` of a handful of intervals given as Python ints, no end before its
+    start (empty ones are dropped): merged in plain Python, with no numpy until the result."""
+    return _normalise_few(starts, ends)
+
+
 def _normalise_few(starts: list[int], ends: list[int]) -> IntervalSet:
     """:func:`_normalise` of a handful of intervals in plain Python (most schedules' and levels' sets):
     a dozen numpy calls cost more than the merge itself."""

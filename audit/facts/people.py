@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from audit.facts.columns import frame
-from audit.facts.coverage import NIGHT_END, NIGHT_START, local_daily_intervals
-from audit.facts.intervals import IntervalSet, measure, union_all
+from audit.facts.intervals import IntervalSet, measure
+from audit.facts.on_call_time import Reach, on_call_time
 from audit.facts.raw import as_list, as_minutes, as_text, base_type, ref_id, ref_ids
 from audit.facts.schedules import HOUR, zone_or_utc
 
@@ -129,36 +129,6 @@ def sole_level1_services(
     return {user_id: sorted(services) for user_id, services in sole.items()}
 
 
-@dataclass
-class Reach:
-    """The levels that reach one user, gathered while escalation policies are resolved."""
-
-    policy_ids: set[str] = field(default_factory=set)
-    delays: list[float] = field(default_factory=list)
-    time: dict[int, list[IntervalSet]] = field(default_factory=dict)  # level number -> time held there
-
-    def hold(self, level: int, held: IntervalSet) -> None:
-        self.time.setdefault(level, []).append(held)
-
-    @property
-    def any_level(self) -> IntervalSet:
-        """The time held at some level: overlaps (two policies, two levels at once) count once."""
-        return union_all([held for by_level in self.time.values() for held in by_level])
-
-    def hours_by_level(self, any_level: IntervalSet | None = None) -> list[str]:
-        """'N h at level L' for each level held, lowest level first (PPL-01's message).
-
-        ``any_level``, when the caller has it, is the time of a person holding one level only.
-        """
-        def seconds(held: list[IntervalSet]) -> int:
-            # A union only where a level is held through several policies: 15,000 users' worth adds up.
-            if len(self.time) == 1 and any_level is not None:
-                return measure(any_level)
-            return measure(held[0] if len(held) == 1 else union_all(held))
-
-        return [f"{seconds(held) / HOUR:.0f} h at level {level}" for level, held in sorted(self.time.items())]
-
-
 def user_table(
     users: Mapping[str, Mapping[str, Any]],
     contacts: Mapping[str, Contact],
@@ -175,8 +145,7 @@ def user_table(
     users on call) or, failing that, from the user object; otherwise they are unknown."""
     in_oncalls = set(oncall_user_ids)
     zones = {user_id: zone_or_utc(user.get("time_zone")) for user_id, user in users.items()}
-    on_call_time = {user_id: user_reach.any_level for user_id, user_reach in reach.items() if user_id in users}
-    night_seconds = _night_seconds(on_call_time, zones, window)
+    held = on_call_time(reach, users, zones, window)
     window_seconds = measure(window)
     sole = sole_level1_service_ids or {}
     rows = []
@@ -184,7 +153,7 @@ def user_table(
         contact = contacts[user_id]
         user_reach = reach.get(user_id, Reach())
         zone = zones[user_id]
-        on_call_seconds = measure(on_call_time[user_id]) if user_id in on_call_time else 0
+        on_call_seconds = held.seconds.get(user_id, 0)
         delays = sorted({delay for _, delay in contact.high_urgency})
         first_phone_sms = contact.first_delay(("phone", "sms"))
         min_level_delay = min(user_reach.delays, default=math.nan)
@@ -221,8 +190,10 @@ def user_table(
             "handoff_rules": float(len(handoff_rules)) if isinstance(handoff_rules, list) else math.nan,
             "on_call": user_id in in_oncalls or bool(policies),
             "on_call_hours": on_call_seconds / HOUR,
-            "on_call_hours_by_level": user_reach.hours_by_level(on_call_time.get(user_id)),
-            "night_share_pct": 100.0 * night_seconds.get(user_id, 0) / on_call_seconds if on_call_seconds else 0.0,
+            "on_call_hours_by_level": [
+                f"{seconds / HOUR:.0f} h at level {level}" for level, seconds in held.seconds_by_level.get(user_id, ())
+            ],
+            "night_share_pct": 100.0 * held.night_seconds[user_id] / on_call_seconds if on_call_seconds else 0.0,
             "on_call_share_pct": 100.0 * on_call_seconds / window_seconds if window_seconds else 0.0,
             "sole_l1_service_ids": list(sole.get(user_id, ())),
             "sole_l1_service_count": len(sole.get(user_id, ())),
@@ -232,40 +203,3 @@ def user_table(
             "phone_before_escalation": bool(np.less(first_phone_sms, min_level_delay)),
         })
     return frame("user", rows)
-
-
-def _night_seconds(
-    on_call_time: Mapping[str, IntervalSet], zones: Mapping[str, str], window: IntervalSet
-) -> dict[str, int]:
-    """Seconds of each user's on-call time falling 00:00-06:00 in their own zone (OC-08).
-
-    Batched per zone, because 15,000 separate intersections dominate a large
-    account's build: with ``before(t)`` = night seconds before ``t`` (a cumulative
-    sum over the zone's nights), an interval ``[a, b)`` holds ``before(b) -
-    before(a)`` night seconds, and every user's intervals are evaluated at once.
-    """
-    seconds: dict[str, int] = {}
-    by_zone: dict[str, list[str]] = {}
-    for user_id, held in on_call_time.items():
-        if held:
-            by_zone.setdefault(zones[user_id], []).append(user_id)
-    for zone, user_ids in by_zone.items():
-        nights = local_daily_intervals(window, zone, NIGHT_START, NIGHT_END)
-        starts = np.concatenate([on_call_time[u].starts for u in user_ids])
-        ends = np.concatenate([on_call_time[u].ends for u in user_ids])
-        per_interval = _held_before(nights, ends) - _held_before(nights, starts)
-        bounds = np.cumsum([0] + [len(on_call_time[u]) for u in user_ids])
-        totals: Any = np.add.reduceat(per_interval, bounds[:-1]) if len(per_interval) else []
-        seconds.update(zip(user_ids, (int(t) for t in totals), strict=True))
-    return seconds
-
-
-def _held_before(intervals: IntervalSet, moments: np.ndarray) -> np.ndarray:
-    """For each moment, the seconds of ``intervals`` before it."""
-    if not intervals:
-        return np.zeros(len(moments), np.int64)
-    cumulative = np.concatenate([[0], np.cumsum(intervals.lengths)])
-    last = np.searchsorted(intervals.starts, moments, side="right") - 1  # the last interval starting by then
-    safe = np.maximum(last, 0)
-    inside = np.clip(moments - intervals.starts[safe], 0, intervals.lengths[safe])
-    return np.where(last >= 0, cumulative[safe] + inside, 0)

@@ -749,3 +749,48 @@ def test_support_hours_follow_the_local_clock(zone_name, first_day, days, weekda
     ]
     assert not mismatches
     assert measure(clip(promised, window)) == measure(promised)
+
+
+# --- a rendering merged in plain Python equals the numpy path -------------------------------------
+
+_WINDOW_START = datetime(2027, 3, 1, tzinfo=UTC)
+
+
+@st.composite
+def _rendered_entries(draw):
+    """v2 entries around a two-week window: before, across and after its edges, touching, nested,
+    empty, open-ended, gaps (no user); a handful of people."""
+    count = draw(st.integers(0, 40))
+    entries = []
+    for _ in range(count):
+        start = draw(st.integers(-3 * DAY, 17 * DAY))
+        length = draw(st.sampled_from([0, 1, 59, HOUR, 8 * HOUR, DAY, 7 * DAY]))
+        user = draw(st.sampled_from([None, "PUA", "PUB", "PUC", "PUD"]))
+        open_ended = draw(st.integers(0, 9)) == 0
+        if open_ended:
+            start = min(start, 14 * DAY)  # runs to the window's end, so starts by then
+        begin = _WINDOW_START + timedelta(seconds=start)
+        entries.append({
+            "user": {"id": user, "type": "user_reference"} if user else None,
+            "start": begin.isoformat(),
+            "end": None if open_ended else (begin + timedelta(seconds=length)).isoformat(),
+        })
+    return entries
+
+
+@settings(max_examples=300, deadline=None)
+@given(_rendered_entries())
+def test_a_rendering_merged_in_python_equals_the_numpy_path(entries):
+    import audit.facts.coverage as coverage_module
+
+    window = (_WINDOW_START, _WINDOW_START + timedelta(days=14))
+    in_python = schedule_intervals(entries, window=window)
+    few = coverage_module.FEW_ENTRIES
+    coverage_module.FEW_ENTRIES = -1  # every rendering through the numpy path
+    try:
+        with_numpy = schedule_intervals(entries, window=window)
+    finally:
+        coverage_module.FEW_ENTRIES = few
+    assert list(in_python.by_user) == list(with_numpy.by_user)
+    assert in_python.by_user == with_numpy.by_user
+    assert in_python.covered == with_numpy.covered

@@ -9,7 +9,7 @@ import pytest
 
 from audit.facts.build import Facts
 from audit.facts.intervals import IntervalSet, measure
-from audit.facts.people import Reach
+from audit.facts.on_call_time import Reach
 from tests.facts.test_build import build_acme
 
 
