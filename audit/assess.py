@@ -92,16 +92,7 @@ class Assessment:
     def for_team(self, team_id: str) -> Assessment:
         """The same assessment seen by one team: its services' findings and scores only."""
         services = set(self.scores.teams[team_id].service_ids) if team_id in self.scores.teams else set()
-        table = as_table(self.findings)
-        subjects = table.subjects
-        concerned = np.fromiter(  # per subject: whether the team's findings include those on it
-            (not services.isdisjoint(service_ids) for service_ids in subjects.service_ids), dtype=bool,
-            count=len(subjects))
-        of_team = np.array([entity_type == "team" for entity_type in table.entity_types()], dtype=bool)
-        own = np.zeros(len(subjects), dtype=bool)
-        own[[p for p, entity_id in enumerate(subjects.entity_ids) if entity_id == team_id]] = True
-        rows = concerned[table.subject] | ((of_team[table.rule] if len(of_team) else False) & own[table.subject])
-        findings = table.take(np.flatnonzero(rows))
+        findings = as_table(self.findings).concerning(services, team_id)
         scores = dataclasses.replace(
             self.scores,
             services={k: v for k, v in self.scores.services.items() if k in services},

@@ -311,6 +311,16 @@ class FindingTable(Sequence[Finding]):
         return WaiverOutcome(findings=self.changed(rows, status=status, changes=changes),
                              **waiver_notes(waivers, today, used))
 
+    def concerning(self, service_ids: Collection[str], team_id: str) -> FindingTable:
+        """The findings that count for any of these services, or are about the team itself."""
+        services = set(service_ids)
+        subjects = self.subjects
+        shared = np.fromiter((not services.isdisjoint(ids) for ids in subjects.service_ids), dtype=bool,
+                             count=len(subjects))
+        on_team = np.array([rule.entity_type == "team" for rule in self.rules] or [False], dtype=bool)
+        team = np.array([entity_id == team_id for entity_id in subjects.entity_ids] or [False], dtype=bool)
+        return self.take(np.flatnonzero(shared[self.subject] | (on_team[self.rule] & team[self.subject])))
+
     def changed(self, rows: np.ndarray, *, status: Any = None, message: Any = None,
                 changes: Changes | None = None) -> FindingTable:
         """A copy with new statuses (codes) and messages at ``rows``, and ``changes`` added to its own."""

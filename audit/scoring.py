@@ -333,15 +333,21 @@ class _ServiceFindings:
     and the rules failing on it (of any level, of its next level), read from the columns."""
 
     def __init__(self, table: FindingTable, counted: _Incidence, columns: _FindingColumns, levels: np.ndarray) -> None:
-        order = np.argsort(counted.service, kind="stable")  # each service's findings in table order
-        self.table, self.finding, self.service = table, counted.finding[order], counted.service[order]
-        self.bounds = np.searchsorted(self.service, np.arange(counted.service_count + 1))
+        self.table, self.counted, self.columns, self.levels = table, counted, columns, levels
         self.failing = columns.status == _FAIL
-        self.columns, self.levels = columns, levels
         self.rules_failing: dict[bool, list[tuple[str, ...]]] = {}  # next level only? -> per service
 
+    @functools.cached_property
+    def by_service(self) -> tuple[np.ndarray, np.ndarray]:
+        """The findings of the pairs ordered by service (each service's in table order), and where each
+        service's begin: sorted only once some service's findings are asked for."""
+        order = np.argsort(self.counted.service, kind="stable")
+        bounds = np.searchsorted(self.counted.service[order], np.arange(self.counted.service_count + 1))
+        return self.counted.finding[order], bounds
+
     def rows(self, position: int, failing: bool = False) -> np.ndarray:
-        rows = self.finding[self.bounds[position]:self.bounds[position + 1]]
+        finding, bounds = self.by_service
+        rows = finding[bounds[position]:bounds[position + 1]]
         return rows[self.failing[rows]] if failing else rows
 
     def findings(self, position: int, failing: bool = False) -> tuple[Finding, ...]:
@@ -355,17 +361,18 @@ class _ServiceFindings:
         return self.rules_failing[next_level][position]
 
     def _failing_rules(self, next_level: bool) -> list[tuple[str, ...]]:
-        chosen = self.failing[self.finding]
+        finding, service = self.counted.finding, self.counted.service
+        chosen = self.failing[finding]
         if next_level:
-            chosen &= self.columns.level[self.finding] == self.levels[self.service] + 1
+            chosen &= self.columns.level[finding] == self.levels[service] + 1
         rule_ids = self.columns.rule_ids
         rank = np.argsort(np.argsort(np.asarray(rule_ids, dtype=object), kind="stable"))  # code -> place by id
-        pairs = np.unique(self.service[chosen] * max(len(rule_ids), 1) + rank[self.columns.rule[self.finding[chosen]]])
+        pairs = np.unique(service[chosen] * max(len(rule_ids), 1) + rank[self.columns.rule[finding[chosen]]])
         by_place = sorted(rule_ids)
-        per_service: list[list[str]] = [[] for _ in range(len(self.bounds) - 1)]
-        services, places = np.divmod(pairs, max(len(rule_ids), 1))
-        for service, place in zip(services.tolist(), places.tolist(), strict=True):
-            per_service[service].append(by_place[place])
+        per_service: list[list[str]] = [[] for _ in range(self.counted.service_count)]
+        positions, places = np.divmod(pairs, max(len(rule_ids), 1))
+        for position, place in zip(positions.tolist(), places.tolist(), strict=True):
+            per_service[position].append(by_place[place])
         return [tuple(ids) for ids in per_service]
 
 
