@@ -67,12 +67,12 @@ def evaluate(pack: RulePack, facts: Mapping[str, pd.DataFrame], context: Evaluat
                 continue
             if missing:
                 not_run[rule.id] = missing
-            frame = _checked(rule, frame)
             key = (rule.entity, rule.facts_table, rule.object_column, rule.sub_key)
-            if key not in blocks:
-                blocks[key] = _SubjectBlock.of(subjects, rule, frame, reach)
+            if key not in blocks:  # checked once for all the rules on the table that key it alike
+                blocks[key] = _SubjectBlock.of(subjects, rule, _checked(rule, frame), reach)
+            block = blocks[key]
             fields = RuleFields(rule.id, rule.entity, rule.maturity_level, rule.mode, rule.title)
-            judged.append((rule.id, fields, _judge(rule, _read_by(rule, frame), missing), blocks[key]))
+            judged.append((rule.id, fields, _judge(rule, _read_by(rule, block.frame), missing), block))
     return Evaluation(findings=_table(judged, subjects), not_run=not_run)
 
 
@@ -146,6 +146,7 @@ class _SubjectBlock:
 
     start: int
     order: np.ndarray
+    frame: pd.DataFrame  # the table, checked (one row per object) and indexed by row position
 
     @classmethod
     def of(cls, subjects: Subjects, rule: Rule, frame: pd.DataFrame, reach: _Reach) -> _SubjectBlock:
@@ -163,7 +164,7 @@ class _SubjectBlock:
         subjects.html_urls.extend(None if is_missing(url) else str(url) for url in urls)
         subjects.service_ids.extend(services for services, _ in reached)
         subjects.team_ids.extend(teams for _, teams in reached)
-        return cls(start, subjects.fingerprint_order(start))
+        return cls(start, subjects.fingerprint_order(start), frame)
 
 
 def _checked(rule: Rule, frame: pd.DataFrame) -> pd.DataFrame:
