@@ -10,13 +10,14 @@ JSON or CSV for ``pd-audit facts``. Nothing here talks to the network.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
 import math
 import os
 import time
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +33,8 @@ from audit.facts.forked import Forked, forking_helps
 from audit.facts.intervals import IntervalSet
 from audit.facts.on_call_time import Reach
 from audit.facts.raw import as_text, by_id, parse_window, ref_id, ref_ids
-from audit.facts.roster import first_error, read_roster, reading, team_ids_by_user
+from audit.facts.roster import READ_ORDER, read_roster, team_ids_by_user
+from audit.facts.steps import first_error, step
 from audit.findings import RollUp
 from audit.safe_csv import safe_cell, spreadsheet_writer
 from audit.safe_text import without_surrogates
@@ -41,6 +43,10 @@ from audit.snapshot import COLLECTIONS, Snapshot, load
 FORMATS = ("json", "csv")
 # Below this many services the tables take milliseconds and a fork would cost more than it saves.
 FORK_FROM_SERVICES = 2_000
+# The order a build one step after the other meets the tables in: the failure it reports first.
+TABLE_ORDER = (
+    "user table", "service table", "team table", "escalation_policy table", "policy_level table", "schedule table",
+)
 
 
 @dataclass(frozen=True)
@@ -111,111 +117,131 @@ def _build(
     }
     readable = frozenset(name for name in COLLECTIONS if snapshot.available(name))
 
-    with timed("read snapshot"), reading("teams"):
+    with timed("read snapshot"), step("teams"):
         teams = by_id(snapshot.iter("teams"))
-    # The people side (users, team members, on-calls: most of the snapshot's bytes) is read in a
-    # forked child while this process reads and renders the schedules (see audit.facts.roster).
-    beside = Forked(functools.partial(read_roster, snapshot), fork=_fork(_declared_count(snapshot, "services")))
-    own_error = None
-    try:
-        with timed("read snapshot"):
-            services = _read_by_id(snapshot, "services")
-            raw_v2 = _read_by_id(snapshot, "schedules")
-            raw_v3 = _read_by_id(snapshot, "schedules_v3")
-            with reading("service_dependencies"):
-                dependencies = snapshot.collection("service_dependencies")
-            with reading("extensions"):
-                extension_counts = _extension_counts(snapshot.iter("extensions"))
-            with reading("standards_scores"):
-                standards = _standards_scores(snapshot.iter("standards_scores"))
-            with reading("escalation_policies"):
-                policy_records = list(snapshot.iter("escalation_policies"))
-        with timed("render schedules"):
-            renderings = schedules.render_schedules(raw_v2.values(), raw_v3.values(), window, now or until)
-    except Exception as error:  # the people side may have met a broken collection first: see roster
-        own_error = error
-    # Forked, the wait is what reading the people side added to the wall time; in line, it is its time.
-    with timed("read people"):
+    # Children stopped if this stage fails before it has their results (see Forked.abandon).
+    with contextlib.ExitStack() as children:
+        # The people side (users, team members, on-calls: most of the snapshot's bytes) is read in a
+        # forked child while this process reads and renders the schedules (see audit.facts.roster).
+        declared_services = _declared_count(snapshot, "services")
+        people_beside = Forked(functools.partial(read_roster, snapshot), fork=_fork(declared_services))
+        children.callback(people_beside.abandon)
+        own_error = None
         try:
-            roster, roster_error = beside.result(), None
-        except Exception as error:
-            roster_error = error
-    failure = first_error(own_error, roster_error)
-    if failure is not None:
-        raise failure
-    users, contacts = roster.users, roster.contacts
-    team_roles = escalation.Teams(roster.team_roles)
-    with timed("resolve policies"):
-        policies = escalation.resolve_policies(
-            policy_records, escalation.Targets(renderings, contacts, readable), window
-        )
-
-    team_ids_by_service = {sid: ref_ids(s.get("teams")) for sid, s in services.items()}
-    service_ids_by_policy: dict[str, list[str]] = {}
-    for service_id, service in services.items():
-        policy_id = ref_id(service.get("escalation_policy"))
-        if policy_id:
-            service_ids_by_policy.setdefault(policy_id, []).append(service_id)
-    policy_ids_by_schedule: dict[str, list[str]] = {}
-    for policy in policies.values():
-        for schedule_id in dict.fromkeys(s for level in policy.levels for s in level.schedule_ids):
-            policy_ids_by_schedule.setdefault(schedule_id, []).append(policy.id)
-    reach = escalation.reach_by_user(policies.values())
-    raw_schedules = {**raw_v2, **raw_v3}
-
-    account = ownership.Account(
-        teams=teams,
-        team_roles=team_roles,
-        users=users,
-        policies=policies,
-        schedules=renderings,
-        schedule_team_ids={sid: ref_ids(s.get("teams")) for sid, s in raw_schedules.items()},
-        dependencies=dependencies,
-        extension_counts=extension_counts,
-        standards=standards,
-        window=window,
-        since=since,
-        until=until,
-    )
-
-    def policy_and_schedule_tables() -> tuple[dict[str, pd.DataFrame], dict[str, float]]:
-        built: dict[str, float] = {}
-        timed_here = functools.partial(_timed, built)
-        with timed_here("escalation_policy table"):
-            policy_table = escalation.policy_table(
-                policies, service_ids_by_policy, team_ids_by_service, team_roles, window,
-                _policy_tiers(services, service_ids_by_policy, tiers),
+            with timed("read snapshot"):
+                services = _read_by_id(snapshot, "services")
+                raw_v2 = _read_by_id(snapshot, "schedules")
+                raw_v3 = _read_by_id(snapshot, "schedules_v3")
+                with step("service_dependencies"):
+                    dependencies = snapshot.collection("service_dependencies")
+                with step("extensions"):
+                    extension_counts = _extension_counts(snapshot.iter("extensions"))
+                with step("standards_scores"):
+                    standards = _standards_scores(snapshot.iter("standards_scores"))
+                with step("escalation_policies"):
+                    policy_records = list(snapshot.iter("escalation_policies"))
+            with timed("render schedules"):
+                renderings = schedules.render_schedules(raw_v2.values(), raw_v3.values(), window, now or until)
+            raw_schedules = {**raw_v2, **raw_v3}
+            # The schedule table reads the schedules alone (the policies using each are filled in below):
+            # a child builds it while this process waits for the people side and resolves the policies.
+            schedule_beside = Forked(
+                _tables({"schedule": lambda: schedules.schedule_table(renderings, raw_schedules, window, {})}),
+                fork=_fork(len(services)),
             )
-        with timed_here("policy_level table"):
-            level_table = escalation.level_table(policies)
-        with timed_here("schedule table"):
-            schedule_table = schedules.schedule_table(renderings, raw_schedules, window, policy_ids_by_schedule)
-        return {"escalation_policy": policy_table, "policy_level": level_table, "schedule": schedule_table}, built
+            children.callback(schedule_beside.abandon)
+        except Exception as error:  # the people side may have met a broken collection first: see roster
+            own_error = error
+        # Forked, the wait is what reading the people side added to the wall time; in line, it is its time.
+        with timed("read people"):
+            try:
+                roster, roster_error = people_beside.result(), None
+            except Exception as error:
+                roster_error = error
+        failure = first_error(READ_ORDER, own_error, roster_error)
+        if failure is not None:
+            raise failure
+        users, contacts = roster.users, roster.contacts
+        team_roles = escalation.Teams(roster.team_roles)
+        with timed("resolve policies"):
+            policies = escalation.resolve_policies(
+                policy_records, escalation.Targets(renderings, contacts, readable), window
+            )
 
-    # From here the tables only read what is built above: the policy and schedule tables are
-    # made in a forked child (a second core) while this process makes the others.
-    beside_tables = Forked(policy_and_schedule_tables, fork=_fork(len(services)))
-    sole_level1 = people.sole_level1_services(
-        {policy.id: policy.levels[0].members for policy in policies.values() if policy.levels},
-        service_ids_by_policy,
-        (sid for sid, service in services.items() if as_text(service.get("status")) != ownership.DISABLED),
-    )
-    with timed("user table"):
-        user_table = people.user_table(
-            users, contacts, reach, roster.oncall_user_ids, service_ids_by_policy,
-            team_ids_by_user(roster.team_roles), roster.handoff_rules, window, sole_level1,
+        team_ids_by_service = {sid: ref_ids(s.get("teams")) for sid, s in services.items()}
+        service_ids_by_policy: dict[str, list[str]] = {}
+        for service_id, service in services.items():
+            policy_id = ref_id(service.get("escalation_policy"))
+            if policy_id:
+                service_ids_by_policy.setdefault(policy_id, []).append(service_id)
+        policy_ids_by_schedule: dict[str, list[str]] = {}
+        for policy in policies.values():
+            for schedule_id in dict.fromkeys(s for level in policy.levels for s in level.schedule_ids):
+                policy_ids_by_schedule.setdefault(schedule_id, []).append(policy.id)
+        reach = escalation.reach_by_user(policies.values())
+
+        account = ownership.Account(
+            teams=teams,
+            team_roles=team_roles,
+            users=users,
+            policies=policies,
+            schedules=renderings,
+            schedule_team_ids={sid: ref_ids(s.get("teams")) for sid, s in raw_schedules.items()},
+            dependencies=dependencies,
+            extension_counts=extension_counts,
+            standards=standards,
+            window=window,
+            since=since,
+            until=until,
         )
-    tables = {"user": user_table}
-    with timed("service table"):
-        tables["service"] = ownership.service_table(services, account, tiers)
-    with timed("team table"):
-        tables["team"] = ownership.team_table(account, team_ids_by_service, user_table)
-    # Forked, the wait is what the child's tables added to the wall time; in line, it is their time.
-    with timed("waiting for the policy and schedule tables"):
-        built, built_timings = beside_tables.result()
-    tables.update(built)
-    if timings is not None:
-        timings.update(built_timings)
+        # From here the tables only read what is built above: the service and policy_level tables are
+        # made in a forked child (a second core) while this process makes the others.
+        tables_beside = Forked(
+            _tables({
+                "service": lambda: ownership.service_table(services, account, tiers),
+                "policy_level": lambda: escalation.level_table(policies),
+            }),
+            fork=_fork(len(services)),
+        )
+        children.callback(tables_beside.abandon)
+        sole_level1 = people.sole_level1_services(
+            {policy.id: policy.levels[0].members for policy in policies.values() if policy.levels},
+            service_ids_by_policy,
+            (sid for sid, service in services.items() if as_text(service.get("status")) != ownership.DISABLED),
+        )
+        tables: dict[str, pd.DataFrame] = {}
+        errors: list[BaseException] = []
+        try:
+            with timed("user table"), step("user table"):
+                tables["user"] = people.user_table(
+                    users, contacts, reach, roster.oncall_user_ids, service_ids_by_policy,
+                    team_ids_by_user(roster.team_roles), roster.handoff_rules, window, sole_level1,
+                )
+            with timed("escalation_policy table"), step("escalation_policy table"):
+                tables["escalation_policy"] = escalation.policy_table(
+                    policies, service_ids_by_policy, team_ids_by_service, team_roles, window,
+                    _policy_tiers(services, service_ids_by_policy, tiers),
+                )
+            with timed("team table"), step("team table"):
+                tables["team"] = ownership.team_table(account, team_ids_by_service, tables["user"])
+        except Exception as error:
+            errors.append(error)
+        # Forked, each wait is what that child's tables added to the wall time; in line, it is their time.
+        for waited, beside in (("waiting for the service and policy_level tables", tables_beside),
+                               ("waiting for the schedule table", schedule_beside)):
+            with timed(waited):
+                try:
+                    built, built_timings = beside.result()
+                except Exception as error:
+                    errors.append(error)
+                    continue
+            tables.update(built)
+            if timings is not None:
+                timings.update(built_timings)
+        failure = first_error(TABLE_ORDER, *errors)
+        if failure is not None:
+            raise failure
+    schedules.fill_policy_columns(tables["schedule"], policy_ids_by_schedule)
     incident_lines = None
     if snapshot.available("incidents"):
         with timed("incident facts"):
@@ -299,6 +325,20 @@ def _policy_tiers(
     return policy_tiers
 
 
+def _tables(
+    builders: Mapping[str, Callable[[], pd.DataFrame]],
+) -> Callable[[], tuple[dict[str, pd.DataFrame], dict[str, float]]]:
+    """Work that builds each entity's table in turn and times it: what a forked child sends back."""
+    def build() -> tuple[dict[str, pd.DataFrame], dict[str, float]]:
+        built: dict[str, pd.DataFrame] = {}
+        seconds: dict[str, float] = {}
+        for entity, make in builders.items():
+            with _timed(seconds, f"{entity} table"), step(f"{entity} table"):
+                built[entity] = make()
+        return built, seconds
+    return build
+
+
 def _fork(service_count: int) -> bool:
     """Whether work is worth a forked child: two cores and an account large enough to gain from it."""
     return forking_helps() and service_count >= FORK_FROM_SERVICES
@@ -311,7 +351,7 @@ def _declared_count(snapshot: Snapshot, name: str) -> int:
 
 
 def _read_by_id(snapshot: Snapshot, name: str) -> dict[str, dict[str, Any]]:
-    with reading(name):
+    with step(name):
         return by_id(snapshot.iter(name))
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -46,12 +47,30 @@ class Forked(Generic[T]):
         with os.fdopen(self._read_end, "rb") as answer:
             payload = answer.read()  # the child's whole answer: it exits once this is read
         _, status = os.waitpid(self._pid, 0)
+        self._pid, self._work = None, _unwanted
         if not payload:
             raise RuntimeError(f"the forked fact builder ended without an answer (wait status {status})")
         failed, value = pickle.loads(payload)
         if failed:
             raise value
         return value
+
+
+    def abandon(self) -> None:
+        """Stop a child whose result is no longer wanted (the caller failed first), so that it neither
+        blocks on a full pipe nor lingers; nothing once the result has been taken or without a fork."""
+        if self._pid is None:
+            self._work = _unwanted
+            return
+        os.kill(self._pid, signal.SIGKILL)
+        os.waitpid(self._pid, 0)
+        os.close(self._read_end)
+        self._pid = None
+        self._work = _unwanted
+
+
+def _unwanted() -> Any:
+    raise RuntimeError("the forked work's result was taken or abandoned already")
 
 
 def _run_and_send(work: Callable[[], object], write_end: int) -> None:

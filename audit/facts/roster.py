@@ -8,19 +8,19 @@ pickled: each user reduced to the fields the facts read (:data:`USER_FIELDS`, re
 ids), their :class:`~audit.facts.people.Contact`, the team roles and the set of on-call user ids.
 
 A collection that cannot be read raises its own one-line error, marked with the collection's name
-(:func:`reading`), so that when both sides meet a broken file the caller reports the one it would
-have met first reading the collections in :data:`READ_ORDER`.
+(:func:`audit.facts.steps.step`), so that when both sides meet a broken file the caller reports the
+one it would have met first reading the collections in :data:`READ_ORDER`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from audit.facts import people
 from audit.facts.raw import as_text, ref_id, ref_ids
+from audit.facts.steps import step
 from audit.snapshot import Snapshot
 
 # The order the facts stage reads the snapshot in, and so which broken collection it names first.
@@ -43,36 +43,16 @@ class Roster:
     handoff_rules: dict[str, list[Any]]  # user id -> rules, from the handoff_rules collection
 
 
-@contextmanager
-def reading(collection: str) -> Iterator[None]:
-    """Mark an error raised in the block with the collection being read (see :func:`first_error`)."""
-    try:
-        yield
-    except Exception as error:
-        error.collection = collection  # type: ignore[attr-defined]  # travels with the pickled error
-        raise
-
-
-def first_error(*errors: BaseException | None) -> BaseException | None:
-    """Of the errors met reading collections, the one :data:`READ_ORDER` meets first (unmarked ones last)."""
-    def position(error: BaseException) -> int:
-        collection = getattr(error, "collection", None)
-        return READ_ORDER.index(collection) if collection in READ_ORDER else len(READ_ORDER)
-
-    met = [error for error in errors if error is not None]
-    return min(met, key=position) if met else None
-
-
 def read_roster(snapshot: Snapshot) -> Roster:
     """Users, contacts, team roles, on-calls and hand-off rules of ``snapshot`` (in :data:`READ_ORDER`)."""
-    with reading("users"):
+    with step("users"):
         users = {user["id"]: user for user in snapshot.iter("users") if ref_id(user) is not None}
     contacts = people.read_contacts(users.values())
-    with reading("team_members"):
+    with step("team_members"):
         team_roles = _team_roles(snapshot.iter("team_members"))
-    with reading("oncalls"):
+    with step("oncalls"):
         oncall_user_ids = _oncall_user_ids(snapshot.iter("oncalls"))
-    with reading("handoff_rules"):
+    with step("handoff_rules"):
         handoff_rules = people.read_handoff_rules(snapshot.iter("handoff_rules"))
     return Roster(
         users={user_id: _essentials(user) for user_id, user in users.items()},

@@ -381,6 +381,15 @@ def schedule_table(
     return frame("schedule", rows)
 
 
+def fill_policy_columns(table: pd.DataFrame, policy_ids_by_schedule: Mapping[str, Sequence[str]]) -> None:
+    """Fill in the policies using each schedule, for a table built before the policies were resolved
+    (with no policies given): the same columns, values and dtypes as built with them."""
+    policy_ids = [list(policy_ids_by_schedule.get(schedule_id, ())) for schedule_id in table.index]
+    table["policy_ids"] = pd.Series(policy_ids, index=table.index, dtype=object)
+    table["policy_count"] = pd.Series([len(ids) for ids in policy_ids], index=table.index, dtype="int64")
+    table["used_by_policy"] = pd.Series([bool(ids) for ids in policy_ids], index=table.index, dtype=bool)
+
+
 def _schedule_row(
     rendering: ScheduleRendering,
     raw: Mapping[str, Any],

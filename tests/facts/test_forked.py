@@ -77,3 +77,72 @@ def test_without_fork_the_work_runs_when_asked():
     deferred = Forked(lambda: calls.append("ran") or 42, fork=False)
     assert calls == []
     assert deferred.result() == 42 and calls == ["ran"]
+
+
+def test_an_abandoned_child_is_stopped_and_reaped_even_with_a_full_pipe():
+    import time
+
+    big = Forked(lambda: b"x" * 4_000_000)  # more than a pipe holds: the child blocks writing it
+    slow = Forked(lambda: time.sleep(60))
+    for child in (big, slow):
+        pid = child._pid
+        started = time.monotonic()
+        child.abandon()
+        assert time.monotonic() - started < 10
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped already: no zombie left behind
+    with pytest.raises(RuntimeError, match="taken or abandoned already"):
+        slow.result()
+    done = Forked(lambda: 7)
+    assert done.result() == 7
+    done.abandon()  # nothing left to stop once the result is in
+
+
+def test_a_failing_stage_stops_the_children_it_started(tmp_path, always_fork, monkeypatch):
+    started = []
+
+    class Recorded(Forked):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self._pid)
+
+    def broken(*args, **kwargs):
+        raise SnapshotError("policy PEPAY: escalation_rules is not a list")
+
+    monkeypatch.setattr(build_module, "Forked", Recorded)
+    monkeypatch.setattr(build_module.escalation, "resolve_policies", broken)
+    with pytest.raises(SnapshotError, match="^policy PEPAY: escalation_rules is not a list$"):
+        build(tmp_path / "snap", acme_account())
+    assert len(started) == 2  # the people side, and the schedule table started before the policies failed
+    for pid in started:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+@pytest.mark.parametrize("forking", [True, False])
+@pytest.mark.parametrize(
+    ("broken", "named"),
+    [
+        (("schedule_table", "service_table"), "service"),  # the schedule table comes last in line
+        (("user_table", "service_table"), "user"),
+        (("team_table", "service_table"), "service"),  # built after the team table here, before it in line
+        (("level_table", "policy_table"), "policy"),
+        (("schedule_table",), "schedule"),
+    ],
+)
+def test_tables_failing_beside_report_the_failure_met_first_in_line(
+    tmp_path, always_fork, monkeypatch, forking, broken, named
+):
+    monkeypatch.setattr(build_module, "forking_helps", lambda: forking)
+    modules = {"schedule_table": schedules, "service_table": build_module.ownership, "team_table": build_module.ownership,
+               "user_table": build_module.people, "level_table": build_module.escalation,
+               "policy_table": build_module.escalation}
+    for function in broken:
+        name = function.removesuffix("_table")
+
+        def fails(*args, _name=name, **kwargs):
+            raise SnapshotError(f"the {_name} table met something odd")
+
+        monkeypatch.setattr(modules[function], function, fails)
+    with pytest.raises(SnapshotError, match=f"^the {named} table met something odd$"):
+        build(tmp_path / "snap", acme_account())
