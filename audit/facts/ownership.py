@@ -82,6 +82,8 @@ def service_table(
     for sid, policy_id in policy_by_service.items():
         if policy_id:
             services_by_policy.setdefault(policy_id, []).append(sid)
+    team_sets = {sid: frozenset(team_ids) for sid, team_ids in team_ids_by_service.items()}
+    members_by_teams: dict[tuple[str, ...], set[str]] = {}  # services of the same teams share their members
     graph = _dependency_graph(account.dependencies)
     cycles = _cycle_members(graph.depends_on)
     promise_cache: dict[tuple[str | None, str], tuple[Any, Any]] = {}
@@ -104,12 +106,14 @@ def service_table(
             of = "the support hours" if promise == Promise.SUPPORT_HOURS else ""
             summary_cache[(key, zone)] = gap_summary(l1, zone, account.window, of)
         other_team_services = [
-            other for other in services_by_policy.get(policy_id or "", ())
-            if set(team_ids_by_service[other]) != set(team_ids)
+            other for other in services_by_policy.get(policy_id or "", ()) if team_sets[other] != team_sets[service_id]
         ]
         policy_teams = list(policy.team_ids) if policy else []
         l1_people = sorted(policy.levels[0].members) if policy and policy.levels else []
-        team_members = {u for t in team_ids for u in account.team_roles.roles.get(t, {})}
+        team_key = tuple(team_ids)
+        if team_key not in members_by_teams:
+            members_by_teams[team_key] = {u for t in team_ids for u in account.team_roles.roles.get(t, {})}
+        team_members = members_by_teams[team_key]
         name = as_text(service.get("name"))
         description = as_text(service.get("description")).strip()
         standards = account.standards.get(service_id)

@@ -64,9 +64,12 @@ class Contact:
     def reachable(self) -> bool:
         return not self.invitation_pending and any(kind in PAGING_KINDS for kind, _ in self.high_urgency)
 
-    def first_delay(self, kinds: Iterable[str]) -> float:
-        wanted = frozenset(kinds)
-        return min((delay for kind, delay in self.high_urgency if kind in wanted), default=math.nan)
+    def first_delays(self) -> dict[str, float]:
+        """Each contact kind's earliest high-urgency delay (the rules are kept by delay: the first seen)."""
+        firsts: dict[str, float] = {}
+        for kind, delay in self.high_urgency:
+            firsts.setdefault(kind, delay)
+        return firsts
 
 
 def read_contacts(users: Iterable[Mapping[str, Any]]) -> dict[str, Contact]:
@@ -148,14 +151,16 @@ def user_table(
     held = on_call_time(reach, users, zones, window)
     window_seconds = measure(window)
     sole = sole_level1_service_ids or {}
+    unreached = Reach()
     rows = []
     for user_id, user in users.items():
         contact = contacts[user_id]
-        user_reach = reach.get(user_id, Reach())
+        user_reach = reach.get(user_id, unreached)
         zone = zones[user_id]
         on_call_seconds = held.seconds.get(user_id, 0)
         delays = sorted({delay for _, delay in contact.high_urgency})
-        first_phone_sms = contact.first_delay(("phone", "sms"))
+        firsts = contact.first_delays()
+        first_phone_sms = min((firsts[kind] for kind in ("phone", "sms") if kind in firsts), default=math.nan)
         min_level_delay = min(user_reach.delays, default=math.nan)
         handoff_rules = handoff_rules_by_user.get(user_id, user.get(HANDOFF_RULES_KEY))
         policies = sorted(user_reach.policy_ids)
@@ -180,11 +185,11 @@ def user_table(
             "distinct_high_urgency_delays": len(delays),
             "high_urgency_email_only": bool(contact.high_urgency)
             and not any(kind in PAGING_KINDS for kind, _ in contact.high_urgency),
-            "first_phone_delay": contact.first_delay(("phone",)),
-            "first_sms_delay": contact.first_delay(("sms",)),
+            "first_phone_delay": firsts.get("phone", math.nan),
+            "first_sms_delay": firsts.get("sms", math.nan),
             "first_phone_sms_delay": first_phone_sms,
-            "first_push_delay": contact.first_delay(("push",)),
-            "first_email_delay": contact.first_delay(("email",)),
+            "first_push_delay": firsts.get("push", math.nan),
+            "first_email_delay": firsts.get("email", math.nan),
             "reachable": contact.reachable,
             "handoff_rules_known": isinstance(handoff_rules, list),
             "handoff_rules": float(len(handoff_rules)) if isinstance(handoff_rules, list) else math.nan,

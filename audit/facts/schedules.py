@@ -460,18 +460,22 @@ def _back_to_back_turns(rendering: ScheduleRendering, turn_seconds: int) -> int:
     night hours, which cost a local calendar per person and schedule and which the
     schedule table does not use (users' night hours are measured once per user).
     """
-    count = 0
+    held = [person for person in rendering.by_user.values() if person]
+    if not held:
+        return 0
     covered = rendering.covered
-    for held in rendering.by_user.values():
-        rest_starts, rest_ends = held.ends[:-1], held.starts[1:]
-        # During my rest I hold nothing, so any covered time in it is someone else's.
-        following = np.searchsorted(covered.ends, rest_starts, side="right")
-        in_range = following < len(covered)
-        broken = in_range & (covered.starts[np.minimum(following, len(covered) - 1)] < rest_ends)
-        firsts = np.concatenate([[0], np.flatnonzero(broken) + 1])
-        lasts = np.concatenate([firsts[1:] - 1, [len(held) - 1]])
-        count += int(np.sum(held.ends[lasts] - held.starts[firsts] > BACK_TO_BACK_SLACK * turn_seconds))
-    return count
+    # Everyone's shifts in one array, person after person: one pass for the whole schedule.
+    starts = np.concatenate([person.starts for person in held])
+    ends = np.concatenate([person.ends for person in held])
+    rest_starts, rest_ends = ends[:-1], starts[1:]
+    # During my rest I hold nothing, so any covered time in it is someone else's.
+    following = np.searchsorted(covered.ends, rest_starts, side="right")
+    in_range = following < len(covered)
+    broken = in_range & (covered.starts[np.minimum(following, len(covered) - 1)] < rest_ends)
+    broken[np.cumsum([len(person) for person in held])[:-1] - 1] = True  # a person's last shift ends a turn
+    firsts = np.concatenate([[0], np.flatnonzero(broken) + 1])
+    lasts = np.concatenate([firsts[1:] - 1, [len(starts) - 1]])
+    return int(np.sum(ends[lasts] - starts[firsts] > BACK_TO_BACK_SLACK * turn_seconds))
 
 
 def _handoff_local_times(rendering: ScheduleRendering) -> tuple[list[int], list[float]]:

@@ -757,7 +757,7 @@ _WINDOW_START = datetime(2027, 3, 1, tzinfo=UTC)
 
 
 @st.composite
-def _rendered_entries(draw):
+def rendered_entries(draw):
     """v2 entries around a two-week window: before, across and after its edges, touching, nested,
     empty, open-ended, gaps (no user); a handful of people."""
     count = draw(st.integers(0, 40))
@@ -779,7 +779,7 @@ def _rendered_entries(draw):
 
 
 @settings(max_examples=300, deadline=None)
-@given(_rendered_entries())
+@given(rendered_entries())
 def test_a_rendering_merged_in_python_equals_the_numpy_path(entries):
     import audit.facts.coverage as coverage_module
 

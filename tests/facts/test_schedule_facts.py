@@ -167,3 +167,31 @@ def test_gap_summary_describes_the_gaps_in_the_schedules_zone(acme_facts: Facts)
     )
     assert schedules.loc["PSCHK", "gap_summary"].startswith("uncovered once, 12 h (Thu 2027-01-07 07:00 – 19:00 America/New_York)")
     assert schedules.loc["PSPAY2", "gap_summary"] == "no gaps"
+
+
+# --- back-to-back turns for a whole schedule at once equal each person's turns (OC-07) ---------------
+
+from datetime import timedelta  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from audit.facts.coverage import schedule_intervals  # noqa: E402
+from audit.facts.intervals import IntervalSet  # noqa: E402
+from audit.facts.person_load import person_load  # noqa: E402
+from audit.facts.schedules import ScheduleRendering, _back_to_back_turns  # noqa: E402
+from tests.facts.test_coverage import _WINDOW_START, rendered_entries  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(rendered_entries(), st.sampled_from([3600, 8 * 3600, 86400, 7 * 86400]))
+def test_back_to_back_turns_of_everyone_at_once_equal_each_persons(entries, turn):
+    window = (_WINDOW_START, _WINDOW_START + timedelta(days=14))
+    rendered = schedule_intervals(entries, window=window)
+    rendering = ScheduleRendering(
+        id="PS1", kind="v2", name="Primary", time_zone="UTC", by_user=rendered.by_user, covered=rendered.covered,
+        override_time=IntervalSet.empty(), rendered=True, members=tuple(rendered.by_user), turn_seconds=(turn,),
+        layer_count=1, empty_layers=0, ended=False,
+    )
+    loads = person_load(rendered.by_user, window, {}, turn_length_seconds=turn)
+    assert _back_to_back_turns(rendering, turn) == sum(load.back_to_back_turns for load in loads.values())
