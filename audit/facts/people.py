@@ -14,6 +14,7 @@ service).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -104,7 +105,13 @@ def read_contacts(users: Iterable[Mapping[str, Any]]) -> dict[str, Contact]:
 def _kind(method: Any) -> str | None:
     if not isinstance(method, dict):
         return None
-    name = base_type(method.get("type"))
+    declared = method.get("type")
+    return _kind_of_type(declared) if isinstance(declared, str) else _kind_of_type("")
+
+
+@functools.lru_cache(maxsize=1024)  # an account's contact methods have a handful of types
+def _kind_of_type(declared: str) -> str | None:
+    name = base_type(declared)
     if name in CONTACT_KINDS:
         return CONTACT_KINDS[name]
     # A contact-method type newer than this tool keeps its own name ("slack_dm"), so the

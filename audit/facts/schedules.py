@@ -325,13 +325,21 @@ def _wall_clock(epoch: int, zone: ZoneInfo) -> int:
 def _wall_clock_of(text: Any, zone: ZoneInfo, what: str) -> int:
     """A layer's timestamp on the zone's wall clock; one without an offset is already wall-clock time."""
     if isinstance(text, str):
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            moment = None
-        if moment is not None and moment.tzinfo is None:
-            return int((moment - _NAIVE_EPOCH).total_seconds())
+        naive = _naive_wall_clock(text)
+        if naive is not None:
+            return naive
     return _wall_clock(parse_timestamp(text, what), zone)
+
+
+@functools.lru_cache(maxsize=65536)
+def _naive_wall_clock(text: str) -> int | None:
+    """Wall-clock seconds of a timestamp without an offset; None for any other text (memoised: layers
+    of an account start and hand off at the same few timestamps)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return int((moment - _NAIVE_EPOCH).total_seconds()) if moment.tzinfo is None else None
 
 
 def _local_times(wall_clock_seconds: np.ndarray) -> list[LocalTime]:
