@@ -106,3 +106,25 @@ def test_on_call_hours_by_level_count_overlaps_once_in_the_total(acme_facts: Fac
     reach.hold(1, next_day)
     assert measure(reach.any_level) == 48 * 3600
     assert reach.hours_by_level() == ["48 h at level 1", "24 h at level 2"]
+
+
+def test_contact_kinds_from_any_type_and_earliest_delay_per_kind() -> None:
+    from audit.facts.people import read_contacts
+
+    methods = [
+        {"id": "C1", "type": "phone_contact_method_reference"},
+        {"id": "C2", "type": "slack_dm_contact_method"},  # newer than this tool: keeps its own name
+        {"id": "C3", "type": "_contact_method"},  # no name at all
+        {"id": "C4", "type": 42},
+        {"id": "C5"},
+        {"id": "C6", "type": "sms_contact_method"},
+    ]
+    rules = [
+        {"type": "assignment_notification_rule", "start_delay_in_minutes": delay, "urgency": "high",
+         "contact_method": {"id": method, "type": "contact_method_reference"}}
+        for method, delay in [("C6", 9), ("C1", 5), ("C2", 1), ("C1", 2), ("C6", 9), ("C4", 0)]
+    ]
+    (contact,) = read_contacts([{"id": "PU1", "contact_methods": methods, "notification_rules": rules}]).values()
+    assert contact.kinds == frozenset({"phone", "slack_dm", "sms"})
+    assert contact.first_delays() == {"slack_dm": 1.0, "phone": 2.0, "sms": 9.0}
+    assert contact.reachable
