@@ -6,6 +6,13 @@ builder lives in its own module) and returns :class:`Facts`: the tables, the
 roll-up of every object to the services it affects, the collections the
 snapshot could not hold and the window. ``facts_table`` renders one table as
 JSON or CSV for ``pd-audit facts``. Nothing here talks to the network.
+
+On a large account with two cores the work is spread over forked children (``audit.facts.forked``),
+each started as soon as what it reads exists: the people side is read beside the schedules
+(``audit.facts.roster``); the schedule table is built beside resolving the policies; the service
+and policy_level tables beside the user, escalation_policy and team tables. Only results travel
+back (pickled), and a failure is reported as a build one step after the other would meet it first
+(``audit.facts.steps``).
 """
 
 from __future__ import annotations
