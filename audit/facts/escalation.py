@@ -364,11 +364,15 @@ def _backup_is_previous_primary(levels: Sequence[Level]) -> float:
         held = primary[user]
         candidate = np.searchsorted(held.starts, segment_starts, side="right") - 1
         holds[row] = (candidate >= 0) & (held.ends[np.maximum(candidate, 0)] > segment_starts)
+    # Each segment's holders, read off the matrix at once (a numpy call per segment cost more than the walk).
+    holders_of: list[list[int]] = [[] for _ in range(len(segment_starts))]
+    for segment, person in zip(*(indices.tolist() for indices in np.nonzero(holds.T)), strict=True):
+        holders_of[segment].append(person)
     known: dict[frozenset[int], list[int]] = {}  # previous holders -> segments they precede
     holders: frozenset[int] = frozenset()
     previous: frozenset[int] = frozenset()
     for segment in range(len(segment_starts)):
-        current = frozenset(np.flatnonzero(holds[:, segment]).tolist())
+        current = frozenset(holders_of[segment])
         if not current:
             continue  # a gap: whoever held level 1 last still counts as the holder
         if current - holders and holders - current:
