@@ -282,6 +282,8 @@ class Coverage:
 def coverage(covered: IntervalSet, window: Window, *, ignore_gaps_shorter_than: float = 0) -> Coverage:
     """Coverage of ``window`` (a range or any promised time set) by ``covered``."""
     promised = as_interval_set(window)
+    if len(promised) == 1 and len(covered) <= FEW_ENTRIES:
+        return _coverage_of_span(covered, int(promised.starts[0]), int(promised.ends[0]), ignore_gaps_shorter_than)
     window_seconds = measure(promised)
     covered_seconds = measure(clip(covered, promised))
     all_gaps = difference(promised, covered)
@@ -292,6 +294,36 @@ def coverage(covered: IntervalSet, window: Window, *, ignore_gaps_shorter_than: 
     else:
         pct = 100.0 * (window_seconds - measure(gaps)) / window_seconds
     return Coverage(pct, covered_seconds, window_seconds, gaps, ignored_seconds)
+
+
+def _coverage_of_span(covered: IntervalSet, first: int, last: int, tolerance: float) -> Coverage:
+    """:func:`coverage` of the single interval ``[first, last)`` in plain Python: a schedule's or a
+    level's time over the window is a handful of intervals, and this runs for thousands of them."""
+    covered_seconds = 0
+    gap_starts: list[int] = []
+    gap_ends: list[int] = []
+    moment = first  # covered or a gap up to here
+    for start, end in zip(covered.starts.tolist(), covered.ends.tolist(), strict=True):
+        start, end = max(start, first), min(end, last)
+        if end <= start:
+            continue
+        covered_seconds += end - start
+        if start > moment:
+            gap_starts.append(moment)
+            gap_ends.append(start)
+        moment = end
+    if last > moment:
+        gap_starts.append(moment)
+        gap_ends.append(last)
+    all_gap_seconds = sum(gap_ends) - sum(gap_starts)
+    if tolerance > 0:
+        kept = [(start, end) for start, end in zip(gap_starts, gap_ends, strict=True) if end - start >= tolerance]
+        gap_starts, gap_ends = [start for start, _ in kept], [end for _, end in kept]
+    gap_seconds = sum(gap_ends) - sum(gap_starts)
+    window_seconds = last - first
+    gaps = IntervalSet(np.array(gap_starts, np.int64), np.array(gap_ends, np.int64))
+    pct = 100.0 * (window_seconds - gap_seconds) / window_seconds
+    return Coverage(pct, covered_seconds, window_seconds, gaps, all_gap_seconds - gap_seconds)
 
 
 # --- what a service promises ------------------------------------------------------

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from audit.errors import SnapshotError
@@ -794,3 +794,33 @@ def test_a_rendering_merged_in_python_equals_the_numpy_path(entries):
     assert list(in_python.by_user) == list(with_numpy.by_user)
     assert in_python.by_user == with_numpy.by_user
     assert in_python.covered == with_numpy.covered
+
+
+@st.composite
+def _covered_and_span(draw):
+    """A handful of intervals and a span on a 30-second grid, so gaps of exactly the tolerance occur."""
+    grid = 30
+    pieces = draw(st.lists(st.tuples(st.integers(-100, 3000), st.sampled_from([1, 2, 3, 120])), max_size=30))
+    start = to_epoch(_WINDOW_START)
+    covered = IntervalSet.from_epoch([start + s * grid for s, _ in pieces], [start + (s + n) * grid for s, n in pieces])
+    first = start + draw(st.integers(-50, 1500)) * grid
+    last = first + draw(st.integers(1, 3000)) * grid
+    return covered, IntervalSet.from_epoch([first], [last])
+
+
+@settings(max_examples=400, deadline=None)
+@given(_covered_and_span(), st.sampled_from([0, 60, 3600]))
+@example((IntervalSet.from_epoch([0, 90], [30, 120]), IntervalSet.from_epoch([0], [200])), 60)  # a gap of exactly 60 s
+def test_coverage_of_one_span_in_python_equals_the_numpy_path(covered_and_span, tolerance):
+    import audit.facts.coverage as coverage_module
+
+    covered, span = covered_and_span
+    in_python = coverage(covered, span, ignore_gaps_shorter_than=tolerance)
+    few = coverage_module.FEW_ENTRIES
+    coverage_module.FEW_ENTRIES = -1
+    try:
+        with_numpy = coverage(covered, span, ignore_gaps_shorter_than=tolerance)
+    finally:
+        coverage_module.FEW_ENTRIES = few
+    assert in_python == with_numpy
+    assert type(in_python.covered_seconds) is type(with_numpy.covered_seconds) is int
