@@ -249,7 +249,7 @@ class FindingTable(Sequence[Finding]):
 
     def rule_ids_present(self) -> set[str]:
         """The ids of the rules with at least one finding."""
-        return {self.rules[code].rule_id for code in np.unique(self.rule).tolist()}
+        return {self.rules[code].rule_id for code in distinct(self.rule)[0].tolist()}
 
     def by_fingerprint(self) -> Mapping[str, Finding]:
         """Every finding by fingerprint (the last of any repeated one), a finding made when looked up."""
@@ -356,6 +356,16 @@ class _Lookup(Mapping[str, Finding]):
 
     def __len__(self) -> int:
         return len(self.rows)
+
+
+def distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values, ascending, and how often each occurs: ``np.unique(values, return_counts=True)``
+    by sorting (numpy 2's hashing ``unique`` takes twenty times as long on a million codes)."""
+    ordered = np.sort(values, kind="stable")
+    first = np.ones(len(ordered), dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return ordered[starts], np.diff(np.append(starts, len(ordered)))
 
 
 def as_table(findings: Iterable[Finding]) -> FindingTable:

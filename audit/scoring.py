@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from audit.finding_table import SEVERITIES, STATUS_CODE, STATUSES, FindingTable, as_table
+from audit.finding_table import SEVERITIES, STATUS_CODE, STATUSES, FindingTable, as_table, distinct
 from audit.findings import Finding, RollUp, Severity, Status
 
 MAX_LEVEL = 4
@@ -264,15 +264,14 @@ class _FindingColumns:
         A policy's finding reaches every service that uses it: it counts once for the team.
         """
         if self.unique:  # a finding per fingerprint: the pairs once each, as numbers
-            once = np.unique(group.astype(np.int64) * len(self.fingerprint) + finding)
+            once, _ = distinct(group.astype(np.int64) * len(self.fingerprint) + finding)
             group, chosen = np.divmod(once, max(len(self.fingerprint), 1))
         else:
             pairs = pd.DataFrame({"group": group, "fingerprint": self.fingerprint[finding], "finding": finding})
             pairs = pairs.drop_duplicates(["group", "fingerprint"], keep="last")
             group, chosen = pairs["group"].to_numpy(), pairs["finding"].to_numpy()
         sizes = (group_count, len(self.rule_ids), len(STATUSES))
-        keys, counts = np.unique(np.ravel_multi_index((group, self.rule[chosen], self.status[chosen]), sizes),
-                                 return_counts=True)
+        keys, counts = distinct(np.ravel_multi_index((group, self.rule[chosen], self.status[chosen]), sizes))
         per_group: list[dict[str, dict[Status, int]]] = [{} for _ in range(group_count)]
         rule_ids = self.rule_ids.tolist()
         groups, rules, statuses = (codes.tolist() for codes in np.unravel_index(keys, sizes))
@@ -367,7 +366,7 @@ class _ServiceFindings:
             chosen &= self.columns.level[finding] == self.levels[service] + 1
         rule_ids = self.columns.rule_ids
         rank = np.argsort(np.argsort(np.asarray(rule_ids, dtype=object), kind="stable"))  # code -> place by id
-        pairs = np.unique(service[chosen] * max(len(rule_ids), 1) + rank[self.columns.rule[finding[chosen]]])
+        pairs, _ = distinct(service[chosen] * max(len(rule_ids), 1) + rank[self.columns.rule[finding[chosen]]])
         by_place = sorted(rule_ids)
         per_service: list[list[str]] = [[] for _ in range(self.counted.service_count)]
         positions, places = np.divmod(pairs, max(len(rule_ids), 1))

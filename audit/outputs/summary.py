@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from audit.assess import Assessment
-from audit.finding_table import STATUSES, FindingTable, as_table, with_status
+from audit.finding_table import STATUSES, FindingTable, as_table, distinct, with_status
 from audit.findings import Finding, Status
 from audit.json_text import Streamed
 from audit.safe_text import capped
@@ -95,7 +95,7 @@ def _counts(codes: tuple[np.ndarray, ...], sizes: tuple[int, ...]) -> list[tuple
     if not len(codes[0]):
         return []
     combined = np.ravel_multi_index(tuple(c.astype(np.int64) for c in codes), sizes)
-    values, counts = np.unique(combined, return_counts=True)
+    values, counts = distinct(combined)
     keys = zip(*(codes.tolist() for codes in np.unravel_index(values, sizes)), strict=True)
     return list(zip(keys, counts.tolist(), strict=True))
 

@@ -13,10 +13,11 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from audit.assess import Assessment, _tier_rule_as_notice, assess
-from audit.finding_table import FindingTable, Subjects
+from audit.finding_table import FindingTable, Subjects, distinct
 from audit.findings import Finding, Status, apply_waivers
 from audit.outputs.summary import COUNTED_STATUSES, _tally
 from audit.rules import EvaluationContext, evaluate, load_packs
@@ -57,7 +58,8 @@ def test_rules_sort_by_their_fingerprints_not_their_ids(account, tmp_path):
     # "XQ-100:..." sorts before "XQ-10:..." (a digit before the colon), though "XQ-10" < "XQ-100".
     rule = ("  - id: {id}\n    title: Service has one owning team\n    entity: service\n"
             "    condition: team_count == 1\n    severity: high\n    level: 1\n    mode: S\n"
-            "    rationale: One team fixes it.\n    fix: Keep one team.\n    message: \"{{name}} has {{team_count}} teams\"\n")
+            "    rationale: One team fixes it.\n    fix: Keep one team.\n"
+            "    message: \"{{name}} has {{team_count}} teams\"\n")
     (tmp_path / "pack.yaml").write_text("description: two rules whose ids share a prefix\nrules:\n"
                                         + rule.format(id="XQ-10") + rule.format(id="XQ-100"))
     pack = load_packs([tmp_path], account.columns, include_builtin=False)
@@ -136,3 +138,11 @@ def test_findings_are_looked_up_by_their_fingerprints(acme):
     assert list(lookup) == [f.fingerprint for f in table] and len(lookup) == len(table)
     failing = next(f for f in reversed(table) if f.status is Status.FAIL)
     assert lookup[failing.fingerprint] is failing and "OC-01:schedule:PNOPE" not in lookup
+
+
+@pytest.mark.parametrize("values", [[], [7], [3, 1, 3, 3, 0, 2**40, 1]])
+def test_distinct_codes_are_numpys_unique_ones(values):
+    codes = np.array(values, dtype=np.int64)
+    found, counts = distinct(codes)
+    expected, expected_counts = np.unique(codes, return_counts=True)
+    assert found.tolist() == expected.tolist() and counts.tolist() == expected_counts.tolist()
