@@ -86,35 +86,74 @@ def chars_outside_page(path: Path) -> list[OutsideChar]:
     return read_pdf(path).outside
 
 
-class _HeaderParser(html.parser.HTMLParser):
-    def __init__(self) -> None:
+class _TextOf(html.parser.HTMLParser):
+    """The text of every element named ``tag`` (``th``, ``h2``), whitespace collapsed."""
+
+    def __init__(self, tag: str) -> None:
         super().__init__(convert_charrefs=True)
-        self.headers: list[str] = []
+        self.tag = tag
+        self.texts: list[str] = []
         self._depth = 0
         self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "th":
+        if tag == self.tag:
             self._depth += 1
             self._text = []
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "th" and self._depth:
+        if tag == self.tag and self._depth:
             self._depth -= 1
             text = " ".join("".join(self._text).split())
             if text:
-                self.headers.append(text)
+                self.texts.append(text)
 
     def handle_data(self, data: str) -> None:
         if self._depth:
             self._text.append(data)
 
 
+def _texts_of(tag: str, html_text: str) -> list[str]:
+    parser = _TextOf(tag)
+    parser.feed(html_text)
+    return list(dict.fromkeys(parser.texts))
+
+
 def table_headers(html_text: str) -> list[str]:
     """The text of every ``<th>`` of a report, once each, in order."""
-    parser = _HeaderParser()
-    parser.feed(html_text)
-    return list(dict.fromkeys(parser.headers))
+    return _texts_of("th", html_text)
+
+
+def section_headings(html_text: str) -> list[str]:
+    """The text of every ``<h2>`` of a report, once each, in order."""
+    return _texts_of("h2", html_text)
+
+
+PAGE_FOOT = 18 * 72 / 25.4  # print.css's bottom margin, where the running footer sits
+LEAD_SIZE = 9.5  # points: a section's lead text is 10 pt; its tables, cards and charts print smaller
+
+
+def stranded_headings(path: Path, headings: Iterable[str]) -> list[str]:
+    """Section headings a page ends with, followed on that page by nothing but their lead text: what the
+    section holds (a table, cards, a chart: smaller type) starts on the next page, and the reader
+    meets a heading over an empty stretch."""
+    wanted = set(headings)
+    stranded = []
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            foot = float(page.height) - PAGE_FOOT
+            words = [w for w in page.extract_words(extra_attrs=["size"]) if w["bottom"] < foot]
+            lines: dict[int, list[str]] = {}
+            for word in words:
+                lines.setdefault(round(word["top"]), []).append(word["text"])
+            found = [top for top, texts in sorted(lines.items()) if " ".join(texts) in wanted]
+            if not found:
+                continue
+            last = found[-1]
+            below = [w for w in words if round(w["top"]) > last]
+            if all(w["size"] > LEAD_SIZE for w in below):  # only lead text, or nothing, under it
+                stranded.append(" ".join(lines[last]))
+    return stranded
 
 
 def _follows(chain: list[_Word], word: _Word) -> bool:

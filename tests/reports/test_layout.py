@@ -26,6 +26,8 @@ from tests.reports.layout_checks import (
     headers_missing_from_pdf,
     overflowing_tables,
     read_pdf,
+    section_headings,
+    stranded_headings,
     table_headers,
 )
 
@@ -65,6 +67,49 @@ def test_every_pdf_reads_whole(acme_pdfs):
         if text.outside or missing:
             problems[report] = {"outside the page": text.outside[:10], "headers missing": missing}
     assert problems == {}
+
+
+def test_no_pdf_leaves_a_section_heading_at_a_page_foot(acme_pdfs):
+    stranded = {}
+    for report in REPORTS:
+        html = (acme_pdfs / f"{report}.html").read_text(encoding="utf-8")
+        assert len(section_headings(html)) >= 4, report  # the check reads real headings
+        if found := stranded_headings(acme_pdfs / pdf_of(report), section_headings(html)):
+            stranded[report] = found
+    assert stranded == {}
+
+
+def test_the_demos_org_pdf_keeps_each_heading_with_its_section(tmp_path):
+    # The demo (incident history, no previous audit): "Practice beside configuration" and its lead
+    # ended page 2 of the org PDF, its table on page 3.
+    from audit.assess import assess
+    from audit.demo import DEMO_SINCE, bundled_config_path, run_demo
+    from audit.reports import plan_reports
+    from audit.reports.pdf import render_pdf
+
+    demo = assess(run_demo(tmp_path / "demo"), config_path=bundled_config_path(), today=DEMO_SINCE.date())
+    org = plan_reports(demo, tmp_path, formats=("pdf",)).pdf[0]
+    headings = section_headings(org.html)
+    assert org.path.name == "org.pdf" and "Practice beside configuration" in headings
+    assert stranded_headings(render_pdf(org).path, headings) == []
+
+
+def test_the_foot_check_finds_a_heading_left_with_its_lead_only(tmp_path):
+    """Some amount of text before a section leaves its heading and lead at the foot of page 1, the table
+    on page 2; print.css's rule (the lead goes with what follows) moves them over with it."""
+    from audit.reports.pdf import PdfJob, render_pdf
+
+    section = ("<h2 style='font-size: 14pt'>Practice</h2><p class='lead' style='font-size: 10pt'>What happened."
+               "</p><table style='font-size: 8pt'><tr><td>Data</td><td>49</td></tr></table>")
+
+    def stranded(lines: int, style: str) -> list[str]:
+        filler = "<p style='font-size: 10pt; margin: 0'>Filler.</p>" * lines
+        page = f"<style>@page {{ size: A6; margin: 10mm 10mm 18mm }} {style}</style>"
+        path = render_pdf(PdfJob(page + filler + section, tmp_path / f"{lines}.pdf")).path
+        return stranded_headings(path, ["Practice"])
+
+    assert any(stranded(lines, "") == ["Practice"] for lines in range(14, 30))
+    assert not any(stranded(lines, "p.lead { break-after: avoid }") for lines in range(14, 30))
 
 
 MM = 72 / 25.4
