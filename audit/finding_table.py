@@ -254,12 +254,16 @@ class FindingTable(Sequence[Finding]):
     def by_fingerprint(self) -> Mapping[str, Finding]:
         """Every finding by fingerprint (the last of any repeated one), a finding made when looked up."""
         if self._by_fingerprint is None:
-            rules, subjects = self.rules, self.subjects
-            prints = (f"{rules[rule].rule_id}:{rules[rule].entity_type}:{subjects.entity_ids[position]}"
-                      + ("" if subjects.sub_keys[position] is None else f":{subjects.sub_keys[position]}")
-                      for rule, position in zip(self.rule.tolist(), self.subject.tolist(), strict=True))
-            self._by_fingerprint = _Lookup(self, dict(zip(prints, range(len(self)), strict=False)))
+            prints = self.fingerprints(list(range(len(self))))
+            self._by_fingerprint = _Lookup(self, dict(zip(prints, range(len(self)), strict=True)))
         return self._by_fingerprint
+
+    def fingerprints(self, rows: list[int]) -> list[str]:
+        """The fingerprints of the findings at ``rows``, from the columns (no finding made)."""
+        rules, subjects = self.rules, self.subjects
+        return [f"{rules[rule].rule_id}:{rules[rule].entity_type}:{subjects.entity_ids[position]}"
+                + ("" if subjects.sub_keys[position] is None else f":{subjects.sub_keys[position]}")
+                for rule, position in zip(self.rule[rows].tolist(), self.subject[rows].tolist(), strict=True)]
 
     def team_pairs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
         """(row, team) pairs: each of ``rows`` once per team its finding affects, or once with team

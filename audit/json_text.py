@@ -46,9 +46,10 @@ class Streamed:
     """A JSON array whose items ``write_json`` encodes one at a time as ``items`` yields them:
     each on one line, or (``indented``) laid out over several as ``json_text`` would."""
 
-    def __init__(self, items: Iterable[Any], *, indented: bool = False):
+    def __init__(self, items: Iterable[Any], *, indented: bool = False, encoded: bool = False):
         self.items = items
         self.indented = indented
+        self.encoded = encoded  # the items are JSON text already, as ``encode_item`` writes them
 
 
 # One item a line: compact enough to stream fast (the C encoder runs without an indent), still
@@ -73,7 +74,8 @@ def _one_encoder() -> Callable[[Any], str]:
 _encode_item = _one_encoder()
 
 
-def _item_text(item: Any) -> str:
+def encode_item(item: Any) -> str:
+    """``item`` as one line of a ``Streamed`` array."""
     try:
         return _encode_item(item)
     except ValueError:  # a NaN or infinity somewhere in it: rare, so only then walk the item
@@ -99,7 +101,10 @@ def iter_json(value: Any, depth: int = 0, *, sort_keys: bool = False) -> Iterato
     if isinstance(value, Streamed):
         separator = "[" + inner
         for item in value.items:
-            text = _laid_out(item, inner, sort_keys) if value.indented else _item_text(item)
+            if value.encoded:
+                text = item
+            else:
+                text = _laid_out(item, inner, sort_keys) if value.indented else encode_item(item)
             yield separator + text
             separator = "," + inner
         yield "[]" if separator.startswith("[") else pad + "]"

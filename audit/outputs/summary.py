@@ -9,7 +9,6 @@ before it had no ``format`` field and listed every finding.
 
 from __future__ import annotations
 
-import operator
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -17,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from audit.assess import Assessment
-from audit.finding_table import STATUSES, FindingTable, as_table, distinct, with_status
+from audit.finding_table import STATUSES, FindingTable, as_table, distinct
 from audit.findings import Finding, Status
 from audit.json_text import Streamed
+from audit.outputs.listed_findings import json_texts, listed_rows
 from audit.safe_text import capped
 from audit.scoring import SCORE_EXPLAINED, GroupScore, ServiceScore
 from audit.teams import team_label, team_names
@@ -61,14 +61,10 @@ LISTED_STATUSES = frozenset({Status.FAIL, Status.WARN, Status.WAIVED})
 COUNTED_STATUSES = tuple(s for s in Status if s not in LISTED_STATUSES)  # pass, excluded, not_applicable
 
 
-_FINGERPRINT = operator.attrgetter("fingerprint")
-
-
-def listed(findings: Iterable[Finding], all_findings: bool) -> list[Finding]:
-    """The findings listed one by one, sorted by fingerprint: the open and waived ones, or all
-    (from the engine's table only these are made)."""
-    chosen = findings if all_findings else with_status(findings, LISTED_STATUSES)
-    return sorted(chosen, key=_FINGERPRINT)
+def listed(findings: Iterable[Finding], all_findings: bool) -> tuple[FindingTable, list[int]]:
+    """The rows of the findings listed one by one, sorted by fingerprint: the open and waived ones,
+    or all; written from the table's columns (``audit.outputs.listed_findings``)."""
+    return listed_rows(findings, None if all_findings else LISTED_STATUSES)
 
 
 def _tally(findings: Iterable[Finding], all_findings: bool) -> tuple[Counter[tuple[str, Status]],
@@ -77,7 +73,8 @@ def _tally(findings: Iterable[Finding], all_findings: bool) -> tuple[Counter[tup
     table = as_table(findings)
     rule, rule_ids = table.rule_ids()
     per_rule = _counts((rule, table.status), (len(rule_ids), len(STATUSES)))
-    return (Counter({(rule_ids[r], STATUSES[s]): n for (r, s), n in per_rule}),
+    ids = rule_ids.tolist()  # an Index read item by item is slow
+    return (Counter({(ids[r], STATUSES[s]): n for (r, s), n in per_rule}),
             _per_team(table, all_findings))
 
 
@@ -87,7 +84,8 @@ def _per_team(table: FindingTable, all_findings: bool) -> Counter[tuple[str, str
     rows, team, team_ids = table.team_pairs(np.flatnonzero(table.status_mask(COUNTED_STATUSES)))
     rule, rule_ids = table.rule_ids()
     counts = _counts((rule[rows], team, table.status[rows]), (len(rule_ids), len(team_ids), len(STATUSES)))
-    return Counter({(rule_ids[r], team_ids[t], STATUSES[s]): n for (r, t, s), n in counts})
+    ids = rule_ids.tolist()  # an Index read item by item is slow
+    return Counter({(ids[r], team_ids[t], STATUSES[s]): n for (r, t, s), n in counts})
 
 
 def _counts(codes: tuple[np.ndarray, ...], sizes: tuple[int, ...]) -> list[tuple[tuple[int, ...], int]]:
@@ -143,7 +141,7 @@ def summarize(assessment: Assessment, *, all_findings: bool = False) -> dict[str
         },
         "finding_counts": _rule_counts(per_rule),
         "counted_findings": Streamed(_counted_rows(per_team)),
-        "findings": Streamed(f.to_json() for f in listed(findings, all_findings)),
+        "findings": Streamed(json_texts(*listed(findings, all_findings)), encoded=True),
         "services": Streamed(_service(s) for _, s in sorted(assessment.scores.services.items())),
         "teams": Streamed(_group(g, names) for _, g in sorted(assessment.scores.teams.items())),
         "org": _group(assessment.scores.org, names),

@@ -1,0 +1,113 @@
+"""The listed findings of the score's JSON and CSV, written straight from the finding table's columns.
+
+A 12,000-service account lists some 70,000 failing, warned and waived findings. Making a
+``Finding`` for each, then its ``to_json`` dict, then encoding that dict (or its spreadsheet-safe
+cells) repeats the same work tens of thousands of times: every finding of a rule shares its id,
+entity type, level and mode, and every rule on a facts table judges the same objects (id, name,
+sub-key, link, services, teams). So each shared part is encoded once (per rule, per object, per
+status and severity) and a finding's JSON text or CSV row is joined from the parts. The text is the
+one ``Finding.to_json`` encodes to, byte for byte (``tests/test_listed_findings.py`` holds the two
+paths to each other); the few findings a waiver changed are written through their objects.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+
+from audit.finding_table import SEVERITIES, STATUSES, FindingTable, as_table
+from audit.findings import Finding, Status
+from audit.json_text import encode_item
+from audit.safe_csv import safe_cell
+from audit.safe_text import capped
+
+# ``encode_item``'s own string encoder (no ASCII escaping): a string encodes as it would inside an item.
+_text = json.encoder.encode_basestring
+
+
+def _json_list(values: Iterable[str]) -> str:
+    return "[" + ", ".join(map(_text, values)) + "]"
+
+
+def _json_or_null(value: str | None) -> str:
+    return "null" if value is None else _text(value)
+
+
+def listed_rows(findings: Iterable[Finding], statuses: frozenset[Status] | None) -> tuple[FindingTable, list[int]]:
+    """The table and the rows of its findings of these statuses (all when None), sorted by
+    fingerprint (ties in the table's order, as ``sorted`` of the findings would leave them)."""
+    table = as_table(findings)
+    rows = list(range(len(table))) if statuses is None else table.status_mask(statuses).nonzero()[0].tolist()
+    prints = table.fingerprints(rows)
+    return table, [row for _, row in sorted(zip(prints, rows, strict=True), key=lambda pair: pair[0])]
+
+
+def _columns(table: FindingTable, rows: list[int]) -> Iterator[tuple[int, int, int, int, int, str | None]]:
+    """Per row: the row, its rule, subject, status and severity codes and its message (each column read once)."""
+    return zip(rows, table.rule[rows].tolist(), table.subject[rows].tolist(), table.status[rows].tolist(),
+               table.severity[rows].tolist(), table.message[rows].tolist(), strict=True)
+
+
+def json_texts(table: FindingTable, rows: list[int]) -> Iterator[str]:
+    """Each finding's ``to_json()`` as ``encode_item`` writes it, in ``rows``' order."""
+    rules, subjects, changes = table.rules, table.subjects, table.changes
+    changed = set(changes.waivers) | set(changes.original_status)
+    per_rule = [(f'"rule_id": {_text(r.rule_id)}, "entity_type": {_text(r.entity_type)}, ',
+                 f'"level": {encode_item("info" if r.level is None else r.level)}, "mode": {_text(r.mode.value)}, ',
+                 _text(capped(r.title)), f"{r.rule_id}:{r.entity_type}:") for r in rules]
+    statuses = [f'"status": {_text(s.value)}, "original_status": null, ' for s in STATUSES]
+    severities = [f'"severity": {_text(s.value)}, ' for s in SEVERITIES]
+    heads: dict[int, tuple[str, str, str]] = {}
+    for row, rule_code, position, status, severity, message in _columns(table, rows):
+        if row in changed:  # a waiver's fields: rare, through the finding itself
+            yield encode_item(table.finding(row).to_json())
+            continue
+        rule_part, level_part, title, print_head = per_rule[rule_code]
+        subject = heads.get(position)
+        if subject is None:
+            tail = subjects.entity_ids[position]
+            if subjects.sub_keys[position] is not None:
+                tail += f":{subjects.sub_keys[position]}"
+            subject = heads[position] = (
+                tail,
+                f'"entity_id": {_text(subjects.entity_ids[position])}, '
+                f'"entity_name": {_text(capped(subjects.names[position]))}, '
+                f'"sub_key": {_json_or_null(subjects.sub_keys[position])}, ',
+                f'"service_ids": {_json_list(subjects.service_ids[position])}, '
+                f'"team_ids": {_json_list(subjects.team_ids[position])}, '
+                f'"html_url": {_json_or_null(subjects.html_urls[position])}, ',
+            )
+        tail, object_part, counts_part = subject
+        yield "".join((
+            '{"fingerprint": ', _text(print_head + tail), ", ", rule_part, object_part,
+            statuses[status], severities[severity], level_part,
+            '"message": ', title if message is None else _text(capped(message)), ", ",
+            counts_part, '"waiver": null, "waiver_expired": false}',
+        ))
+
+
+def csv_rows(table: FindingTable, rows: list[int]) -> Iterator[list[str]]:
+    """Each finding's spreadsheet-safe cells in ``csv_findings.COLUMNS`` order (its count: 1)."""
+    rules, subjects = table.rules, table.subjects
+    per_rule = [(safe_cell(r.rule_id), safe_cell("info" if r.level is None else r.level), safe_cell(r.mode.value),
+                 safe_cell(r.entity_type), safe_cell(capped(r.title)), f"{r.rule_id}:{r.entity_type}:") for r in rules]
+    statuses = [safe_cell(s.value) for s in STATUSES]
+    severities = [safe_cell(s.value) for s in SEVERITIES]
+    cells: dict[int, tuple[str, list[str], list[str]]] = {}
+    for _, rule_code, position, status, severity, message in _columns(table, rows):
+        rule_id, level, mode, entity_type, title, print_head = per_rule[rule_code]
+        subject = cells.get(position)
+        if subject is None:
+            sub_key = subjects.sub_keys[position]
+            tail = subjects.entity_ids[position] + ("" if sub_key is None else f":{sub_key}")
+            subject = cells[position] = (
+                tail,
+                [safe_cell(subjects.entity_ids[position]), safe_cell(capped(subjects.names[position])),
+                 safe_cell(sub_key)],
+                [safe_cell(" ".join(subjects.service_ids[position])), safe_cell(" ".join(subjects.team_ids[position])),
+                 safe_cell(subjects.html_urls[position]), "1"],
+            )
+        tail, object_cells, count_cells = subject
+        yield [safe_cell(print_head + tail), rule_id, statuses[status], severities[severity],
+               level, mode, entity_type, *object_cells,
+               title if message is None else safe_cell(capped(message)), *count_cells]

@@ -1,0 +1,90 @@
+"""The score's listed findings written from the finding table's columns (``audit.outputs.listed_findings``)
+against the same findings written through their objects (``Finding.to_json``), as pd-audit wrote them before.
+
+The account is the hostile Acme (attack payloads in every name PagerDuty lets a user set, on objects
+that fail rules), judged with the report tests' pack and config: a tier map, one valid waiver (a
+waived finding) and one expired (a failing finding carrying its waiver), warnings beside failures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from pathlib import Path
+
+import pytest
+
+from audit.assess import Assessment, assess
+from audit.finding_table import as_table
+from audit.findings import Finding, Status
+from audit.json_text import encode_item
+from audit.outputs.csv_findings import COLUMNS
+from audit.outputs.listed_findings import csv_rows, json_texts, listed_rows
+from audit.outputs.summary import LISTED_STATUSES
+from audit.safe_csv import safe_cell
+from tests.ci.conftest import acme_account, crawl_account
+from tests.robustness.hostile import PAYLOADS, hostile_acme
+
+REPORT_DATA = Path(__file__).parent / "reports" / "data"
+TODAY = dt.date(2027, 2, 2)  # one of the config's waivers valid, one expired
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Assessment:
+    workdir = tmp_path_factory.mktemp("listed-hostile")
+    snapshot = crawl_account(hostile_acme(acme_account()), workdir)
+    return assess(snapshot, rules_dirs=[REPORT_DATA / "pack"], config_path=REPORT_DATA / "pd-audit.toml",
+                  cwd=workdir, today=TODAY, env={})
+
+
+def _by_objects(findings: list[Finding], statuses: frozenset[Status] | None) -> list[Finding]:
+    chosen = [f for f in findings if statuses is None or f.status in statuses]
+    return sorted(chosen, key=operator.attrgetter("fingerprint"))
+
+
+def _csv_cells(finding: Finding) -> list[str]:
+    row = finding.to_json()
+    row["service_ids"] = " ".join(finding.service_ids)
+    row["team_ids"] = " ".join(finding.team_ids)
+    row["count"] = 1
+    return [safe_cell(row[column]) for column in COLUMNS]
+
+
+def _views(assessment: Assessment) -> dict[str, object]:
+    team = next(iter(sorted(assessment.scores.teams)))
+    table = as_table(assessment.findings)
+    return {"account": table, "one team": table.concerning(assessment.scores.teams[team].service_ids, team)}
+
+
+def test_the_account_has_what_the_columns_must_get_right(hostile):
+    listed = _by_objects(list(hostile.findings), LISTED_STATUSES)
+    statuses = {f.status for f in listed}
+    assert {Status.FAIL, Status.WARN, Status.WAIVED} <= statuses
+    assert any(f.waiver is not None and f.status is Status.FAIL for f in listed)  # an expired waiver
+    names = " ".join(f.entity_name for f in listed)
+    planted = {key for key, payload in PAYLOADS.items() if payload in names}
+    assert {"ansi", "bidi", "csv_equals", "csv_row_break"} <= planted, sorted(planted)
+    assert any(len(f.team_ids) > 1 for f in listed) and any(not f.team_ids for f in listed)
+
+
+@pytest.mark.parametrize("statuses", [LISTED_STATUSES, None], ids=["listed", "all"])
+def test_json_from_the_columns_is_each_findings_to_json(hostile, statuses):
+    for view, table in _views(hostile).items():
+        expected = [encode_item(f.to_json()) for f in _by_objects(list(table), statuses)]
+        assert list(json_texts(*listed_rows(table, statuses))) == expected, view
+        assert expected, view
+
+
+@pytest.mark.parametrize("statuses", [LISTED_STATUSES, None], ids=["listed", "all"])
+def test_csv_from_the_columns_is_each_findings_safe_cells(hostile, statuses):
+    for view, table in _views(hostile).items():
+        expected = [_csv_cells(f) for f in _by_objects(list(table), statuses)]
+        assert list(csv_rows(*listed_rows(table, statuses))) == expected, view
+        assert expected, view
+
+
+def test_findings_made_by_hand_are_written_as_their_objects(hostile):
+    """A table of findings made elsewhere (``FindingTable.of_findings``): the same text."""
+    findings = _by_objects(list(hostile.findings), LISTED_STATUSES)[::-1]
+    assert list(json_texts(*listed_rows(findings, None))) == [encode_item(f.to_json()) for f in findings[::-1]]
+    assert list(csv_rows(*listed_rows(findings, None))) == [_csv_cells(f) for f in findings[::-1]]
