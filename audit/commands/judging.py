@@ -33,8 +33,9 @@ def one_assessment(command_body: Callable[[Any], None]) -> Callable[[Any], None]
     """Run a command that makes one assessment, writes it and ends, with the cyclic collector paused.
 
     The collector would only scan the assessment's millions of objects again (a full pass as
-    assess() ends, more while writing: 2-3 s of 20 at 12,000 services) and free nothing. The
-    assessment is gone before the collector is back.
+    assess() ends, more while writing: 2-3 s of 20 at 12,000 services) and free nothing. When the
+    collector is back, the assessment is gone, or kept for a process about to end without
+    freeing it (``audit.commands.leaving``).
     """
 
     @functools.wraps(command_body)
