@@ -80,3 +80,22 @@ def test_only_a_command_that_kept_its_assessment_skips_the_interpreters_shutdown
 def test_a_command_run_in_process_keeps_nothing(snapshot):
     assert in_process("score", snapshot, *AS_OF).exit_code == 0
     assert leaving.kept() == 0
+
+
+def test_what_a_command_keeps_is_out_of_the_collectors_sight_until_the_process_ends(snapshot):
+    # Run as the console script does (armed): the kept assessment is frozen, so the collector's pass as
+    # the command returns walks none of it. Asked in a child process: freezing is for the rest of a life.
+    program = ("import gc, sys\n"
+               "from audit.commands import leaving\n"
+               "from audit.cli import main\n"
+               "leaving.arm()\n"
+               f"sys.argv = ['pd-audit', 'score', {str(snapshot)!r}, *{list(AS_OF)!r}]\n"
+               "try:\n"
+               "    main()\n"
+               "except SystemExit:\n"
+               "    pass\n"
+               "print(leaving.kept(), gc.get_freeze_count(), len(gc.get_objects()), file=sys.stderr)\n")
+    ran = subprocess.run([sys.executable, "-c", program], capture_output=True, timeout=300, check=False)
+    kept, frozen, watched = map(int, ran.stderr.decode().split()[-3:])
+    # Nearly all of the process is frozen: what the collector still watches is a small remainder.
+    assert kept == 1 and frozen > 10 * watched, ran.stderr

@@ -14,6 +14,7 @@ early, so tests neither leak assessments nor lose their process.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -29,9 +30,15 @@ def arm() -> None:
 
 def keep(built: object) -> None:
     """Hold ``built`` (an assessment, what was made of it) until the process ends, when armed: it is not
-    freed as the command returns."""
+    freed as the command returns.
+
+    Everything alive then is also put out of the cyclic collector's sight (``gc.freeze``): the
+    collector comes back as the command returns (``audit.facts.collector``), and its first full pass
+    would walk the assessment's millions of objects to free none of them (0.15-0.2 s at 12,000
+    services). Freezing is one list splice; the process ends moments later."""
     if _armed:
         _kept.append(built)
+        gc.freeze()
 
 
 def kept() -> int:
