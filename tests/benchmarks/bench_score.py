@@ -249,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(format_report(sizes, end_to_end, phases))
             if options.cli or options.cli_only:
                 work = Path(tempfile.mkdtemp(prefix="cli-", dir=temporary))
+                print(cli_runs.compile_bytecode(), file=sys.stderr)
                 floor, objects = cli_runs.read_floor(snapshot_path)
                 runs = cli_runs.run_commands(snapshot_path, config_path, work, report=not options.no_report)
                 print("", "the commands end to end: " + ", ".join(f"{n:,} {k}" for k, n in sizes.items()),
