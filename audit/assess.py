@@ -19,7 +19,7 @@ import numpy as np
 
 from audit.config import Config, load_config
 from audit.errors import UserError
-from audit.facts.build import Facts, build_facts
+from audit.facts.build import Facts, build_facts, read_people_beside
 from audit.facts.collector import collector_paused
 from audit.facts.columns import column_names
 from audit.finding_table import STATUS_CODE, FindingTable, as_table, with_status
@@ -169,8 +169,16 @@ def assess(
 def _assess(snapshot: Any, rules_dirs: Any, config_path: Any, cwd: Any, modes: frozenset[Mode],
             today: dt.date | None, env: Any, flags: Any) -> Assessment:
     snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
-    pack, config = load_pack_and_config(rules_dirs, config_path, cwd=cwd, env=env, flags=flags)
-    facts = build_facts(snap, tiers=service_tiers(snap, config))
+    # The people side needs only the snapshot: on a large account it is read on the second core while
+    # this process loads the rule packs and config and maps the tiers.
+    people_side = read_people_beside(snap)
+    try:
+        pack, config = load_pack_and_config(rules_dirs, config_path, cwd=cwd, env=env, flags=flags)
+        tiers = service_tiers(snap, config)
+    except BaseException:
+        people_side.abandon()
+        raise
+    facts = build_facts(snap, tiers=tiers, people_side=people_side)
     rollup = facts.rollup()
     evaluation = evaluate(pack, facts.tables, EvaluationContext(rollup=rollup, unavailable=facts.unavailable,
                                                                 modes=modes))

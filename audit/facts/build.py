@@ -40,7 +40,7 @@ from audit.facts.forked import Forked, forking_helps
 from audit.facts.intervals import IntervalSet
 from audit.facts.on_call_time import Reach
 from audit.facts.raw import as_text, by_id, parse_window, ref_id, ref_ids
-from audit.facts.roster import READ_ORDER, read_roster, team_ids_by_user
+from audit.facts.roster import READ_ORDER, Roster, read_roster, team_ids_by_user
 from audit.facts.steps import first_error, step
 from audit.findings import RollUp
 from audit.safe_csv import safe_cell, spreadsheet_writer
@@ -92,19 +92,29 @@ def _timed(timings: MutableMapping[str, float] | None, phase: str) -> Iterator[N
             timings[phase] = timings.get(phase, 0.0) + time.perf_counter() - started
 
 
+def read_people_beside(snapshot: Snapshot) -> Forked[Roster]:
+    """Start reading the people side of ``snapshot`` now, in a forked child on a large account (see
+    :mod:`audit.facts.roster`); hand it to :func:`build_facts`. A caller that starts it before other
+    work (``assess`` loads the rule packs and config meanwhile) must ``abandon()`` it if that work fails."""
+    with collector_paused():  # the child inherits the paused collector: it builds long-lived dicts
+        return Forked(functools.partial(read_roster, snapshot), fork=_fork(_declared_count(snapshot, "services")))
+
+
 def build_facts(
     snapshot: Snapshot,
     *,
     tiers: Mapping[str, int] | None = None,
     now: datetime | None = None,
     timings: MutableMapping[str, float] | None = None,
+    people_side: Forked[Roster] | None = None,
 ) -> Facts:
     """Every fact table of ``snapshot``. ``tiers`` maps service id -> tier; ``now`` (default: the
     window's end) decides which layers and rotations have ended. ``timings``, when given, receives
     the seconds each step took (reading, schedules, policies, then one entry per table), which is
-    what the scoring benchmark prints."""
+    what the scoring benchmark prints. ``people_side``: the people side, if already started
+    (:func:`read_people_beside`); it is read here otherwise."""
     with collector_paused():  # see audit.facts.collector: a fifth of the stage on large accounts
-        return _build(snapshot, tiers or {}, now, timings)
+        return _build(snapshot, tiers or {}, now, timings, people_side)
 
 
 def _build(
@@ -112,6 +122,7 @@ def _build(
     tiers: Mapping[str, int],
     now: datetime | None,
     timings: MutableMapping[str, float] | None,
+    people_side: Forked[Roster] | None,
 ) -> Facts:
     """:func:`build_facts`' work, each step timed into ``timings``."""
     timed = functools.partial(_timed, timings)
@@ -124,15 +135,14 @@ def _build(
     }
     readable = frozenset(name for name in COLLECTIONS if snapshot.available(name))
 
-    with timed("read snapshot"), step("teams"):
-        teams = by_id(snapshot.iter("teams"))
     # Children stopped if this stage fails before it has their results (see Forked.abandon).
     with contextlib.ExitStack() as children:
         # The people side (users, team members, on-calls: most of the snapshot's bytes) is read in a
         # forked child while this process reads and renders the schedules (see audit.facts.roster).
-        declared_services = _declared_count(snapshot, "services")
-        people_beside = Forked(functools.partial(read_roster, snapshot), fork=_fork(declared_services))
+        people_beside = people_side or read_people_beside(snapshot)
         children.callback(people_beside.abandon)
+        with timed("read snapshot"), step("teams"):
+            teams = by_id(snapshot.iter("teams"))
         own_error = None
         try:
             with timed("read snapshot"):

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from audit.errors import SnapshotError
+from audit.assess import assess
+from audit.errors import SnapshotError, UserError
 from audit.facts import build as build_module
-from audit.facts.build import build_facts
+from audit.facts.build import build_facts, read_people_beside
 from audit.facts.roster import READ_ORDER, read_roster
 from audit.snapshot import load
 from tests.facts.test_build import acme_account, build, ref, write_snapshot
@@ -67,6 +68,7 @@ def _break(path: Path, collection: str) -> None:
         (("oncalls", "escalation_policies"), "oncalls"),
         (("schedules", "team_members"), "schedules"),
         (("handoff_rules",), "handoff_rules"),
+        (("teams", "users"), "teams"),  # read by the parent once the people side has started
     ],
 )
 def test_a_broken_collection_is_named_as_reading_in_order_would(
@@ -85,3 +87,32 @@ def test_the_read_order_names_every_collection_the_stage_reads() -> None:
     read = {"teams", "users", "services", "schedules", "schedules_v3", "team_members", "oncalls", "handoff_rules",
             "service_dependencies", "extensions", "standards_scores", "escalation_policies"}
     assert set(READ_ORDER) == read and len(READ_ORDER) == len(read)
+
+
+def test_the_people_side_started_early_gives_the_same_facts(tmp_path: Path, fork_or_not: str) -> None:
+    snapshot = load(write_snapshot(tmp_path / "snap", _with_odd_users(acme_account())))
+    early = build_facts(snapshot, people_side=read_people_beside(snapshot))
+    usual = build_facts(snapshot)
+    for name, table in usual.tables.items():
+        assert early.tables[name].equals(table), name
+    assert early.service_ids_by_entity == usual.service_ids_by_entity
+
+
+def _children() -> set[int]:
+    """This process's living children (Linux: every thread's list)."""
+    return {int(pid) for task in Path("/proc/self/task").iterdir()
+            for pid in (task / "children").read_text().split()}
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc to list child processes")
+def test_a_config_that_fails_stops_the_people_side_it_was_read_beside(tmp_path: Path, fork_or_not: str) -> None:
+    # assess starts the people side before it loads the config: a broken config is still the error
+    # (not the broken users file the child met), and no child is left running or unreaped.
+    path = write_snapshot(tmp_path / "snap", acme_account())
+    _break(path, "users")
+    config = tmp_path / "pd-audit.toml"
+    config.write_text("[[tiers]\ntier = 1\n")
+    before = _children()
+    with pytest.raises(UserError, match="pd-audit.toml"):
+        assess(load(path, verify=False), config_path=config, cwd=tmp_path)
+    assert _children() == before
