@@ -114,12 +114,14 @@ class ServiceScore:
         """Those of them that fail, in the same order (most pass: outputs read these)."""
         return () if self.counted is None else self.counted.findings(self.position, failing=True)
 
-    @functools.cached_property
+    # Plain properties: the per-service tuples are worked out (and kept) for every service at once,
+    # and a cached_property's first read takes a lock on Python 3.11 (12,000 services: a tenth of a second).
+    @property
     def failing_rules(self) -> tuple[str, ...]:
         """The ids of the rules failing on this service, sorted (no finding made)."""
         return () if self.counted is None else self.counted.failing_rules(self.position)
 
-    @functools.cached_property
+    @property
     def next_level_rules(self) -> tuple[str, ...]:
         """The ids of the rules of ``next_level_blockers``, sorted (no finding made)."""
         return () if self.counted is None else self.counted.failing_rules(self.position, next_level=True)
@@ -368,11 +370,10 @@ class _ServiceFindings:
         rank = np.argsort(np.argsort(np.asarray(rule_ids, dtype=object), kind="stable"))  # code -> place by id
         pairs, _ = distinct(service[chosen] * max(len(rule_ids), 1) + rank[self.columns.rule[finding[chosen]]])
         by_place = sorted(rule_ids)
-        per_service: list[list[str]] = [[] for _ in range(self.counted.service_count)]
         positions, places = np.divmod(pairs, max(len(rule_ids), 1))
-        for position, place in zip(positions.tolist(), places.tolist(), strict=True):
-            per_service[position].append(by_place[place])
-        return [tuple(ids) for ids in per_service]
+        ids = [by_place[place] for place in places.tolist()]  # by service, then rule id
+        bounds = np.searchsorted(positions, np.arange(self.counted.service_count + 1)).tolist()
+        return [tuple(ids[start:stop]) for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 @dataclasses.dataclass(frozen=True)

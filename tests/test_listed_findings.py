@@ -1,5 +1,6 @@
-"""The score's listed findings written from the finding table's columns (``audit.outputs.listed_findings``)
-against the same findings written through their objects (``Finding.to_json``), as pd-audit wrote them before.
+"""The score's listed findings written from the finding table's columns (``audit.outputs.listed_findings``,
+the terminal table's ``finding_lines``) against the same findings written through their objects
+(``Finding.to_json``, the table's f-strings), as pd-audit wrote them before.
 
 The account is the hostile Acme (attack payloads in every name PagerDuty lets a user set, on objects
 that fail rules), judged with the report tests' pack and config: a tier map, one valid waiver (a
@@ -21,7 +22,9 @@ from audit.json_text import encode_item
 from audit.outputs.csv_findings import COLUMNS
 from audit.outputs.listed_findings import csv_rows, json_texts, listed_rows
 from audit.outputs.summary import LISTED_STATUSES
+from audit.outputs.text_table import finding_lines
 from audit.safe_csv import safe_cell
+from audit.safe_text import printable
 from tests.ci.conftest import acme_account, crawl_account
 from tests.robustness.hostile import PAYLOADS, hostile_acme
 
@@ -88,3 +91,21 @@ def test_findings_made_by_hand_are_written_as_their_objects(hostile):
     findings = _by_objects(list(hostile.findings), LISTED_STATUSES)[::-1]
     assert list(json_texts(*listed_rows(findings, None))) == [encode_item(f.to_json()) for f in findings[::-1]]
     assert list(csv_rows(*listed_rows(findings, None))) == [_csv_cells(f) for f in findings[::-1]]
+
+
+def _table_lines(findings: list[Finding], status: Status) -> list[str]:
+    """The terminal table's lines of one status, as it wrote them from the findings' objects."""
+    chosen = sorted((f for f in findings if f.status is status), key=lambda f: (f.rule_id, f.entity_id, f.sub_key or ""))
+    label = {Status.WARN: "warn"}
+    return [f"  {f.rule_id:<7} {label.get(f.status, f.severity.value):<8} {f.entity_type} "
+            f"{printable(f.entity_name, 40)} ({f.entity_id}): {printable(f.message)}" for f in chosen]
+
+
+@pytest.mark.parametrize("status", [Status.FAIL, Status.WARN])
+def test_the_terminal_tables_lines_from_the_columns_are_each_findings(hostile, status):
+    for view, table in _views(hostile).items():
+        expected = _table_lines(list(table), status)
+        assert finding_lines(table, status) == expected, view
+        assert finding_lines(list(table), status) == expected, view  # findings made elsewhere
+    assert _table_lines(list(hostile.findings), status)  # the account has findings of each status
+    assert any("\N{REPLACEMENT CHARACTER}" in line for line in finding_lines(hostile.findings, Status.FAIL))
