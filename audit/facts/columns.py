@@ -340,12 +340,25 @@ def frame(entity: str, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     names = list(schema)
     pick = operator.itemgetter(*names)
     values = list(zip(*map(pick, records), strict=True)) if records and len(names) > 1 else None
-    data = {
-        name: pd.Series(list(values[index]) if values is not None else [row[name] for row in records],
-                        dtype=_pandas_dtype(column.dtype))
-        for index, (name, column) in enumerate(schema.items())
-    }
-    table = pd.DataFrame(data)
+    return frame_columns(entity, {
+        name: list(values[index]) if values is not None else [row[name] for row in records]
+        for index, name in enumerate(names)
+    })
+
+
+def frame_columns(entity: str, columns: Mapping[str, list[Any]]) -> pd.DataFrame:
+    """A builder's columns (name -> one value per row, rows in the same order) as the entity's table,
+    exactly as :func:`frame` makes it from the same values as rows."""
+    schema = SCHEMA[entity]
+    if columns.keys() != schema.keys():
+        extra, missing = sorted(columns.keys() - schema.keys()), sorted(schema.keys() - columns.keys())
+        raise ValueError(f"{entity} columns do not match the schema: extra {extra}, missing {missing}")
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"{entity} columns differ in length: {sorted(lengths)}")
+    table = pd.DataFrame({
+        name: pd.Series(columns[name], dtype=_pandas_dtype(column.dtype)) for name, column in schema.items()
+    })
     table.index = pd.Index(table["id"].astype(object).tolist(), dtype=object)
     return table
 
