@@ -188,11 +188,16 @@ def score(
         for position, service in enumerate(services)
     }
     teams = _Teams.of(services)
-    finding, team = teams.pairs(counted)
-    team_tallies = columns.tallies(finding, team, len(teams.ids))
-    everything = np.arange(len(table))
-    # The org's rule tallies include objects no service uses (an orphaned schedule still fails).
-    org_tallies = columns.tallies(everything, np.zeros_like(everything), 1)[0]
+    if columns.unique:  # a finding reaches a team when its object does: worked out per object
+        team_tallies = columns.subject_tallies(table.subject, *teams.pairs(*counted.by_subject),
+                                               len(table.subjects), len(teams.ids))
+        # The org's rule tallies include objects no service uses (an orphaned schedule still fails).
+        objects = np.arange(len(table.subjects))
+        org_tallies = columns.subject_tallies(table.subject, objects, np.zeros_like(objects), len(objects), 1)[0]
+    else:
+        team_tallies = columns.tallies(*teams.pairs(counted.finding, counted.service), len(teams.ids))
+        everything = np.arange(len(table))  # the org's tallies include objects no service uses
+        org_tallies = columns.tallies(everything, np.zeros_like(everything), 1)[0]
     return ScoreReport(
         services=service_scores,
         teams={
@@ -274,6 +279,52 @@ class _FindingColumns:
             group, chosen = pairs["group"].to_numpy(), pairs["finding"].to_numpy()
         sizes = (group_count, len(self.rule_ids), len(STATUSES))
         keys, counts = distinct(np.ravel_multi_index((group, self.rule[chosen], self.status[chosen]), sizes))
+        return self._by_group(keys, counts, group_count)
+
+    def subject_tallies(self, subject_of: np.ndarray, subject: np.ndarray, group: np.ndarray, subject_count: int,
+                        group_count: int) -> list[dict[str, RuleTally]]:
+        """``tallies`` of a table whose fingerprints do not repeat, from (subject, group) pairs: a finding
+        counts once for each group its subject (``subject_of`` it) reaches.
+
+        The findings of one object reach the same groups, and so do those of many objects (the
+        services of one team): each distinct set of groups is a code, the findings are counted per
+        (set, rule, status), and each count is added to the set's groups. A million (finding, team)
+        pairs become tens of thousands of (object, team) pairs and a few thousand counts.
+        """
+        once, _ = distinct(subject.astype(np.int64) * group_count + group)
+        subject, group = np.divmod(once, max(group_count, 1))  # by subject, then group
+        bounds = np.searchsorted(subject, np.arange(subject_count + 1))
+        reached = np.diff(bounds)
+        # A set of one group is coded as that group; the few larger sets (an object shared by teams) after them.
+        set_of = np.full(subject_count, -1, dtype=np.int64)
+        alone = reached == 1
+        set_of[alone] = group[bounds[:-1][alone]]
+        groups, starts = group.tolist(), bounds.tolist()
+        code: dict[tuple[int, ...], int] = {}
+        for shared in np.flatnonzero(reached > 1).tolist():
+            set_of[shared] = code.setdefault(tuple(groups[starts[shared]:starts[shared + 1]]), group_count + len(code))
+        sets = [(g,) for g in range(group_count)] + list(code)  # code -> its groups
+        reaching = set_of[subject_of]
+        counted = reaching >= 0
+        per_set = len(self.rule_ids) * len(STATUSES)
+        keys, counts = distinct(reaching[counted] * per_set + self.rule[counted] * len(STATUSES)
+                                + self.status[counted])
+        set_code, rule_status = np.divmod(keys, per_set)
+        sizes = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+        members = np.fromiter((g for groups_of_set in sets for g in groups_of_set), dtype=np.int64,
+                              count=int(sizes.sum()))
+        repeats = sizes[set_code]
+        nth = np.arange(int(repeats.sum())) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+        first = np.cumsum(sizes) - sizes
+        member = members[np.repeat(first[set_code], repeats) + nth]
+        total = np.bincount(member * per_set + np.repeat(rule_status, repeats), weights=np.repeat(counts, repeats),
+                            minlength=group_count * per_set)
+        keys = np.flatnonzero(total)
+        return self._by_group(keys, total[keys].astype(np.int64), group_count)
+
+    def _by_group(self, keys: np.ndarray, counts: np.ndarray, group_count: int) -> list[dict[str, RuleTally]]:
+        """Per group, its rules' tallies, from the counts of distinct (group, rule, status) codes, ascending."""
+        sizes = (group_count, len(self.rule_ids), len(STATUSES))
         per_group: list[dict[str, dict[Status, int]]] = [{} for _ in range(group_count)]
         rule_ids = self.rule_ids.tolist()
         groups, rules, statuses = (codes.tolist() for codes in np.unravel_index(keys, sizes))
@@ -292,6 +343,7 @@ class _Incidence:
     finding: np.ndarray  # position of the finding in the table
     service: np.ndarray  # position of the service in the services tuple
     service_count: int
+    by_subject: tuple[np.ndarray, np.ndarray]  # the same per subject: (subject, service) pairs, by subject
 
     @classmethod
     def of(cls, table: FindingTable, services: Sequence[ServiceRef]) -> _Incidence:
@@ -309,7 +361,7 @@ class _Incidence:
         finding = np.repeat(np.arange(len(table)), repeats)
         nth = np.arange(len(finding)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
         service = flat[np.repeat(first[table.subject], repeats) + nth]
-        return cls(finding=finding, service=service, service_count=len(services))
+        return cls(finding=finding, service=service, service_count=len(services), by_subject=(subject_of, flat))
 
     def per_service_min(self, values: np.ndarray, default: int) -> np.ndarray:
         lowest = np.full(self.service_count, default, dtype=values.dtype)
@@ -400,15 +452,15 @@ class _Teams:
             of_service.append(owners)
         return cls(ids=list(code), members=members, of_service=of_service)
 
-    def pairs(self, counted: _Incidence) -> tuple[np.ndarray, np.ndarray]:
-        """(finding, team) pairs: each (finding, service) pair once per team of the service."""
+    def pairs(self, item: np.ndarray, service: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(item, team) pairs: each (item, service) pair (a finding's, or a subject's) once per team of the service."""
         owners_per_service = np.array([len(owners) for owners in self.of_service], dtype=np.int64)
         first_owner = np.cumsum(owners_per_service) - owners_per_service
         owner_codes = np.array([code for owners in self.of_service for code in owners], dtype=np.int64)
-        repeats = owners_per_service[counted.service]
-        finding = np.repeat(counted.finding, repeats)
-        nth_owner = np.arange(len(finding)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-        return finding, owner_codes[np.repeat(first_owner[counted.service], repeats) + nth_owner]
+        repeats = owners_per_service[service]
+        items = np.repeat(item, repeats)
+        nth_owner = np.arange(len(items)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+        return items, owner_codes[np.repeat(first_owner[service], repeats) + nth_owner]
 
 
 def _group(group_id: str, members: Sequence[ServiceScore], rules: Mapping[str, RuleTally]) -> GroupScore:

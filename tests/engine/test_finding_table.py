@@ -146,3 +146,26 @@ def test_distinct_codes_are_numpys_unique_ones(values):
     found, counts = distinct(codes)
     expected, expected_counts = np.unique(codes, return_counts=True)
     assert found.tolist() == expected.tolist() and counts.tolist() == expected_counts.tolist()
+
+
+def test_rule_tallies_per_team_from_the_objects_equal_counts_over_the_findings(acme):
+    """Per team, each finding counts once if any of its services is the team's; the org counts every one.
+    The engine's table (no fingerprint repeats) is tallied per object; the same table marked as one that
+    may repeat them takes the general path: both equal the counts over the findings as objects."""
+    services = service_refs(acme.facts.tables["service"], acme.facts.rollup())
+    table = acme.findings
+    repeating = FindingTable(table.rules, table.subjects, table.rule, table.subject, table.status, table.severity,
+                             table.message, changes=table.changes, unique=False)
+    findings = tuple(table)
+    by_objects = score(findings, services, acme.config.weights)
+    for scored in (score(table, services, acme.config.weights), score(repeating, services, acme.config.weights)):
+        assert scored.teams == by_objects.teams and scored.org == by_objects.org
+        for team_id, group in scored.teams.items():
+            mine = set(group.service_ids)
+            expected = Counter((f.rule_id, f.status) for f in findings if mine.intersection(f.service_ids))
+            assert {(r, s): n for r, t in group.rules.items() for s, n in t.counts.items()} == expected, team_id
+        assert ({(r, s): n for r, t in scored.org.rules.items() for s, n in t.counts.items()}
+                == Counter((f.rule_id, f.status) for f in findings))
+    teams_reached = [{t for t, g in by_objects.teams.items() if set(g.service_ids).intersection(f.service_ids)}
+                     for f in findings]
+    assert max(map(len, teams_reached)) > 1 and min(map(len, teams_reached)) == 0  # shared, and no service's
