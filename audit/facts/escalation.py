@@ -19,9 +19,8 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-import numpy as np
 import pandas as pd
 
 from audit.facts.columns import frame
@@ -33,7 +32,7 @@ from audit.facts.coverage import (
     policy_coverage,
     same_person_overlap,
 )
-from audit.facts.intervals import IntervalSet, clip, intersection, measure, union_all
+from audit.facts.intervals import IntervalSet, clip, measure, union_all
 from audit.facts.on_call_time import Reach
 from audit.facts.people import Contact
 from audit.facts.raw import as_list, as_minutes, as_text, base_type, ref_id, ref_ids
@@ -45,6 +44,7 @@ GAP_TOLERANCE_SECONDS = 60
 SCHEDULE_TARGET_TYPES = {"schedule": "schedules", "schedule_v3": "schedules_v3"}
 USER_TARGET_TYPE = "user"
 MANAGER_ROLE = "manager"
+H = TypeVar("H")  # whoever holds a level: a user id, or a row number
 
 
 @dataclass(frozen=True)
@@ -238,6 +238,11 @@ class Teams:
         return {user for team in team_ids for user in by_team.get(team, ())}
 
     @functools.cached_property
+    def all_managers(self) -> set[str]:
+        """Every team's managers (what a policy of no team, serving no team's service, may reach)."""
+        return self.managers(self.roles)
+
+    @functools.cached_property
     def _managers_by_team(self) -> dict[str, tuple[str, ...]]:
         # Read once: a policy of no team asks about every team's members (3,600 policies x 18,000 members).
         return {team: tuple(user for user, role in members.items() if role == MANAGER_ROLE)
@@ -280,7 +285,7 @@ def _policy_row(
     backup = result.backups[0] if result and result.backups else None
     last = levels[-1] if levels else None
     relevant_teams = list(dict.fromkeys(policy.team_ids + tuple(service_teams)))
-    managers = teams.managers(relevant_teams) if relevant_teams else teams.managers(teams.roles)
+    managers = teams.managers(relevant_teams) if relevant_teams else teams.all_managers
     live_keys = {level.target_key for level in levels if level.target_key}
     window_seconds = measure(window)
     return {
@@ -353,26 +358,42 @@ def _backup_is_previous_primary(levels: Sequence[Level]) -> float:
     if len(levels) < 2:
         return math.nan
     primary, backup = levels[0].people, levels[1].people
-    users = sorted(primary)
-    if not users:
+    # In plain Python: a level holds a handful of people and hand-offs, where numpy's per-call cost
+    # was most of the escalation_policy table on a large account.
+    held = {user: list(zip(primary[user].starts.tolist(), primary[user].ends.tolist())) for user in sorted(primary)}
+    boundaries = sorted({moment for spans in held.values() for span in spans for moment in span})
+    if not boundaries:
         return math.nan
-    boundaries = np.unique(np.concatenate([primary[u].starts for u in users] + [primary[u].ends for u in users]))
-    segment_starts, segment_ends = boundaries[:-1], boundaries[1:]
-    # holds[i, j]: user i holds level 1 during elementary segment j.
-    holds = np.zeros((len(users), len(segment_starts)), bool)
-    for row, user in enumerate(users):
-        held = primary[user]
-        candidate = np.searchsorted(held.starts, segment_starts, side="right") - 1
-        holds[row] = (candidate >= 0) & (held.ends[np.maximum(candidate, 0)] > segment_starts)
-    # Each segment's holders, read off the matrix at once (a numpy call per segment cost more than the walk).
-    holders_of: list[list[int]] = [[] for _ in range(len(segment_starts))]
-    for segment, person in zip(*(indices.tolist() for indices in np.nonzero(holds.T)), strict=True):
-        holders_of[segment].append(person)
-    known: dict[frozenset[int], list[int]] = {}  # previous holders -> segments they precede
-    holders: frozenset[int] = frozenset()
-    previous: frozenset[int] = frozenset()
-    for segment in range(len(segment_starts)):
-        current = frozenset(holders_of[segment])
+    # The elementary segments between consecutive boundaries, and who holds level 1 in each.
+    index = {moment: number for number, moment in enumerate(boundaries)}
+    holders_of: list[set[str]] = [set() for _ in range(len(boundaries) - 1)]
+    for user, spans in held.items():
+        for start, end in spans:
+            for segment in range(index[start], index[end]):
+                holders_of[segment].add(user)
+    known = segments_after_handoffs(holders_of)
+    if not known:
+        return math.nan
+    known_seconds = 0
+    matched_seconds = 0
+    for previous_holders, segments in known.items():
+        stretch = [(boundaries[segment], boundaries[segment + 1]) for segment in segments]  # disjoint, in order
+        known_seconds += sum(end - start for start, end in stretch)
+        backups = [backup[user] for user in previous_holders if user in backup]
+        if backups:
+            covered = union_all(backups)
+            matched_seconds += _overlap_seconds(stretch, covered.starts.tolist(), covered.ends.tolist())
+    return 100.0 * matched_seconds / known_seconds
+
+
+def segments_after_handoffs(holders_of: Sequence[Iterable[H]]) -> dict[frozenset[H], list[int]]:
+    """The previous holders -> the segments they precede, given each segment's holders in time order
+    (see :func:`_backup_is_previous_primary`: what a hand-off is)."""
+    known: dict[frozenset[H], list[int]] = {}
+    holders: frozenset[H] = frozenset()
+    previous: frozenset[H] = frozenset()
+    for segment, holding in enumerate(holders_of):
+        current = frozenset(holding)
         if not current:
             continue  # a gap: whoever held level 1 last still counts as the holder
         if current - holders and holders - current:
@@ -380,18 +401,21 @@ def _backup_is_previous_primary(levels: Sequence[Level]) -> float:
         holders = current
         if previous:
             known.setdefault(previous, []).append(segment)
-    if not known:
-        return math.nan
-    known_seconds = 0
-    matched_seconds = 0
-    for previous_holders, segments in known.items():
-        chosen = np.array(segments)
-        stretch = IntervalSet.from_epoch(segment_starts[chosen], segment_ends[chosen])
-        known_seconds += measure(stretch)
-        backups = [backup[users[person]] for person in previous_holders if users[person] in backup]
-        if backups:
-            matched_seconds += measure(intersection(stretch, union_all(backups)))
-    return 100.0 * matched_seconds / known_seconds
+    return known
+
+
+def _overlap_seconds(stretch: Sequence[tuple[int, int]], starts: Sequence[int], ends: Sequence[int]) -> int:
+    """Seconds of ``stretch`` (disjoint spans in order) inside the disjoint, ordered ``[starts, ends)``."""
+    total = 0
+    other = 0
+    for start, end in stretch:
+        while other < len(ends) and ends[other] <= start:
+            other += 1
+        scan = other
+        while scan < len(starts) and starts[scan] < end:
+            total += min(end, ends[scan]) - max(start, starts[scan])
+            scan += 1
+    return total
 
 
 def level_table(policies: Mapping[str, ResolvedPolicy]) -> pd.DataFrame:
