@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from audit.errors import UserError
 from audit.facts.build import Facts, build_facts, read_people_beside
 from audit.facts.collector import collector_paused
 from audit.facts.columns import column_names
+from audit.facts.raw import by_id
 from audit.finding_table import STATUS_CODE, FindingTable, as_table, with_status
 from audit.findings import Finding, Mode, Status, WaiverOutcome, apply_waivers
 from audit.rules import Evaluation, EvaluationContext, RulePack, evaluate, load_packs
@@ -133,15 +135,20 @@ def service_tiers(snapshot: Snapshot, config: Config) -> dict[str, int]:
 
     Without any mapping every service takes the default tier (see ``audit.tiers``).
     """
+    return tiers_of(config, by_id(snapshot.iter("services")))
+
+
+def tiers_of(config: Config, services: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
+    """:func:`service_tiers` of services already read (id -> API object), in their order."""
     if not config.tiers:
-        return default_tiers(str(service.get("id")) for service in snapshot.iter("services"))
+        return default_tiers(services)
     tiers = {}
     with within(f"{config.sources[-1]}: tiers: name_pattern"):
-        for service in snapshot.iter("services"):
+        for service_id, service in services.items():
             team_ids = [str(t.get("id")) for t in service.get("teams") or [] if isinstance(t, dict)]
-            tier = config.tier_for(str(service.get("id")), str(service.get("name") or ""), team_ids)
+            tier = config.tier_for(service_id, str(service.get("name") or ""), team_ids)
             if tier is not None:
-                tiers[str(service.get("id"))] = tier
+                tiers[service_id] = tier
     return tiers
 
 
@@ -174,11 +181,11 @@ def _assess(snapshot: Any, rules_dirs: Any, config_path: Any, cwd: Any, modes: f
     people_side = read_people_beside(snap)
     try:
         pack, config = load_pack_and_config(rules_dirs, config_path, cwd=cwd, env=env, flags=flags)
-        tiers = service_tiers(snap, config)
     except BaseException:
         people_side.abandon()
         raise
-    facts = build_facts(snap, tiers=tiers, people_side=people_side)
+    # The tiers are mapped from the services the facts stage reads (once), while the people side is read.
+    facts = build_facts(snap, tiers=functools.partial(tiers_of, config), people_side=people_side)
     rollup = facts.rollup()
     evaluation = evaluate(pack, facts.tables, EvaluationContext(rollup=rollup, unavailable=facts.unavailable,
                                                                 modes=modes))

@@ -50,6 +50,8 @@ from audit.snapshot import COLLECTIONS, Snapshot, load
 FORMATS = ("json", "csv")
 # Below this many services the tables take milliseconds and a fork would cost more than it saves.
 FORK_FROM_SERVICES = 2_000
+# Service id -> API object, to service id -> declared tier (a config's mapping: audit.assess).
+TiersOf = Callable[[Mapping[str, Mapping[str, Any]]], Mapping[str, int]]
 # The order a build one step after the other meets the tables in: the failure it reports first.
 TABLE_ORDER = (
     "user table", "service table", "team table", "escalation_policy table", "policy_level table", "schedule table",
@@ -103,12 +105,13 @@ def read_people_beside(snapshot: Snapshot) -> Forked[Roster]:
 def build_facts(
     snapshot: Snapshot,
     *,
-    tiers: Mapping[str, int] | None = None,
+    tiers: Mapping[str, int] | TiersOf | None = None,
     now: datetime | None = None,
     timings: MutableMapping[str, float] | None = None,
     people_side: Forked[Roster] | None = None,
 ) -> Facts:
-    """Every fact table of ``snapshot``. ``tiers`` maps service id -> tier; ``now`` (default: the
+    """Every fact table of ``snapshot``. ``tiers`` maps service id -> tier, or works that out from the
+    services (id -> API object) once they are read (while the people side is still being read); ``now`` (default: the
     window's end) decides which layers and rotations have ended. ``timings``, when given, receives
     the seconds each step took (reading, schedules, policies, then one entry per table), which is
     what the scoring benchmark prints. ``people_side``: the people side, if already started
@@ -119,7 +122,7 @@ def build_facts(
 
 def _build(
     snapshot: Snapshot,
-    tiers: Mapping[str, int],
+    tiers_given: Mapping[str, int] | TiersOf,
     now: datetime | None,
     timings: MutableMapping[str, float] | None,
     people_side: Forked[Roster] | None,
@@ -167,6 +170,8 @@ def _build(
                 fork=_fork(len(services)),
             )
             children.callback(schedule_beside.abandon)
+            with timed("map tiers"):
+                tiers = tiers_given(services) if callable(tiers_given) else tiers_given
         except Exception as error:  # the people side may have met a broken collection first: see roster
             own_error = error
         # Forked, the wait is what reading the people side added to the wall time; in line, it is its time.

@@ -35,6 +35,7 @@ import pytest
 from audit.errors import UserError
 from audit.facts.build import Facts, build_facts, facts_table
 from audit.facts.columns import SCHEMA, check_table, column_names
+from audit.facts.raw import by_id
 from audit.snapshot import SnapshotWriter, load
 
 SINCE = "2027-01-04T00:00:00Z"
@@ -492,7 +493,7 @@ def test_timings_name_every_step_and_the_collector_is_restored(tmp_path: Path) -
     build_facts(load(path), timings=timings)
     assert gc.isenabled()  # paused while building, running again afterwards
     assert set(timings) == {
-        "read snapshot", "render schedules", "read people", "resolve policies", "user table", "service table",
+        "read snapshot", "render schedules", "map tiers", "read people", "resolve policies", "user table", "service table",
         "escalation_policy table", "policy_level table", "schedule table", "team table",
         "waiting for the service and policy_level tables", "waiting for the schedule table",
     }  # fmt: skip
@@ -516,3 +517,21 @@ def test_the_facts_do_not_depend_on_the_order_the_crawl_wrote_team_members(tmp_p
     assert sorted(first.tables["user"].loc["PUCY", "team_ids"]) == ["PTCHK", "PTPAY"]
     for entity, table in first.tables.items():
         pd.testing.assert_frame_equal(table, second.tables[entity], obj=entity)
+
+
+def test_tiers_worked_out_from_the_services_read_match_tiers_given(tmp_path: Path) -> None:
+    # assess maps the tiers from the services the stage reads (one read of services.jsonl): the
+    # function sees every service by id and its tiers reach the service and policy tables as a mapping's do.
+    path = write_snapshot(tmp_path / "snap", acme_account(), None)
+    seen: list[list[str]] = []
+
+    def by_name(services):
+        seen.append(sorted(services))
+        return {sid: 1 if "pay" in str(s.get("name", "")).lower() else 2 for sid, s in services.items()}
+
+    mapped = build_facts(load(path), tiers=by_name)
+    given = build_facts(load(path), tiers=by_name(by_id(load(path).iter("services"))))
+    assert seen[0] == seen[1] and len(seen[0]) >= 5
+    assert set(mapped.tables["service"]["tier"]) == {1.0, 2.0}
+    for entity in ("service", "escalation_policy"):
+        assert mapped.tables[entity].equals(given.tables[entity]), entity
