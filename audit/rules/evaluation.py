@@ -6,10 +6,12 @@ loader found the names each one uses (``Rule.names``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import warnings
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -17,8 +19,11 @@ import pandas as pd
 from audit.errors import UserError
 from audit.facts.collector import collector_paused
 from audit.facts.columns import ANALYTICS_COLUMNS, ANALYTICS_MISSING, INCIDENT_ANALYTICS
+from audit.facts.forked import Forked, forking_helps
+from audit.facts.steps import first_error, step
 from audit.finding_table import SEVERITY_CODE, STATUS_CODE, FindingTable, RuleFields, Subjects
 from audit.findings import Finding, Mode, RollUp, Status
+from audit.rules.claims import Claims
 from audit.rules.messages import is_missing, render_rows
 from audit.rules.model import NAME_COLUMN, URL_COLUMN, Rule, RulePack
 from audit.snapshot import COLLECTIONS
@@ -49,31 +54,124 @@ class Evaluation:
 
 
 def evaluate(pack: RulePack, facts: Mapping[str, pd.DataFrame], context: EvaluationContext) -> Evaluation:
-    """Judge every row of every rule's entity table. Nothing here reads files or the network."""
-    judged: list[tuple[str, RuleFields, _Verdicts, _SubjectBlock]] = []
+    """Judge every row of every rule's entity table. Nothing here reads files or the network.
+
+    On a large account a forked child judges rules from the end of the pack on a second core while
+    this process judges them from the start (see ``audit.rules.claims``) and lays out every
+    finding's subject; the child sends back its rules' verdicts only. So the findings, their order
+    and ``not_run`` are those of a run in line, and so is an error: the first failing rule's."""
     not_run: dict[str, str] = {}
-    reach = _Reach(context.rollup)
+    tasks = _tasks(pack, facts, context, not_run)
+    order = [str(position) for position in range(len(tasks))]  # the steps errors are marked with
+    with contextlib.ExitStack() as stack, collector_paused():  # tens of thousands of subjects and messages
+        claims = _shared(tasks, stack)
+        if claims is not None:
+            beside = Forked(functools.partial(_judge_from_back, tasks, claims))
+            stack.callback(beside.abandon)  # stopped if this process fails before it has the verdicts
+        judged, subjects, failure = _judge_in_line(tasks, claims, context.rollup)
+        verdicts_beside: dict[int, _Verdicts] = {}
+        failure_beside = None
+        failed_at = len(tasks) if failure is None else order.index(failure.facts_step)  # type: ignore[attr-defined]
+        if claims is not None and claims.met is not None and claims.met < failed_at:
+            try:  # the child judged from ``met`` on: an error of its may come first
+                verdicts_beside = beside.result()
+            except Exception as error:
+                failure_beside = error
+        first = first_error(order, failure, failure_beside)  # on a tie this process's: it checks a table first
+        if first is not None:
+            raise first
+    return Evaluation(
+        findings=_table([(rule_id, fields, verdicts_beside[position] if verdicts is None else verdicts, block)
+                         for position, rule_id, fields, verdicts, block in judged], subjects),
+        not_run=not_run,
+    )
+
+
+# Judging is CPU-bound pandas work: from this many judgements (rules times rows; ~2,500 services with
+# the built-in packs) a forked child judging part of the rules shortens the stage on two cores; below
+# it, forking and sending the verdicts back cost about what they save.
+FORK_FROM_JUDGEMENTS = 100_000
+
+
+def _shared(tasks: Sequence[_Task], stack: contextlib.ExitStack) -> Claims | None:
+    """The tasks to share out with a forked child (closed when ``stack`` ends), or None to judge
+    them all in line: one core, or a small account."""
+    if not forking_helps() or sum(len(task.frame) for task in tasks) < FORK_FROM_JUDGEMENTS:
+        return None
+    claims = Claims(len(tasks))
+    stack.callback(claims.close)
+    return claims
+
+
+class _Task(NamedTuple):
+    """A rule to judge: its facts table and why it is excluded (requirements the data misses), if it is."""
+
+    rule: Rule
+    frame: pd.DataFrame
+    missing: str | None
+
+
+def _tasks(pack: RulePack, facts: Mapping[str, pd.DataFrame], context: EvaluationContext,
+           not_run: dict[str, str]) -> list[_Task]:
+    """The rules to judge, in pack order; each rule that judges nothing goes into ``not_run`` with why."""
+    tasks = []
+    for rule in pack:
+        if rule.mode not in context.modes:
+            not_run[rule.id] = f"mode {rule.mode.value} was not selected"
+            continue
+        frame = facts.get(rule.facts_table)
+        missing = _missing_requirements(rule, () if frame is None else frame.columns, context.unavailable)
+        if frame is None:  # no table at all, e.g. the teams collection was unavailable
+            not_run[rule.id] = missing or f"no {rule.facts_table} facts"
+            continue
+        if missing:
+            not_run[rule.id] = missing
+        tasks.append(_Task(rule, frame, missing))
+    return tasks
+
+
+def _judge_in_line(tasks: Sequence[_Task], claims: Claims | None, rollup: RollUp
+                   ) -> tuple[list[tuple[int, str, RuleFields, _Verdicts | None, _SubjectBlock]], Subjects,
+                              Exception | None]:
+    """Every task's subjects, in pack order, and the verdicts of the tasks this process takes (None
+    for the child's): up to the first task that fails, with its error marked with its position."""
+    judged: list[tuple[int, str, RuleFields, _Verdicts | None, _SubjectBlock]] = []
+    reach = _Reach(rollup)
     subjects = Subjects()
     blocks: dict[tuple[str, str, str, str | None], _SubjectBlock] = {}  # shared by the rules on one table
-    with collector_paused():  # tens of thousands of subjects and messages, none of them garbage
-        for rule in pack:
-            if rule.mode not in context.modes:
-                not_run[rule.id] = f"mode {rule.mode.value} was not selected"
-                continue
-            frame = facts.get(rule.facts_table)
-            missing = _missing_requirements(rule, () if frame is None else frame.columns, context.unavailable)
-            if frame is None:  # no table at all, e.g. the teams collection was unavailable
-                not_run[rule.id] = missing or f"no {rule.facts_table} facts"
-                continue
-            if missing:
-                not_run[rule.id] = missing
-            key = (rule.entity, rule.facts_table, rule.object_column, rule.sub_key)
-            if key not in blocks:  # checked once for all the rules on the table that key it alike
-                blocks[key] = _SubjectBlock.of(subjects, rule, _checked(rule, frame), reach)
-            block = blocks[key]
-            fields = RuleFields(rule.id, rule.entity, rule.maturity_level, rule.mode, rule.title)
-            judged.append((rule.id, fields, _judge(rule, _read_by(rule, block.frame), missing), block))
-    return Evaluation(findings=_table(judged, subjects), not_run=not_run)
+    try:
+        for position, (rule, frame, missing) in enumerate(tasks):
+            with step(str(position)):
+                key = _block_key(rule)
+                if key not in blocks:  # checked once for all the rules on the table that key it alike
+                    blocks[key] = _SubjectBlock.of(subjects, rule, _checked(rule, frame), reach)
+                block = blocks[key]
+                fields = RuleFields(rule.id, rule.entity, rule.maturity_level, rule.mode, rule.title)
+                mine = claims is None or claims.front() == position
+                verdicts = _judge(rule, _read_by(rule, block.frame), missing) if mine else None
+                judged.append((position, rule.id, fields, verdicts, block))
+    except Exception as error:
+        return judged, subjects, error
+    return judged, subjects, None
+
+
+def _judge_from_back(tasks: Sequence[_Task], claims: Claims) -> dict[int, _Verdicts]:
+    """What the forked child does: the verdicts of the tasks it takes from the back, by position."""
+    checked: dict[tuple[str, str, str, str | None], pd.DataFrame] = {}
+    verdicts = {}
+    while (position := claims.back()) is not None:
+        rule, frame, missing = tasks[position]
+        with step(str(position)):
+            key = _block_key(rule)
+            if key not in checked:
+                checked[key] = _checked(rule, frame)
+            verdicts[position] = _judge(rule, _read_by(rule, checked[key]), missing)
+    return verdicts
+
+
+def _block_key(rule: Rule) -> tuple[str, str, str, str | None]:
+    """What the rules whose findings share subjects share: one object (and sub-key) per row of one table."""
+    return (rule.entity, rule.facts_table, rule.object_column, rule.sub_key)
 
 
 def _table(judged: list[tuple[str, RuleFields, _Verdicts, _SubjectBlock]], subjects: Subjects) -> FindingTable:
