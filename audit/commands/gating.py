@@ -169,11 +169,12 @@ def _gate(options: CheckCommand, snapshot_path: Path, baseline: Baseline, team: 
     result = run_gate(assessment, baseline, fail_on=threshold, team_id=team_id, baseline_name=options.baseline,
                       fail_on_warnings=warnings_fail)
     files = options.files.given()
-    writers = check_writers(every_object=options.all_findings)
+    chosen = sarif.plan(result) if options.files.sarif else None  # once, for the log and the warning
+    writers = check_writers(every_object=options.all_findings, sarif_plan=chosen)
     for fmt, path in files.items():
         with destination.output_to(path) as out:  # written as it is made: never whole in memory
             writers[fmt](result, out)
-    if options.files.sarif and (note := sarif.limit_note(result)):  # known debt summed up: said once
+    if chosen is not None and (note := sarif.limit_note(result, chosen)):  # known debt summed up: said once
         warn(note)
     # The verdict goes to stderr when an output took stdout, so that output stays parseable.
     for line in verdict_lines(result):  # one at a time: against an empty baseline every violation is new

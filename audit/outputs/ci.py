@@ -121,9 +121,12 @@ CHECK_WRITERS: dict[str, Callable[[GateResult, TextOut], None]] = {
 }
 
 
-def check_writers(*, every_object: bool = False) -> dict[str, Callable[[GateResult, TextOut], None]]:
-    """``CHECK_WRITERS``, the JUnit one listing every judged object if asked (``check --all``)."""
-    return {**CHECK_WRITERS, "junit": functools.partial(junit.write, every_object=every_object)}
+def check_writers(*, every_object: bool = False,
+                  sarif_plan: sarif.SarifPlan | None = None) -> dict[str, Callable[[GateResult, TextOut], None]]:
+    """``CHECK_WRITERS``, the JUnit one listing every judged object if asked (``check --all``), the
+    SARIF one with the plan the caller worked out (it also warns from it)."""
+    return {**CHECK_WRITERS, "junit": functools.partial(junit.write, every_object=every_object),
+            "sarif": functools.partial(sarif.write, chosen=sarif_plan)}
 
 
 CHECK_FORMATS: dict[str, Callable[[GateResult], str]] = {name: as_text(w) for name, w in CHECK_WRITERS.items()}

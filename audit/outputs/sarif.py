@@ -200,18 +200,19 @@ def plan(result: GateResult) -> SarifPlan:
     return plan_results(result, lambda finding: result.state_of(finding).value)
 
 
-def limit_note(result: GateResult) -> str | None:
-    """A one-line warning when the run sums results up to stay within code scanning's limits."""
+def limit_note(result: GateResult, chosen: SarifPlan | None = None) -> str | None:
+    """A one-line warning when the run sums results up to stay within code scanning's limits;
+    ``chosen``: the plan the log was written with, if it was (working one out takes a while)."""
     total = len(result.new) + len(result.unchanged) + len(result.waived) + len(result.absent)
-    return plan(result).note(total)
+    return (plan(result) if chosen is None else chosen).note(total)
 
 
-def sarif_log(result: GateResult, *, streamed: bool = False) -> dict[str, Any]:
+def sarif_log(result: GateResult, *, streamed: bool = False, chosen: SarifPlan | None = None) -> dict[str, Any]:
     """The SARIF log as data (``write`` serialises it); ``streamed``: its results are made as they
-    are written."""
+    are written; ``chosen``: its plan, when the caller has worked it out already."""
     rules = list(result.assessment.pack)
     rule_index = {rule.id: index for index, rule in enumerate(rules)}
-    chosen = plan(result)
+    chosen = plan(result) if chosen is None else chosen
     names = team_names(result.assessment) if chosen.summaries else {}
     made = _results(result, chosen, rule_index, names)
     results: Any = Streamed(made) if streamed else list(made)
@@ -253,9 +254,9 @@ def _results(result: GateResult, chosen: SarifPlan, rule_index: dict[str, int],
         yield _summary_result(result, summary, rule_index, names)
 
 
-def write(result: GateResult, out: TextOut) -> None:
+def write(result: GateResult, out: TextOut, *, chosen: SarifPlan | None = None) -> None:
     with collector_paused():  # as json_report: many short-lived results beside millions of live objects
-        write_json(out, sarif_log(result, streamed=True))
+        write_json(out, sarif_log(result, streamed=True, chosen=chosen))
 
 
 def render(result: GateResult) -> str:
