@@ -10,7 +10,7 @@ JSON or CSV for ``pd-audit facts``. Nothing here talks to the network.
 On a large account with two cores the work is spread over forked children (``audit.facts.forked``),
 each started as soon as what it reads exists: the people side is read beside the schedules
 (``audit.facts.roster``); the schedule table is built beside resolving the policies; the service
-and policy_level tables beside the user, escalation_policy and team tables. Only results travel
+table beside the user, escalation_policy, team and policy_level tables. Only results travel
 back (pickled), and a failure is reported as a build one step after the other would meet it first
 (``audit.facts.steps``).
 """
@@ -190,18 +190,6 @@ def _build(
                 policy_records, escalation.Targets(renderings, contacts, readable), window
             )
 
-        team_ids_by_service = {sid: ref_ids(s.get("teams")) for sid, s in services.items()}
-        service_ids_by_policy: dict[str, list[str]] = {}
-        for service_id, service in services.items():
-            policy_id = ref_id(service.get("escalation_policy"))
-            if policy_id:
-                service_ids_by_policy.setdefault(policy_id, []).append(service_id)
-        policy_ids_by_schedule: dict[str, list[str]] = {}
-        for policy in policies.values():
-            for schedule_id in dict.fromkeys(s for level in policy.levels for s in level.schedule_ids):
-                policy_ids_by_schedule.setdefault(schedule_id, []).append(policy.id)
-        reach = escalation.reach_by_user(policies.values())
-
         account = ownership.Account(
             teams=teams,
             team_roles=team_roles,
@@ -216,16 +204,24 @@ def _build(
             since=since,
             until=until,
         )
-        # From here the tables only read what is built above: the service and policy_level tables are
-        # made in a forked child (a second core) while this process makes the others.
-        tables_beside = Forked(
-            _tables({
-                "service": lambda: ownership.service_table(services, account, tiers),
-                "policy_level": lambda: escalation.level_table(policies),
-            }),
+        # From here the tables only read what is built above: the service table, the longest, is made in
+        # a forked child (a second core) as soon as it can start, while this process makes the others.
+        service_beside = Forked(
+            _tables({"service": lambda: ownership.service_table(services, account, tiers)}),
             fork=_fork(len(services)),
         )
-        children.callback(tables_beside.abandon)
+        children.callback(service_beside.abandon)
+        team_ids_by_service = {sid: ref_ids(s.get("teams")) for sid, s in services.items()}
+        service_ids_by_policy: dict[str, list[str]] = {}
+        for service_id, service in services.items():
+            policy_id = ref_id(service.get("escalation_policy"))
+            if policy_id:
+                service_ids_by_policy.setdefault(policy_id, []).append(service_id)
+        policy_ids_by_schedule: dict[str, list[str]] = {}
+        for policy in policies.values():
+            for schedule_id in dict.fromkeys(s for level in policy.levels for s in level.schedule_ids):
+                policy_ids_by_schedule.setdefault(schedule_id, []).append(policy.id)
+        reach = escalation.reach_by_user(policies.values())
         sole_level1 = people.sole_level1_services(
             {policy.id: policy.levels[0].members for policy in policies.values() if policy.levels},
             service_ids_by_policy,
@@ -246,10 +242,12 @@ def _build(
                 )
             with timed("team table"), step("team table"):
                 tables["team"] = ownership.team_table(account, team_ids_by_service, tables["user"])
+            with timed("policy_level table"), step("policy_level table"):
+                tables["policy_level"] = escalation.level_table(policies)
         except Exception as error:
             errors.append(error)
         # Forked, each wait is what that child's tables added to the wall time; in line, it is their time.
-        for waited, beside in (("waiting for the service and policy_level tables", tables_beside),
+        for waited, beside in (("waiting for the service table", service_beside),
                                ("waiting for the schedule table", schedule_beside)):
             with timed(waited):
                 try:
