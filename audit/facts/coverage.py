@@ -446,29 +446,45 @@ def policy_coverage(
     window: Window,
     *,
     ignore_gaps_shorter_than: float = 0,
-    known: dict[IntervalSet, Coverage] | None = None,
+    known: dict[Any, Any] | None = None,
 ) -> PolicyCoverage:
     """Per-level, any-level and backup coverage of ``window`` (or a promised time set).
 
-    ``known`` remembers each level's coverage by its covered time, for callers that judge many
-    policies over the same window: policies sharing a schedule share its level coverage. It must
-    only ever be used with one window and one tolerance.
+    ``known`` remembers what is worked out (each coverage by the covered time, a level's or every
+    level's together, and for a backup by the primary's and the backup's; the promised part of a
+    level's time; the levels' time together), for callers that judge many policies over the same
+    window: policies sharing a schedule share its level coverage, and on a large account a few
+    covered sets (most often the whole window) recur in thousands of policies. It must only ever be
+    used with one window and one tolerance.
     """
     promised = as_interval_set(window)
-    level_sets = [clip(level_covered(targets), promised) for targets in levels]
     tolerance = {"ignore_gaps_shorter_than": ignore_gaps_shorter_than}
-    level_coverages = []
-    for level in level_sets:
-        if known is None:
-            level_coverages.append(coverage(level, promised, **tolerance))
-            continue
-        if level not in known:
-            known[level] = coverage(level, promised, **tolerance)
-        level_coverages.append(known[level])
+    remembered = known if known is not None else {}
+
+    def covering(covered: IntervalSet, over: IntervalSet, key: Any) -> Coverage:
+        found = remembered.get(key)
+        if found is None:
+            found = remembered[key] = coverage(covered, over, **tolerance)
+        return found
+
+    def within(covered: IntervalSet) -> IntervalSet:  # the promised part of a level's time
+        key = ("promised part", covered)
+        found = remembered.get(key)
+        if found is None:
+            found = remembered[key] = clip(covered, promised)
+        return found
+
+    level_sets = [within(level_covered(targets)) for targets in levels]
+    together = ("any level", *level_sets)
+    any_level = remembered.get(together)
+    if any_level is None:
+        any_level = remembered[together] = union_all(level_sets)
     return PolicyCoverage(
-        levels=tuple(level_coverages),
-        any_level=coverage(union_all(level_sets), promised, **tolerance),
-        backups=tuple(coverage(backup, primary, **tolerance) for primary, backup in itertools.pairwise(level_sets)),
+        levels=tuple(covering(level, promised, level) for level in level_sets),
+        any_level=covering(any_level, promised, any_level),
+        backups=tuple(
+            covering(backup, primary, (primary, backup)) for primary, backup in itertools.pairwise(level_sets)
+        ),
     )
 
 

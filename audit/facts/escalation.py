@@ -97,7 +97,7 @@ def resolve_policies(
 ) -> dict[str, ResolvedPolicy]:
     """Every policy with its levels resolved (policies without rules have no levels)."""
     resolved = {}
-    window_coverage_of: dict[IntervalSet, Coverage] = {}  # level coverage by covered time, shared per schedule
+    window_coverage_of: dict[Any, Any] = {}  # what policy_coverage worked out, shared between policies
     for policy in policies:
         policy_id = ref_id(policy)
         if policy_id is None:
@@ -183,7 +183,7 @@ def _readable(kind: str, readable: frozenset[str]) -> bool:
 
 
 def _levels_coverage(
-    levels: Sequence[Level], promised: IntervalSet, known: dict[IntervalSet, Coverage] | None = None
+    levels: Sequence[Level], promised: IntervalSet, known: dict[Any, Any] | None = None
 ) -> PolicyCoverage:
     return policy_coverage(
         [[level.covered] for level in levels], promised, ignore_gaps_shorter_than=GAP_TOLERANCE_SECONDS, known=known
