@@ -20,10 +20,12 @@ import numpy as np
 
 from audit.config import Config, load_config
 from audit.errors import UserError
-from audit.facts.build import Facts, build_facts, read_people_beside
+from audit.facts.build import Facts, build_facts
 from audit.facts.collector import collector_paused
 from audit.facts.columns import column_names
+from audit.facts.forked import Forked
 from audit.facts.raw import by_id
+from audit.facts.roster import Roster, read_beside
 from audit.finding_table import STATUS_CODE, FindingTable, as_table, with_status
 from audit.findings import Finding, Mode, Status, WaiverOutcome, apply_waivers
 from audit.rules import Evaluation, EvaluationContext, RulePack, evaluate, load_packs
@@ -162,23 +164,31 @@ def assess(
     today: dt.date | None = None,
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, Any] | None = None,
+    people_side: Forked[Roster] | None = None,
 ) -> Assessment:
     """Judge a snapshot with the packs and config in force.
 
     ``today`` is the audit's "as of" date: it decides which waivers have expired. By default it is
     the day the snapshot was crawled (``as_of``), so a re-run next month reads the same, and the
-    report's header, the on-call window and waiver expiry all agree.
+    report's header, the on-call window and waiver expiry all agree. ``people_side``: the snapshot's
+    people side, if the caller started reading it already (``audit.facts.roster.read_beside``);
+    it is stopped if judging fails before it is read.
     """
     with collector_paused():  # see audit.facts.collector: every stage builds long-lived objects
-        return _assess(snapshot, rules_dirs, config_path, cwd, modes, today, env, flags)
+        return _assess(snapshot, rules_dirs, config_path, cwd, modes, today, env, flags, people_side)
 
 
 def _assess(snapshot: Any, rules_dirs: Any, config_path: Any, cwd: Any, modes: frozenset[Mode],
-            today: dt.date | None, env: Any, flags: Any) -> Assessment:
-    snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
+            today: dt.date | None, env: Any, flags: Any, people_side: Forked[Roster] | None) -> Assessment:
+    try:
+        snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
+    except BaseException:
+        if people_side is not None:
+            people_side.abandon()
+        raise
     # The people side needs only the snapshot: on a large account it is read on the second core while
     # this process loads the rule packs and config and maps the tiers.
-    people_side = read_people_beside(snap)
+    people_side = people_side or read_beside(snap)
     try:
         pack, config = load_pack_and_config(rules_dirs, config_path, cwd=cwd, env=env, flags=flags)
     except BaseException:

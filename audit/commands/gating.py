@@ -66,12 +66,12 @@ class BaselineCreate:
 @one_assessment
 def baseline_create(options: BaselineCreate) -> None:
     """Record every failing finding of SNAPSHOT in a new baseline file."""
-    from audit.baseline import create_baseline, snapshot_source, write_baseline
-
     if options.output.exists() and not options.force:
         raise UserError(f"{options.output} exists; `pd-audit baseline update` merges into it "
                         "(or pass --force to replace it)")
-    assessment = assess_with(options.snapshot, options.rules)
+    assessment = assess_with(options.snapshot, options.rules)  # first: see assess_with
+    from audit.baseline import create_baseline, snapshot_source, write_baseline
+
     baseline = create_baseline(assessment.findings, assessment.today, snapshot_source(assessment.snapshot.manifest))
     write_baseline(baseline, options.output)
     echo(f"{options.output}: {len(baseline)} failing findings recorded")

@@ -36,11 +36,11 @@ from audit.errors import UserError
 from audit.facts import escalation, incidents, ownership, people, schedules
 from audit.facts.collector import collector_paused
 from audit.facts.columns import SCHEMA
-from audit.facts.forked import Forked, forking_helps
+from audit.facts.forked import Forked, worth_forking
 from audit.facts.intervals import IntervalSet
 from audit.facts.on_call_time import Reach
 from audit.facts.raw import as_text, by_id, parse_window, ref_id, ref_ids
-from audit.facts.roster import READ_ORDER, Roster, read_roster, team_ids_by_user
+from audit.facts.roster import READ_ORDER, Roster, read_beside, team_ids_by_user
 from audit.facts.steps import first_error, step
 from audit.findings import RollUp
 from audit.safe_csv import safe_cell, spreadsheet_writer
@@ -48,8 +48,6 @@ from audit.safe_text import without_surrogates
 from audit.snapshot import COLLECTIONS, Snapshot, load
 
 FORMATS = ("json", "csv")
-# Below this many services the tables take milliseconds and a fork would cost more than it saves.
-FORK_FROM_SERVICES = 2_000
 # Service id -> API object, to service id -> declared tier (a config's mapping: audit.assess).
 TiersOf = Callable[[Mapping[str, Mapping[str, Any]]], Mapping[str, int]]
 # The order a build one step after the other meets the tables in: the failure it reports first.
@@ -94,14 +92,6 @@ def _timed(timings: MutableMapping[str, float] | None, phase: str) -> Iterator[N
             timings[phase] = timings.get(phase, 0.0) + time.perf_counter() - started
 
 
-def read_people_beside(snapshot: Snapshot) -> Forked[Roster]:
-    """Start reading the people side of ``snapshot`` now, in a forked child on a large account (see
-    :mod:`audit.facts.roster`); hand it to :func:`build_facts`. A caller that starts it before other
-    work (``assess`` loads the rule packs and config meanwhile) must ``abandon()`` it if that work fails."""
-    with collector_paused():  # the child inherits the paused collector: it builds long-lived dicts
-        return Forked(functools.partial(read_roster, snapshot), fork=_fork(_declared_count(snapshot, "services")))
-
-
 def build_facts(
     snapshot: Snapshot,
     *,
@@ -115,7 +105,7 @@ def build_facts(
     window's end) decides which layers and rotations have ended. ``timings``, when given, receives
     the seconds each step took (reading, schedules, policies, then one entry per table), which is
     what the scoring benchmark prints. ``people_side``: the people side, if already started
-    (:func:`read_people_beside`); it is read here otherwise."""
+    (``audit.facts.roster.read_beside``); it is read here otherwise."""
     with collector_paused():  # see audit.facts.collector: a fifth of the stage on large accounts
         return _build(snapshot, tiers or {}, now, timings, people_side)
 
@@ -142,7 +132,7 @@ def _build(
     with contextlib.ExitStack() as children:
         # The people side (users, team members, on-calls: most of the snapshot's bytes) is read in a
         # forked child while this process reads and renders the schedules (see audit.facts.roster).
-        people_beside = people_side or read_people_beside(snapshot)
+        people_beside = people_side or read_beside(snapshot)
         children.callback(people_beside.abandon)
         with timed("read snapshot"), step("teams"):
             teams = by_id(snapshot.iter("teams"))
@@ -167,7 +157,7 @@ def _build(
             # a child builds it while this process waits for the people side and resolves the policies.
             schedule_beside = Forked(
                 _tables({"schedule": lambda: schedules.schedule_table(renderings, raw_schedules, window, {})}),
-                fork=_fork(len(services)),
+                fork=worth_forking(len(services)),
             )
             children.callback(schedule_beside.abandon)
             with timed("map tiers"):
@@ -208,7 +198,7 @@ def _build(
         # a forked child (a second core) as soon as it can start, while this process makes the others.
         service_beside = Forked(
             _tables({"service": lambda: ownership.service_table(services, account, tiers)}),
-            fork=_fork(len(services)),
+            fork=worth_forking(len(services)),
         )
         children.callback(service_beside.abandon)
         team_ids_by_service = {sid: ref_ids(s.get("teams")) for sid, s in services.items()}
@@ -357,17 +347,6 @@ def _tables(
                 built[entity] = make()
         return built, seconds
     return build
-
-
-def _fork(service_count: int) -> bool:
-    """Whether work is worth a forked child: two cores and an account large enough to gain from it."""
-    return forking_helps() and service_count >= FORK_FROM_SERVICES
-
-
-def _declared_count(snapshot: Snapshot, name: str) -> int:
-    """How many objects the manifest says a collection holds (0 when it does not say)."""
-    count = snapshot.manifest["collections"].get(name, {}).get("count")
-    return count if isinstance(count, int) and not isinstance(count, bool) else 0
 
 
 def _read_by_id(snapshot: Snapshot, name: str) -> dict[str, dict[str, Any]]:

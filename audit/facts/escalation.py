@@ -3,7 +3,7 @@
 Owns what an escalation level *is* for the audit: the union of its targets,
 where a schedule target contributes the time its rendered final schedule puts
 someone on call, a directly targeted user the whole window but only when they
-are reachable (``people.Contact.reachable``), and a target naming a user or
+are reachable (``contacts.Contact.reachable``), and a target naming a user or
 schedule missing from the snapshot nothing at all (it is named in
 ``deleted_targets``). From the resolved levels come the ``escalation_policy``
 and ``policy_level`` tables (depth, delays, loops, who the last level reaches,
@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from audit.facts.columns import frame
+from audit.facts.contacts import Contact
 from audit.facts.coverage import (
     Coverage,
     PolicyCoverage,
@@ -34,7 +35,6 @@ from audit.facts.coverage import (
 )
 from audit.facts.intervals import IntervalSet, clip, measure, union_all
 from audit.facts.on_call_time import Reach
-from audit.facts.people import Contact
 from audit.facts.raw import as_list, as_minutes, as_text, base_type, ref_id, ref_ids
 from audit.facts.schedules import ScheduleRendering
 

@@ -19,9 +19,18 @@ from typing import Any, Generic, TypeVar
 T = TypeVar("T")
 
 
+# Below this many services the fact tables take milliseconds and a fork would cost more than it saves.
+FORK_FROM_SERVICES = 2_000
+
+
 def forking_helps() -> bool:
     """Whether a forked child can run beside this process on a core of its own."""
     return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+
+
+def worth_forking(service_count: int) -> bool:
+    """Whether facts work is worth a forked child: two cores and an account large enough to gain from it."""
+    return forking_helps() and service_count >= FORK_FROM_SERVICES
 
 
 class Forked(Generic[T]):

@@ -1,10 +1,7 @@
 """User facts: whether each person can be reached and can respond, and how much they carry.
 
-Owns what a user's contact methods and notification rules mean (the RCH rules'
-raw material): which kinds of contact they have, when high-urgency rules fire
-by which kind, whether the user counts as *reachable* (a phone, SMS or push
-high-urgency rule and no pending invitation; a directly targeted user covers a
-level only then), whether their role may respond, and, from what the
+From each user's contacts (``audit.facts.contacts``: what their contact methods and notification
+rules mean; a directly targeted user covers a level only when reachable) and from what the
 escalation stage resolved, whether they are on call in the window, for how
 long and what share of it, how much of it at night in their own zone, the
 shortest escalation delay they must beat, and the services for which they are
@@ -14,110 +11,18 @@ service).
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from audit.facts.columns import USER, frame_columns
+from audit.facts.contacts import HANDOFF_RULES_KEY, PAGING_KINDS, RESPONDING_ROLES, Contact
 from audit.facts.intervals import IntervalSet, measure
 from audit.facts.on_call_time import Reach, on_call_time
-from audit.facts.raw import as_list, as_minutes, as_text, base_type, ref_id, ref_ids
+from audit.facts.raw import as_text, ref_ids
 from audit.facts.schedules import HOUR, zone_or_utc
-
-# PagerDuty's base roles (API names). Observers and stakeholders (read-only
-# users) cannot acknowledge; restricted-access users can, on what they are given.
-RESPONDING_ROLES = frozenset({"owner", "admin", "user", "limited_user", "restricted_access"})
-CONTACT_KINDS = {
-    "phone_contact_method": "phone",
-    "sms_contact_method": "sms",
-    "push_notification_contact_method": "push",
-    "email_contact_method": "email",
-    "whatsapp_contact_method": "whatsapp",
-}
-PAGING_KINDS = frozenset({"phone", "sms", "push"})
-HANDOFF_RULES_KEY = "oncall_handoff_notification_rules"
-
-
-def read_handoff_rules(lines: Iterable[Any]) -> dict[str, list[Any]]:
-    """user id -> hand-off notification rules, from the ``handoff_rules`` collection's lines."""
-    rules: dict[str, list[Any]] = {}
-    for line in lines:
-        if isinstance(line, dict) and isinstance(line.get("user_id"), str):
-            rules.setdefault(line["user_id"], []).extend(as_list(line.get(HANDOFF_RULES_KEY)))
-    return rules
-
-
-@dataclass(frozen=True)
-class Contact:
-    """How one user is notified of high-urgency incidents."""
-
-    user_id: str
-    kinds: frozenset[str]
-    high_urgency: tuple[tuple[str, float], ...]  # (contact kind, start delay in minutes), by delay
-    invitation_pending: bool
-    role: str
-
-    @property
-    def reachable(self) -> bool:
-        return not self.invitation_pending and any(kind in PAGING_KINDS for kind, _ in self.high_urgency)
-
-    def first_delays(self) -> dict[str, float]:
-        """Each contact kind's earliest high-urgency delay (the rules are kept by delay: the first seen)."""
-        firsts: dict[str, float] = {}
-        for kind, delay in self.high_urgency:
-            firsts.setdefault(kind, delay)
-        return firsts
-
-
-def read_contacts(users: Iterable[Mapping[str, Any]]) -> dict[str, Contact]:
-    """Each user's contact kinds and high-urgency rules (rules default to high urgency, as the API does)."""
-    contacts = {}
-    for user in users:
-        user_id = ref_id(user)
-        if user_id is None:
-            continue
-        methods = {ref_id(m): _kind(m) for m in as_list(user.get("contact_methods")) if isinstance(m, dict)}
-        high_urgency = []
-        for rule in as_list(user.get("notification_rules")):
-            if not isinstance(rule, dict) or base_type(rule.get("type")) not in ("", "assignment_notification_rule"):
-                continue
-            if (rule.get("urgency") or "high") != "high":
-                continue
-            method = rule.get("contact_method")
-            kind = _kind(method) or methods.get(ref_id(method))
-            delay = rule.get("start_delay_in_minutes")
-            if kind and not math.isnan(as_minutes(delay)):
-                high_urgency.append((kind, as_minutes(delay)))
-        contacts[user_id] = Contact(
-            user_id=user_id,
-            kinds=frozenset(kind for kind in methods.values() if kind),
-            high_urgency=tuple(sorted(high_urgency, key=lambda rule: (rule[1], rule[0]))),
-            invitation_pending=user.get("invitation_sent") is True,
-            role=as_text(user.get("role")),
-        )
-    return contacts
-
-
-def _kind(method: Any) -> str | None:
-    if not isinstance(method, dict):
-        return None
-    declared = method.get("type")
-    return _kind_of_type(declared) if isinstance(declared, str) else _kind_of_type("")
-
-
-@functools.lru_cache(maxsize=1024)  # an account's contact methods have a handful of types
-def _kind_of_type(declared: str) -> str | None:
-    name = base_type(declared)
-    if name in CONTACT_KINDS:
-        return CONTACT_KINDS[name]
-    # A contact-method type newer than this tool keeps its own name ("slack_dm"), so the
-    # user's facts and findings name it; it never counts as a paging kind.
-    suffix = "_contact_method"
-    return name.removesuffix(suffix) if name.endswith(suffix) and len(name) > len(suffix) else None
 
 
 def sole_level1_services(

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from audit.emulator.generate import generate_account
-from audit.facts import build as build_module
+from audit.facts import forked as forked_module
 from audit.facts.build import build_facts
 from audit.snapshot import load
 from tests.ci.conftest import acme_account, crawl_account
@@ -43,7 +43,7 @@ def captured_calls(
     """Build ``snapshot``'s facts in line, recording each call of ``spied`` (name -> (module, function))."""
     calls: dict[str, list[Call]] = {name: [] for name in spied}
     with monkeypatch.context() as patch:
-        patch.setattr(build_module, "forking_helps", lambda: False)
+        patch.setattr(forked_module, "forking_helps", lambda: False)
         for name, (module, attribute) in spied.items():
             patch.setattr(module, attribute, _recording(getattr(module, attribute), calls[name]))
         build_facts(load(snapshot))

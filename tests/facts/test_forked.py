@@ -13,6 +13,8 @@ import pytest
 
 from audit.errors import SnapshotError
 from audit.facts import build as build_module
+from audit.facts import forked as forked_module
+from audit.facts import roster as roster_module
 from audit.facts import schedules
 from audit.facts.forked import Forked
 from tests.facts.test_build import acme_account, build
@@ -20,8 +22,8 @@ from tests.facts.test_build import acme_account, build
 
 @pytest.fixture
 def always_fork(monkeypatch):
-    monkeypatch.setattr(build_module, "FORK_FROM_SERVICES", 0)
-    monkeypatch.setattr(build_module, "forking_helps", lambda: True)
+    monkeypatch.setattr(forked_module, "FORK_FROM_SERVICES", 0)
+    monkeypatch.setattr(forked_module, "forking_helps", lambda: True)
 
 
 def test_tables_built_beside_equal_those_built_in_line(tmp_path, always_fork, monkeypatch):
@@ -29,7 +31,7 @@ def test_tables_built_beside_equal_those_built_in_line(tmp_path, always_fork, mo
     monkeypatch.setattr(schedules, "schedule_table", _recording_pid(schedules.schedule_table))
     forked = build(tmp_path / "forked", acme_account())
     assert forked.tables["schedule"].attrs["built_by"] != parent  # the child did build it
-    monkeypatch.setattr(build_module, "forking_helps", lambda: False)
+    monkeypatch.setattr(forked_module, "forking_helps", lambda: False)
     in_line = build(tmp_path / "in-line", acme_account())
     assert forked.tables.keys() == in_line.tables.keys()
     assert in_line.tables["schedule"].attrs["built_by"] == parent
@@ -110,6 +112,7 @@ def test_a_failing_stage_stops_the_children_it_started(tmp_path, always_fork, mo
         raise SnapshotError("policy PEPAY: escalation_rules is not a list")
 
     monkeypatch.setattr(build_module, "Forked", Recorded)
+    monkeypatch.setattr(roster_module, "Forked", Recorded)
     monkeypatch.setattr(build_module.escalation, "resolve_policies", broken)
     with pytest.raises(SnapshotError, match="^policy PEPAY: escalation_rules is not a list$"):
         build(tmp_path / "snap", acme_account())
@@ -133,7 +136,7 @@ def test_a_failing_stage_stops_the_children_it_started(tmp_path, always_fork, mo
 def test_tables_failing_beside_report_the_failure_met_first_in_line(
     tmp_path, always_fork, monkeypatch, forking, broken, named
 ):
-    monkeypatch.setattr(build_module, "forking_helps", lambda: forking)
+    monkeypatch.setattr(forked_module, "forking_helps", lambda: forking)
     modules = {"schedule_table": schedules, "service_table": build_module.ownership, "team_table": build_module.ownership,
                "user_table": build_module.people, "level_table": build_module.escalation,
                "policy_table": build_module.escalation}

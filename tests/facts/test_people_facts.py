@@ -109,7 +109,7 @@ def test_on_call_hours_by_level_count_overlaps_once_in_the_total(acme_facts: Fac
 
 
 def test_contact_kinds_from_any_type_and_earliest_delay_per_kind() -> None:
-    from audit.facts.people import read_contacts
+    from audit.facts.contacts import read_contacts
 
     methods = [
         {"id": "C1", "type": "phone_contact_method_reference"},

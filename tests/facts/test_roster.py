@@ -12,17 +12,17 @@ import pytest
 
 from audit.assess import assess
 from audit.errors import SnapshotError, UserError
-from audit.facts import build as build_module
-from audit.facts.build import build_facts, read_people_beside
-from audit.facts.roster import READ_ORDER, read_roster
+from audit.facts import forked as forked_module
+from audit.facts.build import build_facts
+from audit.facts.roster import READ_ORDER, read_beside, read_roster
 from audit.snapshot import load
 from tests.facts.test_build import acme_account, build, ref, write_snapshot
 
 
 @pytest.fixture(params=["forked", "in line"])
 def fork_or_not(request, monkeypatch):
-    monkeypatch.setattr(build_module, "FORK_FROM_SERVICES", 0)
-    monkeypatch.setattr(build_module, "forking_helps", lambda: request.param == "forked")
+    monkeypatch.setattr(forked_module, "FORK_FROM_SERVICES", 0)
+    monkeypatch.setattr(forked_module, "forking_helps", lambda: request.param == "forked")
     return request.param
 
 
@@ -91,7 +91,7 @@ def test_the_read_order_names_every_collection_the_stage_reads() -> None:
 
 def test_the_people_side_started_early_gives_the_same_facts(tmp_path: Path, fork_or_not: str) -> None:
     snapshot = load(write_snapshot(tmp_path / "snap", _with_odd_users(acme_account())))
-    early = build_facts(snapshot, people_side=read_people_beside(snapshot))
+    early = build_facts(snapshot, people_side=read_beside(snapshot))
     usual = build_facts(snapshot)
     for name, table in usual.tables.items():
         assert early.tables[name].equals(table), name

@@ -19,7 +19,7 @@ from audit.facts import people
 from audit.facts.columns import frame
 from audit.facts.intervals import measure
 from audit.facts.on_call_time import Reach, on_call_time
-from audit.facts.people import HANDOFF_RULES_KEY, PAGING_KINDS, RESPONDING_ROLES, Contact
+from audit.facts.contacts import HANDOFF_RULES_KEY, PAGING_KINDS, RESPONDING_ROLES, Contact
 from audit.facts.raw import as_text, ref_ids
 from audit.facts.schedules import HOUR, zone_or_utc
 from tests.facts.builder_inputs import captured_calls, cells, crawled_accounts

@@ -42,7 +42,7 @@ from audit.baseline import create_baseline
 from audit.diff import AssessmentDiff, diff_assessments
 from audit.gate import GateResult, run_gate
 from audit.history import History, build_history
-from audit.outputs import SCORE_FORMATS
+from audit.outputs.score_writers import SCORE_FORMATS
 from audit.outputs.ci import CHECK_FORMATS, DIFF_FORMATS, HISTORY_FORMATS
 from audit.outputs.markdown import MAX_ROWS
 from audit.reports import plan_reports, write_reports

@@ -30,7 +30,7 @@ from audit.emulator.account import build_account
 from audit.emulator.app import create_app
 from audit.facts.columns import SCHEMA, check_table
 from audit.findings import Finding, Status
-from audit.outputs import SCORE_FORMATS
+from audit.outputs.score_writers import SCORE_FORMATS
 from tests.crawl.conftest import BASE_URL, SINCE, TOKEN, crawl, emulator_app
 from tests.emulator.conftest import northwind_account
 from tests.reference import OPENAPI_SUBSET
