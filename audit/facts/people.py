@@ -125,17 +125,14 @@ CONTACT_COLUMNS = (
 
 
 def _contact_columns(contacts: Sequence[Contact]) -> dict[str, list[Any]]:
-    """The CONTACT_COLUMNS of each of ``contacts``, worked out once per distinct contact set-up."""
-    known: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    """The CONTACT_COLUMNS of each of ``contacts``, worked out once per Contact (users with the same
+    set-up share one: see :func:`audit.facts.contacts.read_contacts`)."""
+    known: dict[int, tuple[Any, ...]] = {}  # by id: each contact is alive in ``contacts`` meanwhile
     rows = []
     for contact in contacts:
-        high_urgency = contact.high_urgency
-        # A delay of -0.0 equals 0.0 but is written as itself: its sign is part of the set-up.
-        signs = tuple([math.copysign(1.0, delay) for _, delay in high_urgency])
-        shape = (contact.kinds, high_urgency, signs, contact.invitation_pending, contact.role)
-        facts = known.get(shape)
+        facts = known.get(id(contact))
         if facts is None:
-            facts = known[shape] = _contact_facts(contact)
+            facts = known[id(contact)] = _contact_facts(contact)
         rows.append(facts)
     values = list(zip(*rows, strict=True)) if rows else [() for _ in CONTACT_COLUMNS]
     columns = {name: list(column) for name, column in zip(CONTACT_COLUMNS, values, strict=True)}

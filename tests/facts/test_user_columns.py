@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from audit.facts import contacts as contact_set_ups
 from audit.facts import people
 from audit.facts.columns import frame
+from audit.facts.contacts import HANDOFF_RULES_KEY, PAGING_KINDS, RESPONDING_ROLES, Contact
 from audit.facts.intervals import measure
 from audit.facts.on_call_time import Reach, on_call_time
-from audit.facts.contacts import HANDOFF_RULES_KEY, PAGING_KINDS, RESPONDING_ROLES, Contact
 from audit.facts.raw import as_text, ref_ids
 from audit.facts.schedules import HOUR, zone_or_utc
 from tests.facts.builder_inputs import captured_calls, cells, crawled_accounts
@@ -151,3 +152,19 @@ def test_each_row_has_its_own_lists(user_table_calls) -> None:
     for name in ("contact_method_types", "high_urgency_methods", "high_urgency_delays"):
         cells_ = table[name].tolist()
         assert len({id(cell) for cell in cells_}) == len(cells_), name
+
+
+def test_users_of_one_contact_set_up_share_a_contact_and_a_negative_zero_is_its_own() -> None:
+    def user(user_id: str, delay: float, role: str = "user") -> dict[str, Any]:
+        return {
+            "id": user_id, "role": role,
+            "contact_methods": [{"id": f"C{user_id}", "type": "phone_contact_method"}],
+            "notification_rules": [{"type": "assignment_notification_rule", "urgency": "high",
+                                    "start_delay_in_minutes": delay,
+                                    "contact_method": {"id": f"C{user_id}", "type": "phone_contact_method_reference"}}],
+        }
+
+    contacts = contact_set_ups.read_contacts([user("PA", 0.0), user("PB", 0.0), user("PC", -0.0), user("PD", 0.0, "observer")])
+    assert contacts["PA"] is contacts["PB"]
+    assert contacts["PC"] is not contacts["PA"] and math.copysign(1.0, contacts["PC"].high_urgency[0][1]) == -1.0
+    assert contacts["PD"] is not contacts["PA"] and contacts["PD"].role == "observer"
