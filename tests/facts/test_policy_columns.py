@@ -5,10 +5,10 @@ A policy of no team serving no team's service asks whether its last level reache
 
 ESC-05's share (``_backup_is_previous_primary``), each segment's holders and the measures now found
 in plain Python, equals the numpy holding matrix and interval algebra it replaced
-(``matrix_backup_is_previous_primary`` below; the hand-off walk between them is the same function) on every policy of the hostile
-Acme and a generated account, and on generated levels: rotations with gaps, people joining and
-leaving the current holder, several holders at once, touching and nested turns, backups partly
-and wholly covering them.
+(``matrix_backup_is_previous_primary`` below; the hand-off walk between them is the same function)
+on every policy of the hostile Acme and a generated account, and on generated levels: rotations
+with gaps, people joining and leaving the current holder, several holders at once, touching and
+nested turns, backups partly and wholly covering them.
 """
 
 from __future__ import annotations

@@ -164,7 +164,9 @@ def test_users_of_one_contact_set_up_share_a_contact_and_a_negative_zero_is_its_
                                     "contact_method": {"id": f"C{user_id}", "type": "phone_contact_method_reference"}}],
         }
 
-    contacts = contact_set_ups.read_contacts([user("PA", 0.0), user("PB", 0.0), user("PC", -0.0), user("PD", 0.0, "observer")])
+    contacts = contact_set_ups.read_contacts(
+        [user("PA", 0.0), user("PB", 0.0), user("PC", -0.0), user("PD", 0.0, "observer")]
+    )
     assert contacts["PA"] is contacts["PB"]
     assert contacts["PC"] is not contacts["PA"] and math.copysign(1.0, contacts["PC"].high_urgency[0][1]) == -1.0
     assert contacts["PD"] is not contacts["PA"] and contacts["PD"].role == "observer"
