@@ -10,6 +10,8 @@ waived finding) and one expired (a failing finding carrying its waiver), warning
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import operator
 from pathlib import Path
 
@@ -20,10 +22,10 @@ from audit.finding_table import as_table
 from audit.findings import Finding, Status
 from audit.json_text import encode_item
 from audit.outputs.csv_findings import COLUMNS
-from audit.outputs.listed_findings import csv_rows, json_texts, listed_rows
-from audit.outputs.summary import LISTED_STATUSES
+from audit.outputs.listed_findings import csv_field, csv_lines, json_texts, listed_rows
+from audit.outputs.summary import COUNTED_STATUSES, LISTED_STATUSES, _counted_rows, _tally
 from audit.outputs.text_table import finding_lines
-from audit.safe_csv import safe_cell
+from audit.safe_csv import safe_cell, spreadsheet_writer
 from audit.safe_text import printable
 from tests.ci.conftest import acme_account, crawl_account
 from tests.robustness.hostile import PAYLOADS, hostile_acme
@@ -78,19 +80,32 @@ def test_json_from_the_columns_is_each_findings_to_json(hostile, statuses):
         assert expected, view
 
 
+def _csv_line(cells: list[str]) -> str:
+    out = io.StringIO()
+    spreadsheet_writer(out).writerow(cells)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("statuses", [LISTED_STATUSES, None], ids=["listed", "all"])
-def test_csv_from_the_columns_is_each_findings_safe_cells(hostile, statuses):
+def test_csv_from_the_columns_is_each_findings_safe_cells_as_the_csv_module_writes_them(hostile, statuses):
     for view, table in _views(hostile).items():
-        expected = [_csv_cells(f) for f in _by_objects(list(table), statuses)]
-        assert list(csv_rows(*listed_rows(table, statuses))) == expected, view
+        expected = [_csv_line(_csv_cells(f)) for f in _by_objects(list(table), statuses)]
+        assert list(csv_lines(*listed_rows(table, statuses))) == expected, view
         assert expected, view
+    assert any(line.count("\r\n") > 1 or '""' in line for line in csv_lines(*listed_rows(hostile.findings, None)))
+
+
+@pytest.mark.parametrize("cell", ["", "plain", "a,b", 'say "hi"', '"', "line\nbreak", "cr\ronly", "crlf\r\n", " lead",
+                                  "tab\tin", "\u2028sep", "x" * 300, *PAYLOADS.values()])
+def test_a_csv_field_is_the_cell_as_the_csv_module_writes_it(cell):
+    assert ",".join(map(csv_field, ["a", cell, "z"])) + "\r\n" == _csv_line(["a", cell, "z"])
 
 
 def test_findings_made_by_hand_are_written_as_their_objects(hostile):
     """A table of findings made elsewhere (``FindingTable.of_findings``): the same text."""
     findings = _by_objects(list(hostile.findings), LISTED_STATUSES)[::-1]
     assert list(json_texts(*listed_rows(findings, None))) == [encode_item(f.to_json()) for f in findings[::-1]]
-    assert list(csv_rows(*listed_rows(findings, None))) == [_csv_cells(f) for f in findings[::-1]]
+    assert list(csv_lines(*listed_rows(findings, None))) == [_csv_line(_csv_cells(f)) for f in findings[::-1]]
 
 
 def _table_lines(findings: list[Finding], status: Status) -> list[str]:
@@ -109,3 +124,21 @@ def test_the_terminal_tables_lines_from_the_columns_are_each_findings(hostile, s
         assert finding_lines(list(table), status) == expected, view  # findings made elsewhere
     assert _table_lines(list(hostile.findings), status)  # the account has findings of each status
     assert any("\N{REPLACEMENT CHARACTER}" in line for line in finding_lines(hostile.findings, Status.FAIL))
+
+
+def _counted_dicts(counts) -> list[dict]:
+    """The score JSON's counted rows as dicts, as ``summary`` made them before writing them as text."""
+    by_key: dict = {}
+    for (rule_id, team_id, status), count in counts.items():
+        by_key.setdefault((rule_id, team_id), dict.fromkeys((s.value for s in COUNTED_STATUSES), 0))[status.value] = count
+    return [{"rule_id": rule_id, "team_id": team_id, **by_status}
+            for (rule_id, team_id), by_status in sorted(by_key.items(), key=lambda item: (item[0][0], item[0][1] or ""))]
+
+
+def test_counted_rows_as_text_are_each_rows_encoded_dict(hostile):
+    for view, table in _views(hostile).items():
+        per_team = _tally(table, all_findings=False)[1]
+        expected = [encode_item(row) for row in _counted_dicts(per_team)]
+        assert list(_counted_rows(per_team)) == expected, view
+        assert any(row["team_id"] is None for row in _counted_dicts(per_team)), view
+        assert all(json.loads(text) == row for text, row in zip(_counted_rows(per_team), _counted_dicts(per_team)))

@@ -13,7 +13,7 @@ import functools
 from audit.assess import Assessment
 from audit.facts.collector import collector_paused
 from audit.json_text import TextOut
-from audit.outputs.listed_findings import csv_rows
+from audit.outputs.listed_findings import csv_lines
 from audit.outputs.summary import counted, listed
 from audit.safe_csv import safe_cell, spreadsheet_writer
 
@@ -29,7 +29,8 @@ def write(assessment: Assessment, out: TextOut, *, all_findings: bool = False) -
 def _write_rows(assessment: Assessment, out: TextOut, all_findings: bool) -> None:
     writer = spreadsheet_writer(out)
     writer.writerow(COLUMNS)
-    writer.writerows(csv_rows(*listed(assessment.findings, all_findings)))  # COLUMNS' cells, from the table
+    for line in csv_lines(*listed(assessment.findings, all_findings)):  # COLUMNS' cells, from the table
+        out.write(line)
     cell = functools.lru_cache(maxsize=None)(safe_cell)  # rule ids, statuses and teams repeat row after row
     blank = dict.fromkeys(COLUMNS, "")
     for (rule_id, team_id, status), count in sorted(counted(assessment.findings, all_findings).items(),

@@ -13,6 +13,7 @@ paths to each other); the few findings a waiver changed are written through thei
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 
 from audit.finding_table import SEVERITIES, STATUSES, FindingTable, as_table
@@ -86,28 +87,45 @@ def json_texts(table: FindingTable, rows: list[int]) -> Iterator[str]:
         ))
 
 
-def csv_rows(table: FindingTable, rows: list[int]) -> Iterator[list[str]]:
-    """Each finding's spreadsheet-safe cells in ``csv_findings.COLUMNS`` order (its count: 1)."""
+def csv_field(cell: str) -> str:
+    """A cell as the csv module's default writer writes it (``QUOTE_MINIMAL``, CRLF lines): quoted, its
+    quotes doubled, when it holds the delimiter, a quote or either line-ending character."""
+    return '"' + cell.replace('"', '""') + '"' if _NEEDS_QUOTES(cell) else cell
+
+
+_NEEDS_QUOTES = re.compile('[,"\r\n]').search
+
+
+def csv_lines(table: FindingTable, rows: list[int]) -> Iterator[str]:
+    """Each finding's row of spreadsheet-safe cells in ``csv_findings.COLUMNS`` order (its count: 1), as
+    ``spreadsheet_writer`` writes it: the cells a rule's or an object's findings share are encoded
+    once, and only the fingerprint and message are encoded row by row (the csv module took 0.3 s
+    for the million cells of 70,000 rows)."""
     rules, subjects = table.rules, table.subjects
-    per_rule = [(safe_cell(r.rule_id), safe_cell("info" if r.level is None else r.level), safe_cell(r.mode.value),
-                 safe_cell(r.entity_type), safe_cell(capped(r.title)), f"{r.rule_id}:{r.entity_type}:") for r in rules]
-    statuses = [safe_cell(s.value) for s in STATUSES]
-    severities = [safe_cell(s.value) for s in SEVERITIES]
-    cells: dict[int, tuple[str, list[str], list[str]]] = {}
+    per_rule = [(csv_field(safe_cell(r.rule_id)) + ",",
+                 "," + ",".join(csv_field(safe_cell(v)) for v in ("info" if r.level is None else r.level, r.mode.value,
+                                                                  r.entity_type)) + ",",
+                 csv_field(safe_cell(capped(r.title))), f"{r.rule_id}:{r.entity_type}:") for r in rules]
+    statuses = [csv_field(safe_cell(s.value)) + "," for s in STATUSES]
+    severities = [csv_field(safe_cell(s.value)) for s in SEVERITIES]
+    cells: dict[int, tuple[str, str, str]] = {}
     for _, rule_code, position, status, severity, message in _columns(table, rows):
-        rule_id, level, mode, entity_type, title, print_head = per_rule[rule_code]
+        rule_id, level_mode_type, title, print_head = per_rule[rule_code]
         subject = cells.get(position)
         if subject is None:
             sub_key = subjects.sub_keys[position]
             tail = subjects.entity_ids[position] + ("" if sub_key is None else f":{sub_key}")
             subject = cells[position] = (
                 tail,
-                [safe_cell(subjects.entity_ids[position]), safe_cell(capped(subjects.names[position])),
-                 safe_cell(sub_key)],
-                [safe_cell(" ".join(subjects.service_ids[position])), safe_cell(" ".join(subjects.team_ids[position])),
-                 safe_cell(subjects.html_urls[position]), "1"],
+                ",".join(csv_field(cell) for cell in (
+                    safe_cell(subjects.entity_ids[position]), safe_cell(capped(subjects.names[position])),
+                    safe_cell(sub_key))) + ",",
+                "," + ",".join(csv_field(cell) for cell in (
+                    safe_cell(" ".join(subjects.service_ids[position])),
+                    safe_cell(" ".join(subjects.team_ids[position])), safe_cell(subjects.html_urls[position]), "1"))
+                + "\r\n",
             )
         tail, object_cells, count_cells = subject
-        yield [safe_cell(print_head + tail), rule_id, statuses[status], severities[severity],
-               level, mode, entity_type, *object_cells,
-               title if message is None else safe_cell(capped(message)), *count_cells]
+        shown = title if message is None else csv_field(safe_cell(capped(message)))
+        yield "".join((csv_field(safe_cell(print_head + tail)), ",", rule_id, statuses[status], severities[severity],
+                       level_mode_type, object_cells, shown, count_cells))

@@ -9,6 +9,8 @@ before it had no ``format`` field and listed every finding.
 
 from __future__ import annotations
 
+import json
+import json.encoder
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -55,6 +57,8 @@ def _service(service: ServiceScore) -> dict[str, Any]:
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
+
+_text = json.encoder.encode_basestring  # a string as ``encode_item`` encodes it
 
 FORMAT = "pd-audit/score-v2"
 LISTED_STATUSES = frozenset({Status.FAIL, Status.WARN, Status.WAIVED})
@@ -113,13 +117,21 @@ def _rule_counts(per_rule: Counter[tuple[str, Status]]) -> dict[str, dict[str, i
             for rule_id in sorted({rule_id for rule_id, _ in per_rule})}
 
 
-def _counted_rows(counts: Counter[tuple[str, str | None, Status]]) -> Iterator[dict[str, Any]]:
-    by_key: dict[tuple[str, str | None], dict[str, int]] = {}
-    zeros = dict.fromkeys(s.value for s in COUNTED_STATUSES)
+def _counted_rows(counts: Counter[tuple[str, str | None, Status]]) -> Iterator[str]:
+    """Each (rule, team)'s counts as ``encode_item`` writes ``{"rule_id", "team_id", pass, excluded,
+    not_applicable}``: made as text (32,000 rows at 12,000 services, each a dict encoded before)."""
+    by_key: dict[tuple[str, str | None], list[int]] = {}
+    place = {status: n for n, status in enumerate(COUNTED_STATUSES)}
     for (rule_id, team_id, status), count in counts.items():
-        by_key.setdefault((rule_id, team_id), dict.fromkeys(zeros, 0))[status.value] = count
+        by_key.setdefault((rule_id, team_id), [0] * len(place))[place[status]] = count
+    rule_part: dict[str, str] = {}
+    team_part: dict[str | None, str] = {}
+    names = [f", {_text(s.value)}: " for s in COUNTED_STATUSES]
     for (rule_id, team_id), by_status in sorted(by_key.items(), key=lambda item: (item[0][0], item[0][1] or "")):
-        yield {"rule_id": rule_id, "team_id": team_id, **by_status}
+        rule = rule_part.get(rule_id) or rule_part.setdefault(rule_id, '{"rule_id": ' + _text(rule_id))
+        team = team_part.get(team_id) or team_part.setdefault(
+            team_id, ', "team_id": ' + ("null" if team_id is None else _text(team_id)))
+        yield "".join((rule, team, *(name + str(n) for name, n in zip(names, by_status, strict=True)), "}"))
 
 
 def summarize(assessment: Assessment, *, all_findings: bool = False) -> dict[str, Any]:
@@ -140,7 +152,7 @@ def summarize(assessment: Assessment, *, all_findings: bool = False) -> dict[str
             "window": manifest.get("window"),
         },
         "finding_counts": _rule_counts(per_rule),
-        "counted_findings": Streamed(_counted_rows(per_team)),
+        "counted_findings": Streamed(_counted_rows(per_team), encoded=True),
         "findings": Streamed(json_texts(*listed(findings, all_findings)), encoded=True),
         "services": Streamed(_service(s) for _, s in sorted(assessment.scores.services.items())),
         "teams": Streamed(_group(g, names) for _, g in sorted(assessment.scores.teams.items())),
