@@ -32,7 +32,7 @@ from audit.facts.columns import frame
 from audit.facts.coverage import OVERRIDE_SOURCES, coverage, parse_timestamp, schedule_intervals
 from audit.facts.gap_text import gap_summary
 from audit.facts.intervals import IntervalSet, intersection, measure, to_epoch
-from audit.facts.person_load import BACK_TO_BACK_SLACK, handoff_instants
+from audit.facts.person_load import BACK_TO_BACK_SLACK
 from audit.facts.raw import as_list, as_text, ref_id, ref_ids
 from audit.time_zones import iana_zone_name
 
@@ -487,12 +487,19 @@ def _back_to_back_turns(rendering: ScheduleRendering, turn_seconds: int) -> int:
 
 
 def _handoff_local_times(rendering: ScheduleRendering) -> tuple[list[int], list[float]]:
-    """ISO weekday and local hour (09:30 is 9.5) of each hand-off, in the schedule's time zone."""
+    """ISO weekday and local hour (09:30 is 9.5) of each hand-off, in the schedule's time zone.
+
+    The hand-offs are :func:`audit.facts.person_load.handoff_instants`, found here with Python sets:
+    a schedule hands off a few dozen times a month, where numpy's per-call cost was most of the work."""
+    held = list(rendering.by_user.values())
+    starts = {start for person in held for start in person.starts.tolist()}
+    ends = {end for person in held for end in person.ends.tolist()}
     zone = ZoneInfo(rendering.time_zone)
-    instants = handoff_instants(rendering.by_user).tolist()
-    local = np.array([_wall_clock(int(instant), zone) for instant in instants], np.int64)
-    days, seconds_of_day = np.divmod(local, DAY)
-    weekdays = (days + 3) % 7 + 1  # 1970-01-01 was a Thursday (ISO weekday 4)
-    hours, seconds_of_hour = np.divmod(seconds_of_day, 3600)
-    minutes = (seconds_of_hour // 60).tolist()
-    return weekdays.tolist(), [hour + minute / 60 for hour, minute in zip(hours.tolist(), minutes, strict=True)]
+    weekdays: list[int] = []
+    hours: list[float] = []
+    for instant in sorted(starts & ends):
+        days, seconds_of_day = divmod(_wall_clock(instant, zone), DAY)
+        weekdays.append((days + 3) % 7 + 1)  # 1970-01-01 was a Thursday (ISO weekday 4)
+        hour, seconds_of_hour = divmod(seconds_of_day, 3600)
+        hours.append(hour + (seconds_of_hour // 60) / 60)
+    return weekdays, hours

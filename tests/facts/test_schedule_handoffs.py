@@ -1,0 +1,62 @@
+"""Each hand-off's local weekday and hour (the schedule table's ``handoff_weekdays``/``handoff_hours``),
+now found with Python sets, equal what the numpy version found (``numpy_handoff_local_times`` below:
+``person_load.handoff_instants`` and array arithmetic) for every schedule of the hostile Acme and a
+generated account, told in zones with half- and three-quarter-hour offsets and DST changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from audit.facts import schedules
+from audit.facts.person_load import handoff_instants
+from audit.facts.schedules import DAY, ScheduleRendering, _handoff_local_times, _wall_clock
+from tests.facts.builder_inputs import captured_calls, crawled_accounts
+
+ZONES = ["UTC", "Europe/London", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe"]
+
+
+def numpy_handoff_local_times(rendering: ScheduleRendering) -> tuple[list[int], list[float]]:
+    zone = ZoneInfo(rendering.time_zone)
+    instants = handoff_instants(rendering.by_user).tolist()
+    local = np.array([_wall_clock(int(instant), zone) for instant in instants], np.int64)
+    days, seconds_of_day = np.divmod(local, DAY)
+    weekdays = (days + 3) % 7 + 1
+    hours, seconds_of_hour = np.divmod(seconds_of_day, 3600)
+    minutes = (seconds_of_hour // 60).tolist()
+    return weekdays.tolist(), [hour + minute / 60 for hour, minute in zip(hours.tolist(), minutes, strict=True)]
+
+
+@pytest.fixture(scope="module")
+def account_renderings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[ScheduleRendering]]:
+    snapshots = crawled_accounts(tmp_path_factory.mktemp("schedule-handoffs"))
+    found = {}
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name, snapshot in snapshots.items():
+            ((args, kwargs),) = captured_calls(
+                snapshot, {"render": (schedules, "render_schedules")}, monkeypatch
+            )["render"]
+            found[name] = list(schedules.render_schedules(*args, **kwargs).values())
+    return found
+
+
+@pytest.mark.parametrize("account", ["hostile acme", "generated"])
+def test_local_hand_offs_equal_the_numpy_version(account_renderings, account: str) -> None:
+    checked = 0
+    for rendering in account_renderings[account]:
+        for zone in ZONES:
+            told = dataclasses.replace(rendering, time_zone=zone)
+            weekdays, hours = _handoff_local_times(told)
+            expected = numpy_handoff_local_times(told)
+            assert (weekdays, [repr(h) for h in hours]) == (expected[0], [repr(h) for h in expected[1]]), rendering.id
+            checked += len(weekdays)
+    assert checked > 100
+    # Hand-offs off the hour in some zone, and schedules with none.
+    assert any(_handoff_local_times(dataclasses.replace(r, time_zone="Pacific/Chatham"))[1][:1] != [0.0]
+               for r in account_renderings[account])
+    nobody = dataclasses.replace(account_renderings[account][0], by_user={})
+    assert _handoff_local_times(nobody) == numpy_handoff_local_times(nobody) == ([], [])
