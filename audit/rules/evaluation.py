@@ -1,7 +1,8 @@
 """Rule evaluation: judge every row of every rule's fact table into findings.
 
 Nothing here reads files or the network, and nothing parses an expression: the
-loader found the names each one uses (``Rule.names``).
+loader found the names each one uses (``Rule.names``). On a large account two processes
+judge the rules (see :func:`evaluate`); the findings are those of one.
 """
 
 from __future__ import annotations
