@@ -30,10 +30,12 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from audit import __version__
 from audit.errors import UserError
 from audit.facts.collector import collector_paused
-from audit.finding_table import with_status
+from audit.finding_table import SEVERITIES, as_table, with_status
 from audit.findings import ENTITY_TYPES, OPEN_STATUSES, Finding, Severity, fingerprint
 from audit.json_text import Streamed, write_json
 from audit.safe_write import open_output
@@ -76,17 +78,11 @@ class BaselineEntry:
 
     @classmethod
     def of(cls, finding: Finding, since: dt.date) -> BaselineEntry:
-        return cls(
-            rule_id=finding.rule_id,
-            entity_type=finding.entity_type,
-            entity_id=finding.entity_id,
-            entity_name=finding.entity_name,
-            sub_key=finding.sub_key,
-            severity=finding.severity,
-            message=finding.message,
-            since=since,
-            team_ids=tuple(finding.team_ids),
-        )
+        return cls._from_fields({
+            "rule_id": finding.rule_id, "entity_type": finding.entity_type, "entity_id": finding.entity_id,
+            "entity_name": finding.entity_name, "sub_key": finding.sub_key, "severity": finding.severity,
+            "message": finding.message, "since": since, "team_ids": tuple(finding.team_ids),
+        })
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -150,8 +146,25 @@ def snapshot_source(manifest: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def create_baseline(findings: Iterable[Finding], today: dt.date, source: Mapping[str, Any] | None = None) -> Baseline:
-    """A baseline of every failing finding, each recorded as of ``today``."""
-    entries = {f.fingerprint: BaselineEntry.of(f, today) for f in with_status(findings, OPEN_STATUSES)}
+    """A baseline of every failing finding, each recorded as of ``today``.
+
+    Read from the finding table's columns: an entry is made from the fields ``BaselineEntry.of``
+    reads of a finding, without the finding (54,000 of them at 12,000 services)."""
+    table = as_table(findings)
+    rows = np.flatnonzero(table.status_mask(OPEN_STATUSES)).tolist()
+    rules, subjects = table.rules, table.subjects
+    entries: dict[str, BaselineEntry] = {}
+    for rule_code, position, severity, message in zip(table.rule[rows].tolist(), table.subject[rows].tolist(),
+                                                      table.severity[rows].tolist(), table.message[rows].tolist(),
+                                                      strict=True):
+        rule = rules[rule_code]
+        entry = BaselineEntry._from_fields({
+            "rule_id": rule.rule_id, "entity_type": rule.entity_type, "entity_id": subjects.entity_ids[position],
+            "entity_name": subjects.names[position], "sub_key": subjects.sub_keys[position],
+            "severity": SEVERITIES[severity], "message": rule.title if message is None else message, "since": today,
+            "team_ids": tuple(subjects.team_ids[position]),
+        })
+        entries[entry.fingerprint] = entry  # a repeated fingerprint: the last one, in the first one's place
     return Baseline(entries=tuple(entries.values()), updated=today, snapshot=dict(source or {}))
 
 
@@ -203,7 +216,9 @@ def write_baseline(baseline: Baseline, path: str | os.PathLike[str]) -> Path:
 
 
 _ENTRY_PAD = "\n    "  # an entry is an item of the file's top-level "entries": it starts at this indent
+_MEMBER, _NESTED = _ENTRY_PAD + "  ", _ENTRY_PAD + "    "
 _text = json.encoder.encode_basestring  # a string as json.dumps(ensure_ascii=False) encodes it
+_KEYS: dict[str, str] = {}  # key -> its line's start
 
 
 def _laid_out(record: dict[str, Any]) -> str:
@@ -211,15 +226,18 @@ def _laid_out(record: dict[str, Any]) -> str:
     file's layout since its first version. Its values are strings, None or lists of strings: each
     encoded by json's C string encoder, where json's indenting encoder (pure Python) took 20 µs an
     entry, a second for the 54,000 of a 12,000-service account."""
-    inner, nested = _ENTRY_PAD + "  ", _ENTRY_PAD + "    "
     members = []
-    for key, value in sorted(record.items()):
-        if isinstance(value, list):
-            shown = "[" + nested + ("," + nested).join(map(_text, value)) + inner + "]" if value else "[]"
+    for key in sorted(record):
+        value = record[key]
+        head = _KEYS.get(key) or _KEYS.setdefault(key, _MEMBER + _text(key) + ": ")
+        if isinstance(value, str):
+            members.append(head + _text(value))
+        elif value is None:
+            members.append(head + "null")
         else:
-            shown = "null" if value is None else _text(value)
-        members.append(f"{_text(key)}: {shown}")
-    return "{" + inner + ("," + inner).join(members) + _ENTRY_PAD + "}"
+            members.append(head + ("[" + _NESTED + ("," + _NESTED).join(map(_text, value)) + _MEMBER + "]"
+                                   if value else "[]"))
+    return "{" + ",".join(members) + _ENTRY_PAD + "}"
 
 
 def load_baseline(path: str | os.PathLike[str]) -> Baseline:

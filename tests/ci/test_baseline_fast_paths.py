@@ -2,7 +2,8 @@
 
 Writing lays each entry out itself (``baseline._laid_out``) where ``json_text`` laid it out with
 json's indenting encoder; reading takes each entry whose every check passes at once
-(``baseline._checked_entry``) and leaves any other to ``baseline._entry``, which names the problem.
+(``baseline._checked_entry``) and leaves any other to ``baseline._entry``, which names the problem;
+``create_baseline`` reads the finding table's columns where it made each open finding's entry.
 The account is the hostile Acme (attack payloads in every name PagerDuty lets a user set), so the
 names and messages recorded hold controls, bidi marks, quotes, backslashes and non-ASCII text.
 """
@@ -17,9 +18,11 @@ from pathlib import Path
 import pytest
 
 from audit import baseline as baselines
-from audit.assess import assess
-from audit.baseline import Baseline, create_baseline, load_baseline, snapshot_source, write_baseline
+from audit.assess import Assessment, assess
+from audit.baseline import Baseline, BaselineEntry, create_baseline, load_baseline, snapshot_source, write_baseline
 from audit.errors import UserError
+from audit.finding_table import as_table
+from audit.findings import OPEN_STATUSES, Status
 from audit.json_text import json_text
 from tests.ci.conftest import acme_account, crawl_account
 from tests.robustness.hostile import PAYLOADS, hostile_acme
@@ -29,12 +32,16 @@ TODAY = dt.date(2027, 2, 2)
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
+def hostile_assessment(tmp_path_factory: pytest.TempPathFactory) -> Assessment:
     workdir = tmp_path_factory.mktemp("baseline-hostile")
     snapshot = crawl_account(hostile_acme(acme_account()), workdir)
-    assessment = assess(snapshot, rules_dirs=[REPORT_DATA / "pack"], config_path=REPORT_DATA / "pd-audit.toml",
-                        cwd=workdir, today=TODAY, env={})
-    return create_baseline(assessment.findings, TODAY, snapshot_source(assessment.snapshot.manifest))
+    return assess(snapshot, rules_dirs=[REPORT_DATA / "pack"], config_path=REPORT_DATA / "pd-audit.toml",
+                  cwd=workdir, today=TODAY, env={})
+
+
+@pytest.fixture(scope="module")
+def hostile(hostile_assessment: Assessment) -> Baseline:
+    return create_baseline(hostile_assessment.findings, TODAY, snapshot_source(hostile_assessment.snapshot.manifest))
 
 
 def test_the_baseline_holds_what_the_layout_must_get_right(hostile):
@@ -99,3 +106,24 @@ def test_entries_changed_keep_a_true_fingerprint(hostile):
     renamed = dataclasses.replace(entry, rule_id="XX-01")
     assert renamed.fingerprint == f"XX-01:{entry.entity_type}:{entry.entity_id}" + (
         "" if entry.sub_key is None else f":{entry.sub_key}")
+
+
+def _by_objects(findings, today: dt.date) -> tuple[BaselineEntry, ...]:
+    """``create_baseline``'s entries as it made them from the findings' objects."""
+    entries = {f.fingerprint: BaselineEntry.of(f, today) for f in findings if f.status in OPEN_STATUSES}
+    return tuple(sorted(entries.values(), key=lambda e: e.fingerprint))
+
+
+def test_a_baseline_made_from_the_columns_holds_each_open_findings_entry(hostile_assessment):
+    table = as_table(hostile_assessment.findings)
+    team = sorted(hostile_assessment.scores.teams)[0]
+    views = {"account": table, "one team": table.concerning(hostile_assessment.scores.teams[team].service_ids, team),
+             "findings made elsewhere": list(table)[::-1]}
+    for view, findings in views.items():
+        expected = _by_objects(list(findings), TODAY)
+        made = create_baseline(findings, TODAY).entries
+        assert made == expected and [vars(e) for e in made] == [vars(e) for e in expected], view
+        assert expected, view
+    statuses = {f.status for f in table if f.fingerprint in {e.fingerprint for e in create_baseline(table, TODAY).entries}}
+    assert statuses == {Status.FAIL, Status.WARN}  # warnings recorded too; the waived one is not
+    assert any(f.status is Status.WAIVED for f in table)
