@@ -343,10 +343,17 @@ def _naive_wall_clock(text: str) -> int | None:
 
 
 def _local_times(wall_clock_seconds: np.ndarray) -> list[LocalTime]:
-    days = np.floor_divide(wall_clock_seconds, DAY)
-    weekdays = (days + 3) % 7 + 1  # 1970-01-01 was a Thursday (ISO weekday 4)
-    hours = (wall_clock_seconds - days * DAY) / HOUR
-    return [LocalTime(day, hour) for day, hour in zip(weekdays.tolist(), hours.tolist(), strict=True)]
+    """Each wall-clock moment's weekday and hour, in plain Python: a layer hands off a few times a
+    window, where numpy's per-call cost was most of the work; the moments recur across layers."""
+    return [_local_time(moment % (7 * DAY)) for moment in wall_clock_seconds.tolist()]
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_time(second_of_week: int) -> LocalTime:
+    """The LocalTime of a wall-clock moment, given as seconds since the start of a Thursday (the
+    epoch's weekday: a whole number of weeks changes neither weekday nor hour)."""
+    days, second_of_day = divmod(second_of_week, DAY)
+    return LocalTime((days + 3) % 7 + 1, second_of_day / HOUR)  # 1970-01-01 was a Thursday (ISO weekday 4)
 
 
 def _v3_turn_seconds(event: Mapping[str, Any], strategy: Mapping[str, Any]) -> int | None:

@@ -1,7 +1,9 @@
 """Each hand-off's local weekday and hour (the schedule table's ``handoff_weekdays``/``handoff_hours``),
 now found with Python sets, equal what the numpy version found (``numpy_handoff_local_times`` below:
 ``person_load.handoff_instants`` and array arithmetic) for every schedule of the hostile Acme and a
-generated account, told in zones with half- and three-quarter-hour offsets and DST changes.
+generated account, told in zones with half- and three-quarter-hour offsets and DST changes; and the
+layers' own hand-offs told on the local clock (``_local_times``, now in plain Python with each
+moment's LocalTime remembered) equal the numpy arithmetic it replaced.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pytest
 
 from audit.facts import schedules
 from audit.facts.person_load import handoff_instants
-from audit.facts.schedules import DAY, ScheduleRendering, _handoff_local_times, _wall_clock
+from audit.facts.schedules import DAY, HOUR, LocalTime, ScheduleRendering, _handoff_local_times, _wall_clock
 from tests.facts.builder_inputs import captured_calls, crawled_accounts
 
 ZONES = ["UTC", "Europe/London", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe"]
@@ -60,3 +62,41 @@ def test_local_hand_offs_equal_the_numpy_version(account_renderings, account: st
                for r in account_renderings[account])
     nobody = dataclasses.replace(account_renderings[account][0], by_user={})
     assert _handoff_local_times(nobody) == numpy_handoff_local_times(nobody) == ([], [])
+
+
+def numpy_local_times(wall_clock_seconds: np.ndarray) -> list[LocalTime]:
+    days = np.floor_divide(wall_clock_seconds, DAY)
+    weekdays = (days + 3) % 7 + 1
+    hours = (wall_clock_seconds - days * DAY) / HOUR
+    return [LocalTime(day, hour) for day, hour in zip(weekdays.tolist(), hours.tolist(), strict=True)]
+
+
+@pytest.mark.parametrize("account", ["hostile acme", "generated"])
+def test_layers_local_hand_offs_equal_the_numpy_version(account_moments, account: str) -> None:
+    moments = account_moments[account]
+    assert sum(len(array) for array in moments) > 20
+    for array in moments:
+        assert _told(schedules._local_times(array)) == _told(numpy_local_times(array))
+
+
+def test_local_times_before_the_epoch_and_off_the_hour() -> None:
+    rng = np.random.default_rng(7)
+    edges = np.array([-1, 0, 1, DAY - 1, 7 * DAY, -7 * DAY - 61])
+    for array in (rng.integers(-400 * DAY, 30_000 * DAY, 500), edges):
+        assert _told(schedules._local_times(array.astype(np.int64))) == _told(numpy_local_times(array))
+
+
+def _told(times: list[LocalTime]) -> list[tuple[int, str]]:
+    return [(moment.weekday, repr(moment.hour)) for moment in times]
+
+
+@pytest.fixture(scope="module")
+def account_moments(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[np.ndarray]]:
+    """Account name -> every array of wall-clock moments rendering the schedules told on the local clock."""
+    snapshots = crawled_accounts(tmp_path_factory.mktemp("layer-handoffs"))
+    found = {}
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name, snapshot in snapshots.items():
+            calls = captured_calls(snapshot, {"local times": (schedules, "_local_times")}, monkeypatch)["local times"]
+            found[name] = [args[0] for args, _ in calls]
+    return found
