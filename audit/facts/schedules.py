@@ -16,6 +16,7 @@ is a v3 ``empty_member`` assignment. The interval maths is ``coverage``'s.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -478,19 +479,24 @@ def _back_to_back_turns(rendering: ScheduleRendering, turn_seconds: int) -> int:
     held = [person for person in rendering.by_user.values() if person]
     if not held:
         return 0
-    covered = rendering.covered
-    # Everyone's shifts in one array, person after person: one pass for the whole schedule.
-    starts = np.concatenate([person.starts for person in held])
-    ends = np.concatenate([person.ends for person in held])
-    rest_starts, rest_ends = ends[:-1], starts[1:]
-    # During my rest I hold nothing, so any covered time in it is someone else's.
-    following = np.searchsorted(covered.ends, rest_starts, side="right")
-    in_range = following < len(covered)
-    broken = in_range & (covered.starts[np.minimum(following, len(covered) - 1)] < rest_ends)
-    broken[np.cumsum([len(person) for person in held])[:-1] - 1] = True  # a person's last shift ends a turn
-    firsts = np.concatenate([[0], np.flatnonzero(broken) + 1])
-    lasts = np.concatenate([firsts[1:] - 1, [len(starts) - 1]])
-    return int(np.sum(ends[lasts] - starts[firsts] > BACK_TO_BACK_SLACK * turn_seconds))
+    # In plain Python: a schedule holds a few dozen shifts a month, where numpy's per-call cost was
+    # most of the work. Everyone's shifts person after person; a turn runs over a person's shifts
+    # until a rest in which someone else is on call, or until their last shift.
+    covered_starts, covered_ends = rendering.covered.starts.tolist(), rendering.covered.ends.tolist()
+    longest = BACK_TO_BACK_SLACK * turn_seconds
+    count = 0
+    for person in held:
+        starts, ends = person.starts.tolist(), person.ends.tolist()
+        first = 0
+        for shift in range(len(starts)):
+            if shift + 1 < len(starts):
+                # During my rest I hold nothing, so any covered time in it is someone else's.
+                following = bisect.bisect_right(covered_ends, ends[shift])
+                if following >= len(covered_starts) or covered_starts[following] >= starts[shift + 1]:
+                    continue  # nobody else on call in the rest: the turn goes on
+            count += ends[shift] - starts[first] > longest
+            first = shift + 1
+    return count
 
 
 def _handoff_local_times(rendering: ScheduleRendering) -> tuple[list[int], list[float]]:

@@ -1,9 +1,12 @@
-"""Each hand-off's local weekday and hour (the schedule table's ``handoff_weekdays``/``handoff_hours``),
+"""The schedule facts' plain-Python paths equal the numpy versions they replaced.
+
+Each hand-off's local weekday and hour (the schedule table's ``handoff_weekdays``/``handoff_hours``),
 now found with Python sets, equal what the numpy version found (``numpy_handoff_local_times`` below:
 ``person_load.handoff_instants`` and array arithmetic) for every schedule of the hostile Acme and a
 generated account, told in zones with half- and three-quarter-hour offsets and DST changes; and the
 layers' own hand-offs told on the local clock (``_local_times``, now in plain Python with each
-moment's LocalTime remembered) equal the numpy arithmetic it replaced.
+moment's LocalTime remembered) equal the numpy arithmetic it replaced; and OC-07's back-to-back turns
+(``_back_to_back_turns``, now a walk over each person's shifts) equal the numpy run-length count.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import numpy as np
 import pytest
 
 from audit.facts import schedules
-from audit.facts.person_load import handoff_instants
+from audit.facts.person_load import BACK_TO_BACK_SLACK, handoff_instants
 from audit.facts.schedules import DAY, HOUR, LocalTime, ScheduleRendering, _handoff_local_times, _wall_clock
 from tests.facts.builder_inputs import captured_calls, crawled_accounts
 
@@ -100,3 +103,31 @@ def account_moments(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[
             calls = captured_calls(snapshot, {"local times": (schedules, "_local_times")}, monkeypatch)["local times"]
             found[name] = [args[0] for args, _ in calls]
     return found
+
+
+def numpy_back_to_back_turns(rendering: ScheduleRendering, turn_seconds: int) -> int:
+    held = [person for person in rendering.by_user.values() if person]
+    if not held:
+        return 0
+    covered = rendering.covered
+    starts = np.concatenate([person.starts for person in held])
+    ends = np.concatenate([person.ends for person in held])
+    rest_starts, rest_ends = ends[:-1], starts[1:]
+    following = np.searchsorted(covered.ends, rest_starts, side="right")
+    in_range = following < len(covered)
+    broken = in_range & (covered.starts[np.minimum(following, len(covered) - 1)] < rest_ends)
+    broken[np.cumsum([len(person) for person in held])[:-1] - 1] = True
+    firsts = np.concatenate([[0], np.flatnonzero(broken) + 1])
+    lasts = np.concatenate([firsts[1:] - 1, [len(starts) - 1]])
+    return int(np.sum(ends[lasts] - starts[firsts] > BACK_TO_BACK_SLACK * turn_seconds))
+
+
+@pytest.mark.parametrize("account", ["hostile acme", "generated"])
+def test_back_to_back_turns_equal_the_numpy_version(account_renderings, account: str) -> None:
+    counted = []
+    for rendering in account_renderings[account]:
+        for turn in (3600, 8 * 3600, 24 * 3600, 7 * 24 * 3600, *rendering.turn_seconds):
+            count = schedules._back_to_back_turns(rendering, turn)
+            assert count == numpy_back_to_back_turns(rendering, turn), (rendering.id, turn)
+            counted.append(count)
+    assert any(counted) and not all(counted)
