@@ -191,11 +191,16 @@ def _levels_coverage(
 
 
 def promise_coverage(
-    policy: ResolvedPolicy | None, promised: IntervalSet, window: IntervalSet
+    policy: ResolvedPolicy | None,
+    promised: IntervalSet,
+    window: IntervalSet,
+    known: dict[IntervalSet, dict[Any, Any]] | None = None,
 ) -> tuple[Coverage, Coverage]:
     """Level 1's coverage of ``promised``, and level 2's of the promised time level 1 covers (OC-01, OC-02).
 
-    A 24/7 promise is the whole ``window``, whose coverage the policy already holds.
+    A 24/7 promise is the whole ``window``, whose coverage the policy already holds. ``known`` (promised
+    time -> what :func:`policy_coverage` remembered over it) shares the coverages between the services
+    judged over the same support hours.
     """
     tolerance = {"ignore_gaps_shorter_than": GAP_TOLERANCE_SECONDS}
     levels = policy.levels if policy else ()
@@ -204,7 +209,7 @@ def promise_coverage(
     if promised == window and policy.window_coverage is not None:
         result = policy.window_coverage
     else:
-        result = _levels_coverage(levels[:2], promised)
+        result = _levels_coverage(levels[:2], promised, None if known is None else known.setdefault(promised, {}))
     if len(levels) >= 2:
         return result.levels[0], result.backups[0]
     return result.levels[0], coverage(IntervalSet.empty(), clip(levels[0].covered, promised), **tolerance)

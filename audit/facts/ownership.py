@@ -88,6 +88,7 @@ def service_table(
     cycles = _cycle_members(graph.depends_on)
     promise_cache: dict[tuple[str | None, str], tuple[Any, Any]] = {}
     summary_cache: dict[tuple[tuple[str | None, str], str], str] = {}
+    coverage_by_promise: dict[IntervalSet, dict[Any, Any]] = {}  # services of the same support hours share levels
     rows = []
     for service_id, service in services.items():
         team_ids = team_ids_by_service[service_id]
@@ -100,7 +101,7 @@ def service_table(
         zone = _gap_zone(support_hours, policy, account.schedules)
         if key not in promise_cache:
             promised = _promised_time(account.window, promise, support_hours, service_id)
-            promise_cache[key] = promise_coverage(policy, promised, account.window)
+            promise_cache[key] = promise_coverage(policy, promised, account.window, coverage_by_promise)
         l1, l2 = promise_cache[key]
         if (key, zone) not in summary_cache:
             of = "the support hours" if promise == Promise.SUPPORT_HOURS else ""

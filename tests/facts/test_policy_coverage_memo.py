@@ -2,7 +2,8 @@
 each policy's coverage worked out on its own, every level, backup and the levels together from
 scratch (``plain_policy_coverage`` below, pd-audit's definition before it remembered them), on
 every policy of the hostile Acme and a generated account, in either order, and over the window or
-a service's support hours.
+a service's support hours; and a promise's coverage shared between the services of the same support
+hours (``escalation.promise_coverage`` with ``known``) equals each service's worked out alone.
 """
 
 from __future__ import annotations
@@ -50,7 +51,11 @@ def account_levels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[
                 for policy in policies.values() if policy.levels
             ]
             found[name] = (levels, window)
+            resolved[name] = (policies, window)
     return found
+
+
+resolved: dict[str, tuple[dict[str, escalation.ResolvedPolicy], IntervalSet]] = {}  # filled by account_levels
 
 
 @pytest.mark.parametrize("account", ["hostile acme", "generated"])
@@ -70,6 +75,20 @@ def test_remembered_equals_worked_out_alone(account_levels, account: str, order:
     percentages = {round(c.pct) for c in known.values() if hasattr(c, "pct")}
     assert 100 in percentages and len(percentages) >= 2
     assert any(len(levels) > 2 for levels in levels_by_policy)
+
+
+@pytest.mark.parametrize("account", ["hostile acme", "generated"])
+def test_services_sharing_support_hours_share_coverage(account_levels, account: str) -> None:
+    policies, window = resolved[account]
+    weekdays = support_hours_intervals(window, OFFICE_HOURS)
+    nights = support_hours_intervals(window, {**OFFICE_HOURS, "time_zone": "Asia/Kolkata", "start_time": "20:00:00",
+                                              "end_time": "23:30:00", "days_of_week": [1, 3, 6, 7]})
+    known: dict[IntervalSet, dict[Any, Any]] = {}
+    for policy in [*policies.values(), None, *reversed(policies.values())]:
+        for promised in (weekdays, nights, window):
+            shared = escalation.promise_coverage(policy, promised, window, known)
+            assert shared == escalation.promise_coverage(policy, promised, window), (policy, promised)
+    assert set(known) == {weekdays, nights}
 
 
 def test_a_level_with_no_time_and_levels_alike() -> None:
