@@ -110,7 +110,8 @@ def test_findings_made_by_hand_are_written_as_their_objects(hostile):
 
 def _table_lines(findings: list[Finding], status: Status) -> list[str]:
     """The terminal table's lines of one status, as it wrote them from the findings' objects."""
-    chosen = sorted((f for f in findings if f.status is status), key=lambda f: (f.rule_id, f.entity_id, f.sub_key or ""))
+    chosen = sorted((f for f in findings if f.status is status),
+                    key=lambda f: (f.rule_id, f.entity_id, f.sub_key or ""))
     label = {Status.WARN: "warn"}
     return [f"  {f.rule_id:<7} {label.get(f.status, f.severity.value):<8} {f.entity_type} "
             f"{printable(f.entity_name, 40)} ({f.entity_id}): {printable(f.message)}" for f in chosen]
@@ -130,9 +131,11 @@ def _counted_dicts(counts) -> list[dict]:
     """The score JSON's counted rows as dicts, as ``summary`` made them before writing them as text."""
     by_key: dict = {}
     for (rule_id, team_id, status), count in counts.items():
-        by_key.setdefault((rule_id, team_id), dict.fromkeys((s.value for s in COUNTED_STATUSES), 0))[status.value] = count
+        zeros = dict.fromkeys((s.value for s in COUNTED_STATUSES), 0)
+        by_key.setdefault((rule_id, team_id), zeros)[status.value] = count
     return [{"rule_id": rule_id, "team_id": team_id, **by_status}
-            for (rule_id, team_id), by_status in sorted(by_key.items(), key=lambda item: (item[0][0], item[0][1] or ""))]
+            for (rule_id, team_id), by_status in sorted(by_key.items(),
+                                                        key=lambda item: (item[0][0], item[0][1] or ""))]
 
 
 def test_counted_rows_as_text_are_each_rows_encoded_dict(hostile):

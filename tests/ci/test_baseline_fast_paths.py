@@ -124,6 +124,7 @@ def test_a_baseline_made_from_the_columns_holds_each_open_findings_entry(hostile
         made = create_baseline(findings, TODAY).entries
         assert made == expected and [vars(e) for e in made] == [vars(e) for e in expected], view
         assert expected, view
-    statuses = {f.status for f in table if f.fingerprint in {e.fingerprint for e in create_baseline(table, TODAY).entries}}
+    recorded = {e.fingerprint for e in create_baseline(table, TODAY).entries}
+    statuses = {f.status for f in table if f.fingerprint in recorded}
     assert statuses == {Status.FAIL, Status.WARN}  # warnings recorded too; the waived one is not
     assert any(f.status is Status.WAIVED for f in table)

@@ -147,7 +147,8 @@ def test_check_warns_once_on_stderr_and_writes_what_code_scanning_accepts(ci_sna
     assert runner.invoke(main, ["baseline", "create", str(ci_snapshots["base"]), "-o", str(baseline)]).exit_code == 0
     monkeypatch.setattr(sarif_budget, "MAX_RESULTS", 50)
     plans = []  # the plan is worked out once, for the log and the warning (a fifth of a second at 12,000 services)
-    monkeypatch.setattr(sarif, "plan_results", lambda *args: plans.append(sarif_budget.plan_results(*args)) or plans[-1])
+    monkeypatch.setattr(sarif, "plan_results",
+                        lambda *args: plans.append(sarif_budget.plan_results(*args)) or plans[-1])
     run = runner.invoke(main, ["check", str(ci_snapshots["broken"]), "--baseline", str(baseline), "--sarif", str(out)])
     assert run.exit_code == 1, run.output
     warnings = [line for line in run.stderr.splitlines() if "warning: SARIF" in line]
