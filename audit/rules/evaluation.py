@@ -21,7 +21,6 @@ from audit.errors import UserError
 from audit.facts.collector import collector_paused
 from audit.facts.columns import ANALYTICS_COLUMNS, ANALYTICS_MISSING, INCIDENT_ANALYTICS
 from audit.facts.forked import Forked, forking_helps
-from audit.facts.steps import first_error, step
 from audit.finding_table import SEVERITY_CODE, STATUS_CODE, FindingTable, RuleFields, Subjects
 from audit.findings import Finding, Mode, RollUp, Status
 from audit.rules.claims import Claims
@@ -58,34 +57,31 @@ def evaluate(pack: RulePack, facts: Mapping[str, pd.DataFrame], context: Evaluat
     """Judge every row of every rule's entity table. Nothing here reads files or the network.
 
     On a large account a forked child judges rules from the end of the pack on a second core while
-    this process judges them from the start (see ``audit.rules.claims``) and lays out every
-    finding's subject; the child sends back its rules' verdicts only. So the findings, their order
-    and ``not_run`` are those of a run in line, and so is an error: the first failing rule's."""
+    this process lays out every finding's subject, then judges rules from the start (see
+    ``audit.rules.claims``); the child sends back its rules' verdicts only. So the findings, their
+    order and ``not_run`` are those of a run in line, and so is an error: the first failing rule's."""
     not_run: dict[str, str] = {}
     tasks = _tasks(pack, facts, context, not_run)
-    order = [str(position) for position in range(len(tasks))]  # the steps errors are marked with
     with contextlib.ExitStack() as stack, collector_paused():  # tens of thousands of subjects and messages
         claims = _shared(tasks, stack)
         if claims is not None:
             beside = Forked(functools.partial(_judge_from_back, tasks, claims))
             stack.callback(beside.abandon)  # stopped if this process fails before it has the verdicts
-        judged, subjects, failure = _judge_in_line(tasks, claims, context.rollup)
-        verdicts_beside: dict[int, _Verdicts] = {}
-        failure_beside = None
-        failed_at = len(tasks) if failure is None else order.index(failure.facts_step)  # type: ignore[attr-defined]
+        subjects, blocks, unchecked = _lay_out(tasks, context.rollup)
+        verdicts, misjudged = _judge_from_front(tasks, blocks, claims)
+        # This process judged every task it took before the first that failed here, if one did (the
+        # rules before a table that fails its check are judged first, as in line).
+        failure = misjudged or unchecked
+        failed_at = len(verdicts) if misjudged else len(blocks)
         if claims is not None and claims.met is not None and claims.met < failed_at:
-            try:  # the child judged from ``met`` on: an error of its may come first
-                verdicts_beside = beside.result()
-            except Exception as error:
-                failure_beside = error
-        first = first_error(order, failure, failure_beside)  # on a tie this process's: it checks a table first
-        if first is not None:
-            raise first
-    return Evaluation(
-        findings=_table([(rule_id, fields, verdicts_beside[position] if verdicts is None else verdicts, block)
-                         for position, rule_id, fields, verdicts, block in judged], subjects),
-        not_run=not_run,
-    )
+            # The child took the tasks from ``met`` on. It stops at its first error, so a task that
+            # raised one is at ``met`` (this process took every one before): before any failure here.
+            verdicts.update(beside.result())  # raises the child's error
+        if failure is not None:
+            raise failure
+    judged = [(rule.id, RuleFields(rule.id, rule.entity, rule.maturity_level, rule.mode, rule.title),
+               verdicts[position], blocks[position]) for position, (rule, _, _) in enumerate(tasks)]
+    return Evaluation(findings=_table(judged, subjects), not_run=not_run)
 
 
 # Judging is CPU-bound pandas work: from this many judgements (rules times rows; ~2,500 services with
@@ -131,42 +127,51 @@ def _tasks(pack: RulePack, facts: Mapping[str, pd.DataFrame], context: Evaluatio
     return tasks
 
 
-def _judge_in_line(tasks: Sequence[_Task], claims: Claims | None, rollup: RollUp
-                   ) -> tuple[list[tuple[int, str, RuleFields, _Verdicts | None, _SubjectBlock]], Subjects,
-                              Exception | None]:
-    """Every task's subjects, in pack order, and the verdicts of the tasks this process takes (None
-    for the child's): up to the first task that fails, with its error marked with its position."""
-    judged: list[tuple[int, str, RuleFields, _Verdicts | None, _SubjectBlock]] = []
-    reach = _Reach(rollup)
+def _lay_out(tasks: Sequence[_Task], rollup: RollUp) -> tuple[Subjects, list[_SubjectBlock], Exception | None]:
+    """The subjects of every task's findings, in pack order, and where each task's sit: up to the
+    first task whose table fails its check, and that error."""
     subjects = Subjects()
+    reach = _Reach(rollup)
     blocks: dict[tuple[str, str, str, str | None], _SubjectBlock] = {}  # shared by the rules on one table
+    laid_out: list[_SubjectBlock] = []
     try:
-        for position, (rule, frame, missing) in enumerate(tasks):
-            with step(str(position)):
-                key = _block_key(rule)
-                if key not in blocks:  # checked once for all the rules on the table that key it alike
-                    blocks[key] = _SubjectBlock.of(subjects, rule, _checked(rule, frame), reach)
-                block = blocks[key]
-                fields = RuleFields(rule.id, rule.entity, rule.maturity_level, rule.mode, rule.title)
-                mine = claims is None or claims.front() == position
-                verdicts = _judge(rule, _read_by(rule, block.frame), missing) if mine else None
-                judged.append((position, rule.id, fields, verdicts, block))
+        for rule, frame, _ in tasks:
+            key = _block_key(rule)
+            if key not in blocks:  # checked once for all the rules on the table that key it alike
+                blocks[key] = _SubjectBlock.of(subjects, rule, _checked(rule, frame), reach)
+            laid_out.append(blocks[key])
     except Exception as error:
-        return judged, subjects, error
-    return judged, subjects, None
+        return subjects, laid_out, error
+    return subjects, laid_out, None
+
+
+def _judge_from_front(tasks: Sequence[_Task], blocks: Sequence[_SubjectBlock], claims: Claims | None
+                      ) -> tuple[dict[int, _Verdicts], Exception | None]:
+    """The verdicts of the tasks laid out (``blocks``) that this process takes, by position (all of
+    them without a child): up to the first that fails, and its error."""
+    verdicts: dict[int, _Verdicts] = {}
+    try:
+        for position, block in enumerate(blocks):
+            if claims is not None and claims.front() is None:  # the child has taken this one and the rest
+                break
+            rule, _, missing = tasks[position]
+            verdicts[position] = _judge(rule, _read_by(rule, block.frame), missing)
+    except Exception as error:
+        return verdicts, error
+    return verdicts, None
 
 
 def _judge_from_back(tasks: Sequence[_Task], claims: Claims) -> dict[int, _Verdicts]:
-    """What the forked child does: the verdicts of the tasks it takes from the back, by position."""
+    """What the forked child does: the verdicts of the tasks it takes from the back, by position, until
+    one fails (its error is raised in the parent)."""
     checked: dict[tuple[str, str, str, str | None], pd.DataFrame] = {}
     verdicts = {}
     while (position := claims.back()) is not None:
         rule, frame, missing = tasks[position]
-        with step(str(position)):
-            key = _block_key(rule)
-            if key not in checked:
-                checked[key] = _checked(rule, frame)
-            verdicts[position] = _judge(rule, _read_by(rule, checked[key]), missing)
+        key = _block_key(rule)
+        if key not in checked:
+            checked[key] = _checked(rule, frame)
+        verdicts[position] = _judge(rule, _read_by(rule, checked[key]), missing)
     return verdicts
 
 
@@ -175,7 +180,7 @@ def _block_key(rule: Rule) -> tuple[str, str, str, str | None]:
     return (rule.entity, rule.facts_table, rule.object_column, rule.sub_key)
 
 
-def _table(judged: list[tuple[str, RuleFields, _Verdicts, _SubjectBlock]], subjects: Subjects) -> FindingTable:
+def _table(judged: Sequence[tuple[str, RuleFields, _Verdicts, _SubjectBlock]], subjects: Subjects) -> FindingTable:
     """The rules' verdicts in fingerprint order: rules by ``RULE:`` (ids hold no colon), each rule's
     findings by the rest of their fingerprint (the order of their subjects)."""
     judged = sorted(judged, key=lambda item: item[0] + ":")
