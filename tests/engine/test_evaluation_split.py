@@ -179,10 +179,10 @@ def test_a_broken_table_the_child_reaches_first_is_reported_for_its_first_rule(a
     # the team table's first rule: its subjects come first, and fail before this process asks for the rule
     ("OC-11", "team", "no reach for team PTEAM01", False),
 ])
-def test_laying_out_subjects_after_the_fronts_met_fails_in_pack_order(account, core_pack, tmp_path, forked,
-                                                                     monkeypatch, broken, entity, reported, met):
+def test_a_failure_laying_out_subjects_is_reported_in_pack_order(account, core_pack, tmp_path, forked,
+                                                                 monkeypatch, broken, entity, reported, met):
     # This process lays out every rule's subjects, the child's rules' too: here the team table's fail
-    # (standing for any failure there), after the fronts met at the child's broken rule or on it.
+    # (standing for any failure there), at or after the child's broken rule, the first it meets.
     def reach(self, entity_type, entity_id):
         if entity_type == "team":
             raise ValueError(f"no reach for team {entity_id}")
