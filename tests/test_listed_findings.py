@@ -9,15 +9,13 @@ waived finding) and one expired (a failing finding carrying its waiver), warning
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import operator
-from pathlib import Path
 
 import pytest
 
-from audit.assess import Assessment, assess
+from audit.assess import Assessment
 from audit.finding_table import as_table
 from audit.findings import Finding, Status
 from audit.json_text import encode_item
@@ -27,19 +25,13 @@ from audit.outputs.summary import COUNTED_STATUSES, LISTED_STATUSES, _counted_ro
 from audit.outputs.text_table import finding_lines
 from audit.safe_csv import safe_cell, spreadsheet_writer
 from audit.safe_text import printable
-from tests.ci.conftest import acme_account, crawl_account
-from tests.robustness.hostile import PAYLOADS, hostile_acme
-
-REPORT_DATA = Path(__file__).parent / "reports" / "data"
-TODAY = dt.date(2027, 2, 2)  # one of the config's waivers valid, one expired
+from tests.ci.conftest import hostile_acme_judged
+from tests.robustness.hostile import PAYLOADS
 
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Assessment:
-    workdir = tmp_path_factory.mktemp("listed-hostile")
-    snapshot = crawl_account(hostile_acme(acme_account()), workdir)
-    return assess(snapshot, rules_dirs=[REPORT_DATA / "pack"], config_path=REPORT_DATA / "pd-audit.toml",
-                  cwd=workdir, today=TODAY, env={})
+    return hostile_acme_judged(tmp_path_factory.mktemp("listed-hostile"))
 
 
 def _by_objects(findings: list[Finding], statuses: frozenset[Status] | None) -> list[Finding]:

@@ -23,12 +23,15 @@ from audit.facts.columns import column_names
 from audit.rules import load_packs
 
 from ..crawl.conftest import ACME, SINCE, emulator_app, make_client
+from ..robustness.hostile import hostile_acme
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parent / "data"
 CI_PACK = DATA / "ci-pack.yaml"
 SARIF_SCHEMA = DATA / "sarif-schema-2.1.0.json"  # OASIS SARIF 2.1.0, vendored (data/README.md says why)
 TODAY = SINCE.date()  # waivers are judged as of the crawl window's start
+REPORT_DATA = Path(__file__).parents[1] / "reports" / "data"
+HOSTILE_TODAY = dt.date(2027, 2, 2)  # one of the report config's waivers valid, one expired
 BROKEN_POLICY = "PEP0001"  # Payments: three healthy levels in the example account
 
 
@@ -66,6 +69,15 @@ def crawl_account(account: dict[str, Any], folder: Path, *, since: datetime = SI
     finally:
         client.close()
     return path
+
+
+def hostile_acme_judged(workdir: Path) -> Assessment:
+    """The hostile Acme (attack payloads in every name PagerDuty lets a user set) crawled into ``workdir``
+    and judged with the report tests' pack and config: a tier map, one waiver valid as of
+    ``HOSTILE_TODAY`` (a waived finding) and one expired (a failing finding carrying its waiver)."""
+    snapshot = crawl_account(hostile_acme(acme_account()), workdir)
+    return assess(snapshot, rules_dirs=[REPORT_DATA / "pack"], config_path=REPORT_DATA / "pd-audit.toml",
+                  cwd=workdir, today=HOSTILE_TODAY, env={})
 
 
 def builtin_rule_ids() -> list[str]:

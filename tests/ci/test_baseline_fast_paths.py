@@ -18,25 +18,20 @@ from pathlib import Path
 import pytest
 
 from audit import baseline as baselines
-from audit.assess import Assessment, assess
+from audit.assess import Assessment
 from audit.baseline import Baseline, BaselineEntry, create_baseline, load_baseline, snapshot_source, write_baseline
 from audit.errors import UserError
 from audit.finding_table import as_table
 from audit.findings import OPEN_STATUSES, Status
 from audit.json_text import json_text
-from tests.ci.conftest import acme_account, crawl_account
-from tests.robustness.hostile import PAYLOADS, hostile_acme
-
-REPORT_DATA = Path(__file__).parents[1] / "reports" / "data"
-TODAY = dt.date(2027, 2, 2)
+from tests.ci.conftest import HOSTILE_TODAY as TODAY
+from tests.ci.conftest import hostile_acme_judged
+from tests.robustness.hostile import PAYLOADS
 
 
 @pytest.fixture(scope="module")
 def hostile_assessment(tmp_path_factory: pytest.TempPathFactory) -> Assessment:
-    workdir = tmp_path_factory.mktemp("baseline-hostile")
-    snapshot = crawl_account(hostile_acme(acme_account()), workdir)
-    return assess(snapshot, rules_dirs=[REPORT_DATA / "pack"], config_path=REPORT_DATA / "pd-audit.toml",
-                  cwd=workdir, today=TODAY, env={})
+    return hostile_acme_judged(tmp_path_factory.mktemp("baseline-hostile"))
 
 
 @pytest.fixture(scope="module")

@@ -11,31 +11,21 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import datetime as dt
-from pathlib import Path
 
 import pytest
 
-from audit.assess import assess
 from audit.baseline import create_baseline
 from audit.findings import Status
 from audit.gate import run_gate
 from audit.outputs import junit
-from tests.ci.conftest import acme_account, crawl_account
-from tests.robustness.hostile import hostile_acme
-
-REPORT_DATA = Path(__file__).parents[1] / "reports" / "data"
-TODAY = dt.date(2027, 2, 2)
+from tests.ci.conftest import HOSTILE_TODAY, hostile_acme_judged
 
 
 @pytest.fixture(scope="module")
 def gate(tmp_path_factory: pytest.TempPathFactory):
-    workdir = tmp_path_factory.mktemp("junit-hostile")
-    snapshot = crawl_account(hostile_acme(acme_account()), workdir)
-    assessment = assess(snapshot, rules_dirs=[REPORT_DATA / "pack"], config_path=REPORT_DATA / "pd-audit.toml",
-                        cwd=workdir, today=TODAY, env={})
+    assessment = hostile_acme_judged(tmp_path_factory.mktemp("junit-hostile"))
     accepted = [f for f in assessment.findings if f.status is Status.FAIL][::2]  # half the debt known
-    return run_gate(assessment, create_baseline(accepted, TODAY))
+    return run_gate(assessment, create_baseline(accepted, HOSTILE_TODAY))
 
 
 def _by_objects(gate, every_object: bool) -> dict[str, tuple]:
