@@ -1,4 +1,5 @@
-"""Work done in a forked child while the parent goes on: two cores build the fact tables at once.
+"""Work done in a forked child while the parent goes on: two cores build the fact tables at once
+(and judge the rules: ``audit.rules.claims``).
 
 Building facts is CPU-bound Python, so threads would take turns on one core. A forked child
 inherits everything already built (rendered schedules, resolved policies) without copying or
@@ -58,7 +59,7 @@ class Forked(Generic[T]):
         _, status = os.waitpid(self._pid, 0)
         self._pid, self._work = None, _unwanted
         if not payload:
-            raise RuntimeError(f"the forked fact builder ended without an answer (wait status {status})")
+            raise RuntimeError(f"the forked child ended without an answer (wait status {status})")
         failed, value = pickle.loads(payload)
         if failed:
             raise value
