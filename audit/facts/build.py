@@ -237,8 +237,11 @@ def _build(
         except Exception as error:
             errors.append(error)
         # Forked, each wait is what that child's tables added to the wall time; in line, it is their time.
-        for waited, beside in (("waiting for the service table", service_beside),
-                               ("waiting for the schedule table", schedule_beside)):
+        # The schedule table (long done) is taken first: nothing reads the raw schedules and policies after
+        # it, so they are freed while the service table's child is still working, not as this stage
+        # returns (freeing them there cost 0.1-0.2 s of this process's time at 12,000 services).
+        for waited, beside in (("waiting for the schedule table", schedule_beside),
+                               ("waiting for the service table", service_beside)):
             with timed(waited):
                 try:
                     built, built_timings = beside.result()
@@ -248,6 +251,8 @@ def _build(
             tables.update(built)
             if timings is not None:
                 timings.update(built_timings)
+            if beside is schedule_beside:
+                del raw_v2, raw_v3, raw_schedules, policy_records
         failure = first_error(TABLE_ORDER, *errors)
         if failure is not None:
             raise failure
