@@ -182,17 +182,13 @@ def _assess(snapshot: Any, rules_dirs: Any, config_path: Any, cwd: Any, modes: f
             today: dt.date | None, env: Any, flags: Any, people_side: Forked[Roster] | None) -> Assessment:
     try:
         snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
-    except BaseException:
-        if people_side is not None:
-            people_side.abandon()
-        raise
-    # The people side needs only the snapshot: on a large account it is read on the second core while
-    # this process loads the rule packs and config and maps the tiers.
-    people_side = people_side or read_beside(snap)
-    try:
+        # The people side needs only the snapshot: on a large account it is read on the second core while
+        # this process loads the rule packs and config and maps the tiers.
+        people_side = people_side or read_beside(snap)
         pack, config = load_pack_and_config(rules_dirs, config_path, cwd=cwd, env=env, flags=flags)
     except BaseException:
-        people_side.abandon()
+        if people_side is not None:  # started, by the caller or here: stopped, as nothing will read it
+            people_side.abandon()
         raise
     # The tiers are mapped from the services the facts stage reads (once), while the people side is read.
     facts = build_facts(snap, tiers=functools.partial(tiers_of, config), people_side=people_side)
