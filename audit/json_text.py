@@ -82,6 +82,39 @@ def encode_item(item: Any) -> str:
         return _encode_item(finite(item))
 
 
+# The pieces of an item made as text rather than encoded (``Streamed(..., encoded=True)``): the same
+# bytes ``encode_item`` writes for a string, a list of strings, a number or None.
+string_text: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def strings_text(values: Iterable[str]) -> str:
+    """A list of strings as ``encode_item`` writes it."""
+    return "[" + ", ".join(map(string_text, values)) + "]"
+
+
+def optional_text(value: str | None) -> str:
+    """A string or None as ``encode_item`` writes it."""
+    return "null" if value is None else string_text(value)
+
+
+def number_text(value: float | None) -> str:
+    """A number or None as ``encode_item`` writes it: a float as ``float.__repr__`` writes it (as the
+    C encoder does, for a float subclass too), NaN and infinities as null (see ``finite``)."""
+    kind = type(value)
+    if kind is float:  # the common case first: one comparison tells a finite float (NaN compares false)
+        return repr(value) if -_INFINITY < value < _INFINITY else "null"  # type: ignore[operator]
+    if kind is int:
+        return repr(value)
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return float.__repr__(value) if math.isfinite(value) else "null"
+    return encode_item(value)
+
+
+_INFINITY = float("inf")
+
+
 def _holds_streamed(value: Any) -> bool:
     if isinstance(value, Streamed):
         return True

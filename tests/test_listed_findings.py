@@ -9,22 +9,39 @@ waived finding) and one expired (a failing finding carrying its waiver), warning
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import math
 import operator
 
+import numpy as np
 import pytest
 
 from audit.assess import Assessment
 from audit.finding_table import as_table
 from audit.findings import Finding, Status
-from audit.json_text import encode_item
+from audit.json_text import encode_item, finite, number_text
 from audit.outputs.csv_findings import COLUMNS
 from audit.outputs.listed_findings import csv_field, csv_lines, json_texts, listed_rows
-from audit.outputs.summary import COUNTED_STATUSES, LISTED_STATUSES, _counted_rows, _tally
+from audit.outputs.summary import (
+    COUNTED_STATUSES,
+    LISTED_STATUSES,
+    _counted_rows,
+    _figure,
+    _group,
+    _group_texts,
+    _round,
+    _service,
+    _service_text,
+    _tally,
+    summarize,
+)
 from audit.outputs.text_table import finding_lines
 from audit.safe_csv import safe_cell, spreadsheet_writer
 from audit.safe_text import printable
+from audit.scoring import GroupScore, RuleTally, ServiceScore
+from audit.teams import team_names
 from tests.ci.conftest import hostile_acme_judged
 from tests.robustness.hostile import PAYLOADS
 
@@ -137,3 +154,79 @@ def test_counted_rows_as_text_are_each_rows_encoded_dict(hostile):
         assert list(_counted_rows(per_team)) == expected, view
         assert any(row["team_id"] is None for row in _counted_dicts(per_team)), view
         assert all(json.loads(text) == row for text, row in zip(_counted_rows(per_team), _counted_dicts(per_team)))
+
+
+# The services and teams sections, made as text from the scores, against each one's dict encoded.
+
+ODD_FIGURES = [None, 0, 0.0, -0.0, 100, 100.0, 2.675, 0.125, 1.005, 1 / 3, 99.995, 1e16, 1e-7, np.float64(12.345),
+               math.nan, math.inf, -math.inf]
+ODD_NAMES = ['say "hi"', "back\\slash", "two\nlines\r\tand tab", "Zoë ☃ 日本", "lone \ud800 surrogate", "",
+             "x" * 300, *PAYLOADS.values()]
+
+
+@pytest.mark.parametrize("value", [*ODD_FIGURES, 7, True, np.float64(math.nan)], ids=repr)
+def test_a_number_as_text_is_the_number_encoded(value):
+    assert number_text(value) == encode_item(value)
+    assert number_text(value) == encode_item(finite(value))  # NaN and infinities: null, as ``finite`` makes them
+
+
+@pytest.mark.parametrize("value", ODD_FIGURES, ids=repr)
+def test_a_score_figure_as_text_is_the_rounded_figure_encoded(value):
+    assert _figure(value) == encode_item(_round(value))
+
+
+def _odd_cases() -> list[tuple[int, str, object, object]]:
+    """Each odd name twice, each time with two odd figures (every figure with every other's turn)."""
+    count = len(ODD_FIGURES)
+    return [(n, ODD_NAMES[n % len(ODD_NAMES)], ODD_FIGURES[n % count], ODD_FIGURES[-1 - n % count])
+            for n in range(2 * len(ODD_NAMES))]
+
+
+def _odd_services(assessment: Assessment) -> list[ServiceScore]:
+    """The account's services, then copies of one with each odd name and each odd figure."""
+    services = [s for _, s in sorted(assessment.scores.services.items())]
+    one = services[0]
+    return services + [
+        dataclasses.replace(one, service=dataclasses.replace(one.service, name=name, team_ids=(name, "PT1")),
+                            score=figure, checks_passing=other)
+        for n, name, figure, other in _odd_cases()
+    ]
+
+
+def _odd_teams(assessment: Assessment) -> list[GroupScore]:
+    """The account's teams and org, then copies of one with odd ids, names, figures and tallies."""
+    teams = [g for _, g in sorted(assessment.scores.teams.items())] + [assessment.scores.org]
+    one = teams[0]
+    tallies = [{}, {Status.PASS: 0}, {Status.FAIL: 1, Status.PASS: 2}, {Status.WARN: 1, Status.FAIL: 7},
+               {Status.NOT_APPLICABLE: 3, Status.PASS: 1, Status.EXCLUDED: 2}]
+    return teams + [
+        dataclasses.replace(one, id=name, score=figure, checks_passing=other, service_ids=(name,),
+                            level_distribution={} if n % 4 == 0 else one.level_distribution,
+                            rules={} if n % 5 == 0 else {name: RuleTally(name, tallies[n % len(tallies)]),
+                                                         **one.rules})
+        for n, name, figure, other in _odd_cases()
+    ]
+
+
+def test_services_as_text_are_each_services_dict_encoded(hostile):
+    services = _odd_services(hostile)
+    assert [_service_text(s) for s in services] == [encode_item(_service(s)) for s in services]
+    assert any(s.next_level_rules for s in services) and any(len(s.service.team_ids) > 1 for s in services)
+
+
+def test_teams_as_text_are_each_teams_dict_encoded(hostile):
+    teams, names = _odd_teams(hostile), {**team_names(hostile), "PT1": 'team "one"\n\ud800'}
+    texts = list(_group_texts({str(n): g for n, g in enumerate(teams)}, names))
+    by_position = sorted(range(len(teams)), key=str)  # the teams as _group_texts orders them: by key
+    assert texts == [encode_item(_group(teams[n], names)) for n in by_position]
+    tallies = [(rule_id, tuple(t.counts.items())) for g in teams for rule_id, t in g.rules.items()]
+    assert 10 < len(set(tallies)) < len(tallies)  # teams share some tallies' text, and not others
+
+
+def test_the_score_documents_sections_are_the_items_encoded(hostile):
+    document = summarize(hostile)
+    names = team_names(hostile)
+    assert list(document["services"].items) == [encode_item(_service(s))
+                                                for _, s in sorted(hostile.scores.services.items())]
+    assert list(document["teams"].items) == [encode_item(_group(g, names))
+                                             for _, g in sorted(hostile.scores.teams.items())]
