@@ -115,3 +115,17 @@ def test_a_reader_that_stops_early_ends_the_output_quietly(snapshot):
     process.stdout.close()
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 0 and "error" not in stderr, stderr
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_stdout_redirected_to_a_file_holds_what_the_command_writes(snapshot, tmp_path, fmt):
+    # `pd-audit score SNAP --format json --all > file`: stdout is a file, written through its own 1 MiB
+    # buffer (audit.outputs.destination); the bytes are the ones the command writes anywhere else.
+    written = tmp_path / f"score.{fmt}"
+    command = [str(Path(sys.executable).with_name("pd-audit")), "score", str(snapshot), "--format", fmt, "--all",
+               "--as-of", "2027-01-04"]
+    with open(written, "wb") as out:
+        finished = subprocess.run(command, stdout=out, stderr=subprocess.PIPE, timeout=120, check=False)
+    assert finished.returncode == 0, finished.stderr.decode()
+    expected = run("score", snapshot, "--format", fmt, "--all", "--as-of", "2027-01-04").stdout_bytes
+    assert len(expected) > 2**20 // 8 and written.read_bytes() == expected
