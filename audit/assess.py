@@ -12,7 +12,7 @@ import datetime as dt
 import difflib
 import functools
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,32 @@ STATIC_ONLY = frozenset({Mode.STATIC})
 ALL_MODES = frozenset(Mode)
 
 
+class ScoresOnFirstRead:
+    """The scores, made the first time they are read rather than as the findings are judged.
+
+    The CSV, the baseline and the CI gate read the findings only; scoring a 12,000-service account
+    (levels, 12,000 service and 720 team scores, a rule tally per team) takes 0.2-0.4 s they need
+    not wait for. The scores are made with the cyclic collector paused, as ``assess`` makes the rest."""
+
+    def __init__(self, make: Callable[[], ScoreReport] | None = None, *, report: ScoreReport | None = None):
+        if (make is None) == (report is None):
+            raise ValueError("ScoresOnFirstRead takes either how to make the scores or the scores made")
+        self._make, self._report = make, report
+
+    def report(self) -> ScoreReport:
+        if self._report is None:
+            assert self._make is not None  # one of the two is set: see __init__
+            with collector_paused():
+                self._report = self._make()
+            self._make = None  # what it read (the facts' service table, the roll-up) is not held twice
+        return self._report
+
+    @property
+    def made(self) -> bool:
+        """Whether the scores have been made (read) yet."""
+        return self._report is not None
+
+
 @dataclasses.dataclass(frozen=True)
 class Assessment:
     """Everything one scoring run produced, for the output formats to render."""
@@ -48,10 +74,19 @@ class Assessment:
     facts: Facts
     evaluation: Evaluation
     waivers: WaiverOutcome
-    scores: ScoreReport
+    scoring: ScoresOnFirstRead  # read through ``scores``
     today: dt.date
     notices: tuple[Notice, ...] = ()  # said once for the account (e.g. no tier mapping)
     team_id: str | None = None  # set by ``for_team``: the one team this assessment is seen by
+
+    @property
+    def scores(self) -> ScoreReport:
+        """Each service's, team's and the org's levels and scores (made when first read)."""
+        return self.scoring.report()
+
+    def with_scores(self, scores: ScoreReport) -> Assessment:
+        """The same assessment with these scores."""
+        return dataclasses.replace(self, scoring=ScoresOnFirstRead(report=scores))
 
     @property
     def findings(self) -> Sequence[Finding]:
@@ -103,8 +138,8 @@ class Assessment:
             teams={k: v for k, v in self.scores.teams.items() if k == team_id},
         )
         return dataclasses.replace(
-            self, waivers=dataclasses.replace(self.waivers, findings=findings), scores=scores, team_id=team_id
-        )
+            self, waivers=dataclasses.replace(self.waivers, findings=findings), team_id=team_id
+        ).with_scores(scores)
 
 
 def load_pack_and_config(
@@ -202,8 +237,9 @@ def _assess(snapshot: Any, rules_dirs: Any, config_path: Any, cwd: Any, modes: f
         notice = no_mapping_notice()
         findings, notices = _tier_rule_as_notice(findings, notice), (notice,)
     outcome = apply_waivers(findings, config.waivers, today)
-    scores = score(outcome.findings, service_refs(facts.tables["service"], rollup), config.weights)
-    return Assessment(snap, pack, config, facts, evaluation, outcome, scores, today, notices)
+    scoring = ScoresOnFirstRead(
+        lambda: score(outcome.findings, service_refs(facts.tables["service"], rollup), config.weights))
+    return Assessment(snap, pack, config, facts, evaluation, outcome, scoring, today, notices)
 
 
 def _tier_rule_as_notice(findings: Sequence[Finding], notice: Notice) -> FindingTable:

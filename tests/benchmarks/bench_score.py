@@ -120,13 +120,14 @@ def run_end_to_end(snapshot_path: str, config_path: str, repeat: int, profile_li
         assessment = None  # free the previous run first, as a user's process would have
         started, cpu_started = time.perf_counter(), cpu_seconds()
         assessment = assess(snapshot, config_path=config_path, today=TODAY)
+        assessment.scores  # noqa: B018 -- made when first read: timed with the rest, as before
         walls.append(time.perf_counter() - started)
         cpus.append(cpu_seconds() - cpu_started)
     profile_text = ""
     if profile_lines:
         profiler = cProfile.Profile()
         profiler.enable()
-        assess(snapshot, config_path=config_path, today=TODAY)
+        assess(snapshot, config_path=config_path, today=TODAY).scores  # noqa: B018 -- made when read
         profiler.disable()
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(profile_lines)

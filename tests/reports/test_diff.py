@@ -65,7 +65,7 @@ def test_level_and_score_changes(acme, acme_previous):
 
 def test_objects_only_on_one_side_have_no_delta(acme, acme_previous):
     services = {k: v for k, v in acme.scores.services.items() if k != "PSVC001"}
-    shrunk = dataclasses.replace(acme, scores=dataclasses.replace(acme.scores, services=services))
+    shrunk = acme.with_scores(dataclasses.replace(acme.scores, services=services))
     diff = diff_assessments(acme_previous, shrunk)
     gone = diff.services["PSVC001"]
     assert gone.new_level is None and gone.old_level is not None and gone.level_delta is None

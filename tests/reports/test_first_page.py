@@ -77,7 +77,7 @@ def hand_built(acme):
     """Acme's snapshot, facts and rules, scored on the findings above instead of its own."""
     findings = hand_built_findings()
     refs = [ServiceRef(sid, name, teams) for sid, (name, teams) in SERVICES.items()]
-    return dataclasses.replace(acme, scores=score(findings, refs), waivers=WaiverOutcome(tuple(findings), (), ()))
+    return dataclasses.replace(acme, waivers=WaiverOutcome(tuple(findings), (), ())).with_scores(score(findings, refs))
 
 
 def test_levels_of_the_hand_built_account(hand_built):
