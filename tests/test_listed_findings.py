@@ -14,6 +14,7 @@ import io
 import json
 import math
 import operator
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -27,6 +28,7 @@ from audit.outputs.listed_findings import csv_field, csv_lines, json_texts, list
 from audit.outputs.summary import (
     COUNTED_STATUSES,
     LISTED_STATUSES,
+    TeamTally,
     _counted_rows,
     _figure,
     _group,
@@ -149,11 +151,26 @@ def _counted_dicts(counts) -> list[dict]:
 
 def test_counted_rows_as_text_are_each_rows_encoded_dict(hostile):
     for view, table in _views(hostile).items():
-        per_team = _tally(table, all_findings=False)[1]
-        expected = [encode_item(row) for row in _counted_dicts(per_team)]
-        assert list(_counted_rows(per_team)) == expected, view
-        assert any(row["team_id"] is None for row in _counted_dicts(per_team)), view
-        assert all(json.loads(text) == row for text, row in zip(_counted_rows(per_team), _counted_dicts(per_team)))
+        tally = _tally(table, all_findings=False)[1]
+        counts = tally.as_counter()
+        assert counts == Counter((f.rule_id, team_id, f.status) for f in table if f.status in COUNTED_STATUSES
+                                 for team_id in f.team_ids or (None,)), view
+        expected = [encode_item(row) for row in _counted_dicts(counts)]
+        assert list(_counted_rows(tally)) == expected, view
+        assert any(row["team_id"] is None for row in _counted_dicts(counts)), view
+        assert all(json.loads(text) == row for text, row in zip(_counted_rows(tally), _counted_dicts(counts)))
+
+
+def test_counted_rows_sort_by_rule_then_team_with_no_team_as_an_empty_id():
+    """Rules and teams coded out of order, no team (None) beside a team whose id is "" (they sort
+    together, in code order) and odd ids: the rows as the dicts sorted and encoded."""
+    rule_ids, team_ids = ["R2", 'R"1\n', "R10", "R1"], ["PT2", None, "", "PT\u00e9", "PT1\ud800"]
+    pairs = [(r, t) for r in range(len(rule_ids)) for t in range(len(team_ids)) if (r + t) % 3]
+    tally = TeamTally(rule_ids, team_ids, np.array([r for r, _ in pairs]), np.array([t for _, t in pairs]),
+                      np.array([[n % 4, n % 3, (n + 1) % 5] for n in range(len(pairs))]))
+    counts = tally.as_counter()
+    assert list(_counted_rows(tally)) == [encode_item(row) for row in _counted_dicts(counts)]
+    assert any(team_id is None for _, team_id, _ in counts) and any(team_id == "" for _, team_id, _ in counts)
 
 
 # The services and teams sections, made as text from the scores, against each one's dict encoded.

@@ -9,6 +9,7 @@ before it had no ``format`` field and listed every finding.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -16,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from audit.assess import Assessment
-from audit.finding_table import STATUSES, FindingTable, as_table, distinct
+from audit.finding_table import STATUS_CODE, STATUSES, FindingTable, as_table, distinct
 from audit.findings import Finding, Status
-from audit.json_text import Streamed, number_text, string_text, strings_text
+from audit.json_text import Streamed, number_text, optional_text, string_text, strings_text
 from audit.outputs.listed_findings import json_texts, listed_rows
 from audit.safe_text import capped
 from audit.scoring import SCORE_EXPLAINED, GroupScore, RuleTally, ServiceScore
@@ -114,25 +115,52 @@ def listed(findings: Iterable[Finding], all_findings: bool) -> tuple[FindingTabl
     return listed_rows(findings, None if all_findings else LISTED_STATUSES)
 
 
-def _tally(findings: Iterable[Finding], all_findings: bool) -> tuple[Counter[tuple[str, Status]],
-                                                                     Counter[tuple[str, str | None, Status]]]:
-    """Findings per (rule, status), and the counted ones per (rule, team, status), from the columns."""
+def _tally(findings: Iterable[Finding], all_findings: bool) -> tuple[Counter[tuple[str, Status]], TeamTally]:
+    """Findings per (rule, status), and the counted ones per (rule, team), from the columns."""
     table = as_table(findings)
     rule, rule_ids = table.rule_ids()
     per_rule = _counts((rule, table.status), (len(rule_ids), len(STATUSES)))
     ids = rule_ids.tolist()  # an Index read item by item is slow
-    return (Counter({(ids[r], STATUSES[s]): n for (r, s), n in per_rule}),
-            _per_team(table, all_findings))
+    return Counter({(ids[r], STATUSES[s]): n for (r, s), n in per_rule}), _per_team(table, all_findings)
 
 
-def _per_team(table: FindingTable, all_findings: bool) -> Counter[tuple[str, str | None, Status]]:
+@dataclasses.dataclass(frozen=True)
+class TeamTally:
+    """The counted findings per (rule, team) pair that has any: the pairs' ``rule`` and ``team`` as codes
+    into ``rule_ids`` and ``team_ids``, in code order, and per pair a count per ``COUNTED_STATUSES``."""
+
+    rule_ids: list[str]
+    team_ids: list[str | None]
+    rule: np.ndarray
+    team: np.ndarray
+    counts: np.ndarray  # pairs x COUNTED_STATUSES
+
+    def as_counter(self) -> Counter[tuple[str, str | None, Status]]:
+        """(rule id, team id, status) -> count, for the combinations that occur."""
+        return Counter({(self.rule_ids[r], self.team_ids[t], status): n
+                        for r, t, by_status in zip(self.rule.tolist(), self.team.tolist(), self.counts.tolist(),
+                                                   strict=True)
+                        for status, n in zip(COUNTED_STATUSES, by_status, strict=True) if n})
+
+
+def _per_team(table: FindingTable, all_findings: bool) -> TeamTally:
+    none = np.zeros(0, dtype=np.int64)
     if all_findings:
-        return Counter()
+        return TeamTally([], [], none, none, np.zeros((0, len(COUNTED_STATUSES)), dtype=np.int64))
     rows, team, team_ids = table.team_pairs(np.flatnonzero(table.status_mask(COUNTED_STATUSES)))
     rule, rule_ids = table.rule_ids()
-    counts = _counts((rule[rows], team, table.status[rows]), (len(rule_ids), len(team_ids), len(STATUSES)))
-    ids = rule_ids.tolist()  # an Index read item by item is slow
-    return Counter({(ids[r], team_ids[t], STATUSES[s]): n for (r, t, s), n in counts})
+    column = np.zeros(len(STATUSES), dtype=np.int64)  # a status code's column among COUNTED_STATUSES
+    column[[STATUS_CODE[status] for status in COUNTED_STATUSES]] = np.arange(len(COUNTED_STATUSES))
+    pair = rule[rows].astype(np.int64) * len(team_ids) + team
+    values, counts = distinct(pair * len(COUNTED_STATUSES) + column[table.status[rows]])
+    keys = values // len(COUNTED_STATUSES)
+    first = np.ones(len(keys), dtype=bool)  # the first combination of each pair
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    pairs = keys[first]
+    by_status = np.zeros((len(pairs), len(COUNTED_STATUSES)), dtype=np.int64)
+    by_status[np.cumsum(first) - 1, values % len(COUNTED_STATUSES)] = counts
+    width = max(len(team_ids), 1)
+    return TeamTally(rule_ids.tolist(), team_ids, pairs // width, pairs % width, by_status)
 
 
 def _counts(codes: tuple[np.ndarray, ...], sizes: tuple[int, ...]) -> list[tuple[tuple[int, ...], int]]:
@@ -150,7 +178,7 @@ def counted(findings: Iterable[Finding], all_findings: bool) -> dict[tuple[str, 
 
     A finding counts under each team it affects (a service two teams own: under both), and under
     team ``None`` when it affects none."""
-    per_team = _per_team(as_table(findings), all_findings)
+    per_team = _per_team(as_table(findings), all_findings).as_counter()
     return {(rule_id, team_id, status.value): n for (rule_id, team_id, status), n in per_team.items()}
 
 
@@ -160,21 +188,29 @@ def _rule_counts(per_rule: Counter[tuple[str, Status]]) -> dict[str, dict[str, i
             for rule_id in sorted({rule_id for rule_id, _ in per_rule})}
 
 
-def _counted_rows(counts: Counter[tuple[str, str | None, Status]]) -> Iterator[str]:
+def _counted_rows(tally: TeamTally) -> Iterator[str]:
     """Each (rule, team)'s counts as ``encode_item`` writes ``{"rule_id", "team_id", pass, excluded,
-    not_applicable}``: made as text (32,000 rows at 12,000 services, each a dict encoded before)."""
-    by_key: dict[tuple[str, str | None], list[int]] = {}
-    place = {status: n for n, status in enumerate(COUNTED_STATUSES)}
-    for (rule_id, team_id, status), count in counts.items():
-        by_key.setdefault((rule_id, team_id), [0] * len(place))[place[status]] = count
-    rule_part: dict[str, str] = {}
-    team_part: dict[str | None, str] = {}
-    names = [f", {string_text(s.value)}: " for s in COUNTED_STATUSES]
-    for (rule_id, team_id), by_status in sorted(by_key.items(), key=lambda item: (item[0][0], item[0][1] or "")):
-        rule = rule_part.get(rule_id) or rule_part.setdefault(rule_id, '{"rule_id": ' + string_text(rule_id))
-        team = team_part.get(team_id) or team_part.setdefault(
-            team_id, ', "team_id": ' + ("null" if team_id is None else string_text(team_id)))
-        yield "".join((rule, team, *(name + str(n) for name, n in zip(names, by_status, strict=True)), "}"))
+    not_applicable}``, sorted by rule and team (no team as ""; ties in code order): made as text
+    from the tally's columns (32,000 rows at 12,000 services, each a dict encoded before)."""
+    rule_part = ['{"rule_id": ' + string_text(rule_id) for rule_id in tally.rule_ids]
+    team_part = [', "team_id": ' + optional_text(team_id) for team_id in tally.team_ids]
+    layout = "{}{}" + "".join(f", {string_text(s.value)}: {{}}" for s in COUNTED_STATUSES) + "}}"
+    order = np.lexsort((_ranks([team_id or "" for team_id in tally.team_ids])[tally.team],
+                        _ranks(tally.rule_ids)[tally.rule]))  # stable: ties keep the pairs' code order
+    for rule, team, by_status in zip(tally.rule[order].tolist(), tally.team[order].tolist(),
+                                     tally.counts[order].tolist(), strict=True):
+        yield layout.format(rule_part[rule], team_part[team], *by_status)
+
+
+def _ranks(keys: list[str]) -> np.ndarray:
+    """Each key's place among the distinct keys sorted (equal keys, equal places)."""
+    ranks = np.zeros(len(keys), dtype=np.int64)
+    previous, place = None, -1
+    for position in sorted(range(len(keys)), key=keys.__getitem__):
+        if keys[position] != previous:
+            previous, place = keys[position], place + 1
+        ranks[position] = place
+    return ranks
 
 
 def summarize(assessment: Assessment, *, all_findings: bool = False) -> dict[str, Any]:
