@@ -14,7 +14,7 @@ import functools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from audit.errors import UserError
 from audit.facts.build import Facts, build_facts
 from audit.facts.collector import collector_paused
 from audit.facts.columns import column_names
-from audit.facts.forked import Forked
+from audit.facts.forked import Forked, worth_forking
 from audit.facts.raw import by_id
 from audit.facts.roster import Roster, read_beside
 from audit.finding_table import STATUS_CODE, FindingTable, as_table, with_status
@@ -33,6 +33,8 @@ from audit.scoring import ScoreReport, score, service_refs
 from audit.snapshot import Snapshot, load
 from audit.tiers import TIER_RULE, Notice, default_tiers, no_mapping_notice
 from audit.time_limit import within
+
+T = TypeVar("T")
 
 STATIC_ONLY = frozenset({Mode.STATIC})
 ALL_MODES = frozenset(Mode)
@@ -83,6 +85,16 @@ class Assessment:
     def scores(self) -> ScoreReport:
         """Each service's, team's and the org's levels and scores (made when first read)."""
         return self.scoring.report()
+
+    def scores_beside(self, render: Callable[[ScoreReport], T]) -> Forked[T]:
+        """``render(self.scores)``: on a large account whose scores are not made yet, started in a forked
+        child on the second core, so an output lays out what reads the findings alone meanwhile (the
+        scores are the last 0.2-0.4 s of judging 12,000 services). Only what ``render`` returns travels
+        back (the output's text: the scores hold the whole finding table), and the scores stay unmade
+        here. Otherwise it runs in line when its result is asked for. ``abandon`` it if the output fails
+        before then."""
+        fork = not self.scoring.made and worth_forking(len(self.facts.tables["service"]))
+        return Forked(lambda: render(self.scores), fork=fork)
 
     def with_scores(self, scores: ScoreReport) -> Assessment:
         """The same assessment with these scores."""

@@ -3,15 +3,20 @@ findings alone, and scoring a large account is a tenth of a second or more they 
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
+import os
+import time
 
 import pytest
 from click.testing import CliRunner
 
 import audit.assess
-from audit.assess import ScoresOnFirstRead
+import audit.facts.forked
+from audit.assess import ScoresOnFirstRead, assess
 from audit.cli import main
+from audit.facts.forked import forking_helps
 from audit.scoring import ScoreReport, score
 
 from ..crawl.conftest import ACME, crawl, emulator_app
@@ -75,3 +80,44 @@ def test_the_scores_are_made_once_with_the_collector_paused():
     for wrong in ({}, {"make": make, "report": report}):
         with pytest.raises(ValueError):
             ScoresOnFirstRead(**wrong)
+
+
+def _scores_text(scores: ScoreReport) -> tuple[int, str]:
+    """What an output might lay out from the scores, and the process that laid it out."""
+    services = sorted((s.service.id, s.level, s.score, s.failing_rules) for s in scores.services.values())
+    teams = sorted((t.id, t.score, sorted((r, dict(tally.counts)) for r, tally in t.rules.items()))
+                   for t in scores.teams.values())
+    return os.getpid(), repr((services, teams, scores.org.score, scores.org.level_distribution))
+
+
+@pytest.mark.skipif(not forking_helps(), reason="needs os.fork and two cores")
+def test_scores_laid_out_beside_are_the_ones_made_in_line(snapshot, monkeypatch):
+    in_line = assess(snapshot, today=dt.date(2027, 1, 4))
+    here, expected = in_line.scores_beside(_scores_text).result()  # a small account: in line
+    assert here == os.getpid() and in_line.scoring.made and "PSVC001" in expected
+
+    monkeypatch.setattr(audit.facts.forked, "FORK_FROM_SERVICES", 1)  # as large accounts are
+    beside = assess(snapshot, today=dt.date(2027, 1, 4))
+    there, text = beside.scores_beside(_scores_text).result()
+    assert there != os.getpid() and text == expected
+    assert not beside.scoring.made  # made in the child only: an output that reads no more never waits
+    assert beside.scores_beside(_scores_text).result()[0] != os.getpid()
+    beside.scores  # noqa: B018 -- once made here, there is nothing to gain from a child
+    assert beside.scores_beside(_scores_text).result() == (os.getpid(), expected)
+
+
+@pytest.mark.skipif(not forking_helps(), reason="needs os.fork and two cores")
+def test_an_abandoned_score_child_is_stopped(snapshot, monkeypatch, tmp_path):
+    monkeypatch.setattr(audit.facts.forked, "FORK_FROM_SERVICES", 1)
+    started = tmp_path / "child"
+
+    def slow(scores: ScoreReport) -> None:
+        started.write_text(str(os.getpid()))
+        time.sleep(60)
+
+    beside = assess(snapshot, today=dt.date(2027, 1, 4)).scores_beside(slow)
+    while not started.exists() or not started.read_text():
+        time.sleep(0.01)
+    beside.abandon()  # the output failed first: the child is stopped and reaped, not left behind
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(started.read_text()), 0)
