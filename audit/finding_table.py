@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
 import numpy as np
@@ -370,6 +370,40 @@ def distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
     starts = np.flatnonzero(first)
     return ordered[starts], np.diff(np.append(starts, len(ordered)))
+
+
+def by_code(values: list[str], codes: np.ndarray, positions: list[int] | None = None) -> list[str]:
+    """``values[code]`` for each code, as a list (``values`` given for ``positions`` only: those codes)."""
+    if positions is not None:
+        at = np.zeros(int(codes.max(initial=0)) + 1, dtype=np.int64)
+        at[positions] = np.arange(len(positions))
+        codes = at[codes]
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return column[codes].tolist()
+
+
+def message_texts(message: np.ndarray, shown: list[str], render: Callable[[str], str]) -> list[str]:
+    """Per row of a ``message`` column, ``render`` of its message (each distinct one rendered once),
+    or where it has none, its entry of ``shown`` (its rule's title, rendered): ``shown`` is filled in."""
+    rendered: dict[str, str] = {}
+    carried = np.flatnonzero(message != None)  # noqa: E711  # elementwise: the rows that carry a message
+    for at, text in zip(carried.tolist(), message[carried].tolist(), strict=True):
+        known = rendered.get(text)
+        shown[at] = rendered.setdefault(text, render(text)) if known is None else known
+    return shown
+
+
+def ranks(keys: Sequence[Any]) -> np.ndarray:
+    """Each key's place among the distinct keys sorted (equal keys, equal places): sort keys for
+    ``np.lexsort``, which keeps ties in their order as ``sorted`` does."""
+    places = np.zeros(len(keys), dtype=np.int64)
+    previous, place = None, -1
+    for position in sorted(range(len(keys)), key=keys.__getitem__):
+        if place < 0 or keys[position] != previous:
+            previous, place = keys[position], place + 1
+        places[position] = place
+    return places
 
 
 def as_table(findings: Iterable[Finding]) -> FindingTable:

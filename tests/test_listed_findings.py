@@ -119,6 +119,15 @@ def test_findings_made_by_hand_are_written_as_their_objects(hostile):
     assert list(csv_lines(*listed_rows(findings, None))) == [_csv_line(_csv_cells(f)) for f in findings[::-1]]
 
 
+def test_findings_no_waiver_touched_are_written_as_their_objects(hostile):
+    """No finding carries a waiver (each text joined from the columns, none made through its object)."""
+    findings = [f for f in hostile.findings if f.waiver is None and f.original_status is None]
+    table, rows = listed_rows(findings, LISTED_STATUSES)
+    assert not table.changes.waivers and not table.changes.original_status
+    assert list(json_texts(table, rows)) == [encode_item(f.to_json()) for f in _by_objects(findings, LISTED_STATUSES)]
+    assert len(rows) > 20 and len(findings) > len(rows)
+
+
 def _table_lines(findings: list[Finding], status: Status) -> list[str]:
     """The terminal table's lines of one status, as it wrote them from the findings' objects."""
     chosen = sorted((f for f in findings if f.status is status),

@@ -14,8 +14,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from itertools import repeat
 
-from audit.finding_table import SEVERITIES, STATUSES, FindingTable, Subjects, as_table
+import numpy as np
+
+from audit.finding_table import (
+    SEVERITIES,
+    STATUSES,
+    FindingTable,
+    Subjects,
+    as_table,
+    by_code,
+    distinct,
+    message_texts,
+)
 from audit.findings import Finding, Status
 from audit.json_text import encode_item, optional_text, string_text, strings_text
 from audit.safe_csv import safe_cell
@@ -38,53 +50,61 @@ def _columns(table: FindingTable, rows: list[int]) -> Iterator[tuple[int, int, i
 
 
 def json_texts(table: FindingTable, rows: list[int]) -> Iterator[str]:
-    """Each finding's ``to_json()`` as ``encode_item`` writes it, in ``rows``' order.
+    """Each finding's ``to_json()`` as ``encode_item`` writes it, in ``rows``' order, joined as it is read.
 
     A finding's text is eight pieces: the fingerprint's rule part and object part (a string's JSON
     is its characters' escapes, so the two halves are escaped apart), the rule's fields, the
     object's, the status and severity, the level and mode, the message (each distinct one
-    encoded once: some 800 among 16,000 findings that carry one) and the object's links."""
+    encoded once: some 800 among 16,000 findings that carry one) and the object's links. Each
+    piece's column is looked up for all rows at once (lists of shared strings, not text), and
+    each finding's pieces are joined only when the writer reads it."""
     changes = table.changes
-    changed = set(changes.waivers) | set(changes.original_status)
+    rule, subject = table.rule[rows], table.subject[rows]
     per_rule = [('{"fingerprint": ' + string_text(f"{r.rule_id}:{r.entity_type}:")[:-1],
                  f', "rule_id": {string_text(r.rule_id)}, "entity_type": {string_text(r.entity_type)}, ',
                  f'"level": {encode_item("info" if r.level is None else r.level)}, '
                  f'"mode": {string_text(r.mode.value)}, "message": ',
                  string_text(capped(r.title))) for r in table.rules]
-    status_severity = [[f'"status": {string_text(status.value)}, "original_status": null, '
-                        f'"severity": {string_text(severity.value)}, ' for severity in SEVERITIES]
-                       for status in STATUSES]
-    objects: dict[int, tuple[str, str, str]] = {}
-    messages: dict[str, str] = {}
-    for row, rule_code, position, status, severity, message in _columns(table, rows):
-        if row in changed:  # a waiver's fields: rare, through the finding itself
-            yield encode_item(table.finding(row).to_json())
-            continue
-        opening, rule_part, level_part, title = per_rule[rule_code]
-        subject = objects.get(position)
-        if subject is None:
-            subject = objects[position] = _object_parts(table.subjects, position)
-        print_tail, object_part, closing = subject
-        if message is None:
-            shown = title
-        else:  # a message's text is never empty (quotes at least)
-            shown = messages.get(message) or messages.setdefault(message, string_text(capped(message)))
-        yield (f"{opening}{print_tail}{rule_part}{object_part}{status_severity[status][severity]}{level_part}"
-               f"{shown}{closing}")
+    status_severity = [f'"status": {string_text(status.value)}, "original_status": null, '
+                       f'"severity": {string_text(severity.value)}, ' for status in STATUSES for severity in SEVERITIES]
+    present = distinct(subject)[0].tolist()
+    opening, rule_part, level_part, title = (by_code(list(part), rule) for part in list(zip(*per_rule)) or [()] * 4)
+    print_tail, object_part, closing = (by_code(part, subject, present)
+                                        for part in _object_parts(table.subjects, present))
+    messages = message_texts(table.message[rows], title, lambda text: string_text(capped(text)))
+    status = by_code(status_severity, table.status[rows].astype(np.int64) * len(SEVERITIES) + table.severity[rows])
+    texts = map("".join, zip(opening, print_tail, rule_part, object_part, status, level_part, messages, closing,
+                             strict=True))
+    changed = set(changes.waivers) | set(changes.original_status)
+    if not changed:
+        yield from texts
+        return
+    for row, text in zip(rows, texts, strict=True):
+        # A waiver's fields: rare, through the finding itself.
+        yield encode_item(table.finding(row).to_json()) if row in changed else text
 
 
-def _object_parts(subjects: Subjects, position: int) -> tuple[str, str, str]:
-    """An object's three pieces of its findings' JSON text: the fingerprint's tail (its id and
-    sub-key, escaped, and the closing quote), its id, name and sub-key, and its links."""
-    entity_id, sub_key = subjects.entity_ids[position], subjects.sub_keys[position]
-    return (
-        string_text(entity_id if sub_key is None else f"{entity_id}:{sub_key}")[1:],
-        f'"entity_id": {string_text(entity_id)}, "entity_name": {string_text(capped(subjects.names[position]))}, '
-        f'"sub_key": {optional_text(sub_key)}, ',
-        f', "service_ids": {strings_text(subjects.service_ids[position])}, '
-        f'"team_ids": {strings_text(subjects.team_ids[position])}, '
-        f'"html_url": {optional_text(subjects.html_urls[position])}, "waiver": null, "waiver_expired": false}}',
-    )
+def _object_parts(subjects: Subjects, present: list[int]) -> tuple[list[str], list[str], list[str]]:
+    """The objects' three pieces of their findings' JSON text, per object at ``present``: the
+    fingerprint's tail (the id and sub-key, escaped, and the closing quote), the id, name and
+    sub-key, and the links (a list of teams or services repeats across objects: encoded once)."""
+    ids = [subjects.entity_ids[p] for p in present]
+    sub_keys = [subjects.sub_keys[p] for p in present]
+    id_texts = list(map(string_text, ids))
+    tails = [text[1:] if sub_key is None else string_text(f"{entity_id}:{sub_key}")[1:]
+             for entity_id, sub_key, text in zip(ids, sub_keys, id_texts, strict=True)]
+    names = map(string_text, map(capped, [subjects.names[p] for p in present]))
+    lists: dict[tuple[str, ...], str] = {}
+    services, teams = ([lists.get(values) or lists.setdefault(values, strings_text(values))
+                        for values in (column[p] for p in present)]
+                       for column in (subjects.service_ids, subjects.team_ids))
+    links = map(optional_text, [subjects.html_urls[p] for p in present])
+    return (tails,
+            list(map("".join, zip(repeat('"entity_id": '), id_texts, repeat(', "entity_name": '), names,
+                                  repeat(', "sub_key": '), map(optional_text, sub_keys), repeat(", ")))),
+            list(map("".join, zip(repeat(', "service_ids": '), services, repeat(', "team_ids": '), teams,
+                                  repeat(', "html_url": '), links,
+                                  repeat(', "waiver": null, "waiver_expired": false}')))))
 
 
 def csv_field(cell: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from audit.assess import Assessment
-from audit.finding_table import STATUS_CODE, STATUSES, FindingTable, as_table, distinct
+from audit.finding_table import STATUS_CODE, STATUSES, FindingTable, as_table, distinct, ranks
 from audit.findings import Finding, Status
 from audit.json_text import Streamed, number_text, optional_text, string_text, strings_text
 from audit.outputs.listed_findings import json_texts, listed_rows
@@ -195,22 +195,11 @@ def _counted_rows(tally: TeamTally) -> Iterator[str]:
     rule_part = ['{"rule_id": ' + string_text(rule_id) for rule_id in tally.rule_ids]
     team_part = [', "team_id": ' + optional_text(team_id) for team_id in tally.team_ids]
     layout = "{}{}" + "".join(f", {string_text(s.value)}: {{}}" for s in COUNTED_STATUSES) + "}}"
-    order = np.lexsort((_ranks([team_id or "" for team_id in tally.team_ids])[tally.team],
-                        _ranks(tally.rule_ids)[tally.rule]))  # stable: ties keep the pairs' code order
+    order = np.lexsort((ranks([team_id or "" for team_id in tally.team_ids])[tally.team],
+                        ranks(tally.rule_ids)[tally.rule]))  # stable: ties keep the pairs' code order
     for rule, team, by_status in zip(tally.rule[order].tolist(), tally.team[order].tolist(),
                                      tally.counts[order].tolist(), strict=True):
         yield layout.format(rule_part[rule], team_part[team], *by_status)
-
-
-def _ranks(keys: list[str]) -> np.ndarray:
-    """Each key's place among the distinct keys sorted (equal keys, equal places)."""
-    ranks = np.zeros(len(keys), dtype=np.int64)
-    previous, place = None, -1
-    for position in sorted(range(len(keys)), key=keys.__getitem__):
-        if keys[position] != previous:
-            previous, place = keys[position], place + 1
-        ranks[position] = place
-    return ranks
 
 
 def summarize(assessment: Assessment, *, all_findings: bool = False) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from audit.assess import Assessment
-from audit.finding_table import SEVERITIES, as_table, with_status
+from audit.finding_table import SEVERITIES, as_table, by_code, distinct, message_texts, ranks, with_status
 from audit.findings import Finding, Status
 from audit.safe_text import printable
 from audit.scoring import SCORE_EXPLAINED, GroupScore
@@ -97,26 +97,23 @@ def finding_lines(findings: Iterable[Finding], status: Status) -> list[str]:
     rows = np.flatnonzero(table.status_mask((status,)))
     rules, subjects = table.rules, table.subjects
     ids, sub_keys = subjects.entity_ids, subjects.sub_keys
-    rule_ids = [rule.rule_id for rule in rules]
-    columns = list(zip(table.rule[rows].tolist(), table.subject[rows].tolist(), table.severity[rows].tolist(),
-                       table.message[rows].tolist(), strict=True))
-    order = sorted(range(len(columns)), key=lambda n: (rule_ids[columns[n][0]], ids[columns[n][1]],
-                                                        sub_keys[columns[n][1]] or ""))
-    heads = [f"  {rule.rule_id:<7} " for rule in rules]
+    # Sorted as (rule id, object id, sub-key or "") by each one's rank: ties keep the table's order.
+    present = distinct(table.subject[rows])[0]
+    object_rank = np.zeros(len(subjects), dtype=np.int64)
+    object_rank[present] = ranks([(ids[p], sub_keys[p] or "") for p in present.tolist()])
+    rows = rows[np.lexsort((object_rank[table.subject[rows]], ranks([r.rule_id for r in rules])[table.rule[rows]]))]
+    rule = table.rule[rows]
+    types: dict[str, int] = {}
+    type_code = np.array([types.setdefault(r.entity_type, len(types)) for r in rules], dtype=np.int64)
+    # An object judged as two entity types shows as each: its text is made per object and type.
+    object_key = table.subject[rows] * len(types) + type_code[rule]
+    keys = distinct(object_key)[0].tolist()
+    type_names = list(types)
+    where = [f"{type_names[key % len(types)]} {printable(subjects.names[key // len(types)], 40)} "
+             f"({ids[key // len(types)]}): " for key in keys]
     severities = [f"{'warn' if status is Status.WARN else severity.value:<8} " for severity in SEVERITIES]
-    objects: dict[tuple[str, int], str] = {}
-    shown: dict[str, str] = {}
-    lines = []
-    for n in order:
-        rule_code, position, severity, message = columns[n]
-        rule = rules[rule_code]
-        where = objects.get((rule.entity_type, position))
-        if where is None:
-            where = objects[(rule.entity_type, position)] = (
-                f"{rule.entity_type} {printable(subjects.names[position], 40)} ({ids[position]}): ")
-        text = rule.title if message is None else message
-        printed = shown.get(text)
-        if printed is None:
-            printed = shown[text] = printable(text)
-        lines.append(heads[rule_code] + severities[severity] + where + printed)
-    return lines
+    return list(map("".join, zip(
+        by_code([f"  {r.rule_id:<7} " for r in rules], rule), by_code(severities, table.severity[rows]),
+        by_code(where, object_key, keys),
+        message_texts(table.message[rows], by_code([printable(r.title) for r in rules], rule), printable),
+        strict=True)))
