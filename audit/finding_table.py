@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
@@ -259,25 +260,28 @@ class FindingTable(Sequence[Finding]):
         return self._by_fingerprint
 
     def fingerprints(self, rows: list[int]) -> list[str]:
-        """The fingerprints of the findings at ``rows``, from the columns (no finding made)."""
-        rules, subjects = self.rules, self.subjects
-        return [f"{rules[rule].rule_id}:{rules[rule].entity_type}:{subjects.entity_ids[position]}"
-                + ("" if subjects.sub_keys[position] is None else f":{subjects.sub_keys[position]}")
-                for rule, position in zip(self.rule[rows].tolist(), self.subject[rows].tolist(), strict=True)]
+        """The fingerprints of the findings at ``rows``, from the columns (no finding made): each
+        rule's head and each object's tail made once, the two joined per row."""
+        subject = self.subject[rows]
+        present = distinct(subject)[0].tolist()
+        ids, sub_keys = self.subjects.entity_ids, self.subjects.sub_keys
+        tails = [ids[p] if sub_keys[p] is None else f"{ids[p]}:{sub_keys[p]}" for p in present]
+        heads = [f"{rule.rule_id}:{rule.entity_type}:" for rule in self.rules]
+        return list(map(str.__add__, by_code(heads, self.rule[rows]), by_code(tails, subject, present)))
 
     def team_pairs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
         """(row, team) pairs: each of ``rows`` once per team its finding affects, or once with team
-        None when it affects none; teams as codes into the returned list."""
-        code: dict[str | None, int] = {}
+        None when it affects none; teams as codes into the returned list (in order of first appearance)."""
         per_subject = [team_ids or (None,) for team_ids in self.subjects.team_ids]
-        flat = np.fromiter((code.setdefault(team_id, len(code)) for teams in per_subject for team_id in teams),
-                           dtype=np.int64)
+        teams = list(dict.fromkeys(itertools.chain.from_iterable(per_subject)))
+        code = {team_id: n for n, team_id in enumerate(teams)}
+        flat = np.fromiter(map(code.__getitem__, itertools.chain.from_iterable(per_subject)), dtype=np.int64)
         counts = np.fromiter(map(len, per_subject), dtype=np.int64, count=len(per_subject))
         first = np.cumsum(counts) - counts
         subjects = self.subject[rows]
         repeats = counts[subjects]
         nth = np.arange(int(repeats.sum())) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-        return np.repeat(rows, repeats), flat[np.repeat(first[subjects], repeats) + nth], list(code)
+        return np.repeat(rows, repeats), flat[np.repeat(first[subjects], repeats) + nth], teams
 
     def entity_types(self) -> list[str]:
         return [rule.entity_type for rule in self.rules]

@@ -40,7 +40,7 @@ def listed_rows(findings: Iterable[Finding], statuses: frozenset[Status] | None)
     table = as_table(findings)
     rows = list(range(len(table))) if statuses is None else table.status_mask(statuses).nonzero()[0].tolist()
     prints = table.fingerprints(rows)
-    return table, [row for _, row in sorted(zip(prints, rows, strict=True), key=lambda pair: pair[0])]
+    return table, [rows[n] for n in sorted(range(len(rows)), key=prints.__getitem__)]
 
 
 def _columns(table: FindingTable, rows: list[int]) -> Iterator[tuple[int, int, int, int, int, str | None]]:

@@ -164,13 +164,15 @@ def _per_team(table: FindingTable, all_findings: bool) -> TeamTally:
 
 
 def _counts(codes: tuple[np.ndarray, ...], sizes: tuple[int, ...]) -> list[tuple[tuple[int, ...], int]]:
-    """How many times each combination of codes occurs (combinations that occur only)."""
+    """How many times each combination of codes occurs (combinations that occur only), for code
+    ranges whose product is small (rules by statuses): counted in place, not sorted."""
     if not len(codes[0]):
         return []
     combined = np.ravel_multi_index(tuple(c.astype(np.int64) for c in codes), sizes)
-    values, counts = distinct(combined)
+    counts = np.bincount(combined, minlength=int(np.prod(sizes)))
+    values = np.flatnonzero(counts)
     keys = zip(*(codes.tolist() for codes in np.unravel_index(values, sizes)), strict=True)
-    return list(zip(keys, counts.tolist(), strict=True))
+    return list(zip(keys, counts[values].tolist(), strict=True))
 
 
 def counted(findings: Iterable[Finding], all_findings: bool) -> dict[tuple[str, str | None, str], int]:
