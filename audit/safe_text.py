@@ -50,7 +50,7 @@ def printable(text: object, width: int | None = None, *, keep_whitespace: bool =
     raw = "" if text is None else str(text)
     limit = MAX_RENDERED if width is None else min(width, MAX_RENDERED)
     if raw.isprintable():  # no control, bidi mark, separator nor surrogate (none is printable): most names
-        return capped(capped(raw), limit)
+        return raw if len(raw) <= limit else capped(capped(raw), limit)
     clean = control.sub(REPLACEMENT, _SEPARATORS.sub(" ", capped(raw)))
     return capped(clean, limit)
 

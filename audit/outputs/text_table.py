@@ -56,10 +56,9 @@ def render(assessment: Assessment) -> str:
         lines.append(f"  {printable(name, 28):<28} score {_score(group.score)}   {_levels(group)}   "
                      f"{_passing(group.checks_passing)} of checks passing")
     lines += ["", "Services:", f"  {'level':<5} {'score':>5}  {'service':<40} failing rules"]
-    for service in sorted(scores.services.values(), key=lambda s: (s.level, s.score or 0, s.service.name)):
-        failing_rules = service.failing_rules
-        label = f"{printable(service.service.name, 30)} ({service.service.id})"
-        lines.append(f"  {service.level:<5} {_score(service.score)}  {label:<40} {' '.join(failing_rules) or '-'}")
+    lines += [f"  {s.level:<5} {_score(s.score)}  {f'{printable(s.service.name, 30)} ({s.service.id})':<40} "
+              f"{' '.join(s.failing_rules) or '-'}"
+              for s in sorted(scores.services.values(), key=lambda s: (s.level, s.score or 0, s.service.name))]
     failing = finding_lines(assessment.findings, Status.FAIL)
     lines += ["", f"Failing findings ({len(failing)}):", *failing]
     warned = finding_lines(assessment.findings, Status.WARN)
