@@ -115,8 +115,17 @@ def number_text(value: float | None) -> str:
 _INFINITY = float("inf")
 
 
+class LaidOut:
+    """A value whose JSON text, laid out at its place in the document (the depth ``iter_json`` gives
+    it), comes from ``text()`` when the writer reaches it: a part made elsewhere meanwhile (the
+    score's sections laid out on a second core: ``Assessment.scores_beside``)."""
+
+    def __init__(self, text: Callable[[], str]):
+        self.text = text
+
+
 def _holds_streamed(value: Any) -> bool:
-    if isinstance(value, Streamed):
+    if isinstance(value, (Streamed, LaidOut)):
         return True
     if isinstance(value, dict):
         return any(_holds_streamed(item) for item in value.values())
@@ -131,7 +140,9 @@ def iter_json(value: Any, depth: int = 0, *, sort_keys: bool = False) -> Iterato
     encoded as it is iterated."""
     pad = "\n" + "  " * depth
     inner = pad + "  "
-    if isinstance(value, Streamed):
+    if isinstance(value, LaidOut):
+        yield value.text()
+    elif isinstance(value, Streamed):
         separator = "[" + inner
         for item in value.items:
             if value.encoded:

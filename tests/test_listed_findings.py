@@ -22,7 +22,7 @@ import pytest
 from audit.assess import Assessment
 from audit.finding_table import as_table
 from audit.findings import Finding, Status
-from audit.json_text import encode_item, finite, number_text
+from audit.json_text import Streamed, encode_item, finite, iter_json, number_text
 from audit.outputs.csv_findings import COLUMNS
 from audit.outputs.listed_findings import csv_field, csv_lines, json_texts, listed_rows
 from audit.outputs.summary import (
@@ -252,7 +252,8 @@ def test_teams_as_text_are_each_teams_dict_encoded(hostile):
 def test_the_score_documents_sections_are_the_items_encoded(hostile):
     document = summarize(hostile)
     names = team_names(hostile)
-    assert list(document["services"].items) == [encode_item(_service(s))
-                                                for _, s in sorted(hostile.scores.services.items())]
-    assert list(document["teams"].items) == [encode_item(_group(g, names))
-                                             for _, g in sorted(hostile.scores.teams.items())]
+    services = [encode_item(_service(s)) for _, s in sorted(hostile.scores.services.items())]
+    teams = [encode_item(_group(g, names)) for _, g in sorted(hostile.scores.teams.items())]
+    for key, items in (("services", services), ("teams", teams)):
+        assert document[key].text() == "".join(iter_json(Streamed(items, encoded=True), 1))
+    assert document["org"].text() == "".join(iter_json(_group(hostile.scores.org, names), 1))

@@ -10,6 +10,7 @@ before it had no ``format`` field and listed every finding.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -17,12 +18,13 @@ from typing import Any
 import numpy as np
 
 from audit.assess import Assessment
+from audit.facts.forked import Forked
 from audit.finding_table import STATUS_CODE, STATUSES, FindingTable, as_table, distinct, ranks
 from audit.findings import Finding, Status
-from audit.json_text import Streamed, number_text, optional_text, string_text, strings_text
+from audit.json_text import LaidOut, Streamed, iter_json, number_text, optional_text, string_text, strings_text
 from audit.outputs.listed_findings import json_texts, listed_rows
 from audit.safe_text import capped
-from audit.scoring import SCORE_EXPLAINED, GroupScore, RuleTally, ServiceScore
+from audit.scoring import SCORE_EXPLAINED, GroupScore, RuleTally, ScoreReport, ServiceScore
 from audit.teams import team_label, team_names
 
 
@@ -204,13 +206,29 @@ def _counted_rows(tally: TeamTally) -> Iterator[str]:
         yield layout.format(rule_part[rule], team_part[team], *by_status)
 
 
-def summarize(assessment: Assessment, *, all_findings: bool = False) -> dict[str, Any]:
+def score_sections(scores: ScoreReport, names: dict[str, str]) -> dict[str, str]:
+    """The sections laid out from the scores (services, teams, the org), each as its JSON text at its
+    place in the document. On a large account they are made beside the rest (``Assessment.scores_beside``):
+    some 400 bytes a service, a tenth of the document, while the findings stream as they are made."""
+    sections = {
+        "services": Streamed(map(_service_text, (s for _, s in sorted(scores.services.items()))), encoded=True),
+        "teams": Streamed(_group_texts(scores.teams, names), encoded=True),
+        "org": _group(scores.org, names),
+    }
+    return {key: "".join(iter_json(section, 1)) for key, section in sections.items()}
+
+
+def summarize(assessment: Assessment, *, all_findings: bool = False,
+              scored: Forked[dict[str, str]] | None = None) -> dict[str, Any]:
     """Findings, services, teams and the org, as JSON-ready data (sorted, stable); the findings
-    list is ``Streamed``: each finding's JSON is made as it is written."""
+    list is ``Streamed``: each finding's JSON is made as it is written. ``scored``: the
+    ``score_sections`` already started (``Assessment.scores_beside``); else they are made in line
+    when the writer reaches them."""
     names = team_names(assessment)
     manifest = assessment.snapshot.manifest
     findings = assessment.findings
     per_rule, per_team = _tally(findings, all_findings)
+    sections = functools.cache((scored or Forked(lambda: score_sections(assessment.scores, names), fork=False)).result)
     return {
         "format": FORMAT,
         "findings_listed": "all" if all_findings else "open and waived",
@@ -224,10 +242,9 @@ def summarize(assessment: Assessment, *, all_findings: bool = False) -> dict[str
         "finding_counts": _rule_counts(per_rule),
         "counted_findings": Streamed(_counted_rows(per_team), encoded=True),
         "findings": Streamed(json_texts(*listed(findings, all_findings)), encoded=True),
-        "services": Streamed(map(_service_text, (s for _, s in sorted(assessment.scores.services.items()))),
-                             encoded=True),
-        "teams": Streamed(_group_texts(assessment.scores.teams, names), encoded=True),
-        "org": _group(assessment.scores.org, names),
+        "services": LaidOut(lambda: sections()["services"]),
+        "teams": LaidOut(lambda: sections()["teams"]),
+        "org": LaidOut(lambda: sections()["org"]),
         "notices": [notice.to_json() for notice in assessment.notices],
         "not_run": dict(sorted(assessment.evaluation.not_run.items())),
         "waivers": {
