@@ -61,7 +61,18 @@ def _round(value: float | None) -> float | None:
 
 def _figure(value: float | None) -> str:
     """``_round(value)`` as ``encode_item`` writes it."""
-    return "null" if value is None else number_text(round(value, 2))
+    if value is None:
+        return "null"
+    if type(value) is float and value:  # not 0.0 or -0.0: they are one key and two texts
+        return _float_figure(value)
+    return number_text(round(value, 2))
+
+
+@functools.lru_cache(maxsize=4096)
+def _float_figure(value: float) -> str:
+    """Scores and pass rates repeat (a team's 50 rules: 1.0, 0.5...); rounding and writing a float is
+    a microsecond, a repeated one's text is looked up."""
+    return number_text(round(value, 2))
 
 
 def _service_text(service: ServiceScore) -> str:
@@ -220,10 +231,12 @@ def score_sections(scores: ScoreReport, names: dict[str, str]) -> dict[str, str]
 
 def summarize(assessment: Assessment, *, all_findings: bool = False,
               scored: Forked[dict[str, str]] | None = None) -> dict[str, Any]:
-    """Findings, services, teams and the org, as JSON-ready data (sorted, stable); the findings
-    list is ``Streamed``: each finding's JSON is made as it is written. ``scored``: the
-    ``score_sections`` already started (``Assessment.scores_beside``); else they are made in line
-    when the writer reaches them."""
+    """Findings, services, teams and the org, as JSON-ready data (sorted, stable). The counted rows
+    and findings are ``Streamed`` as text, each item's JSON laid out from the finding table's
+    columns as it is written; the services, teams and org as the text ``score_sections`` lays out
+    (each item the bytes ``encode_item`` writes for its ``_service``/``_group`` dict). ``scored``:
+    the ``score_sections`` already started (``Assessment.scores_beside``); else they are made in
+    line when the writer reaches them."""
     names = team_names(assessment)
     manifest = assessment.snapshot.manifest
     findings = assessment.findings
