@@ -8,6 +8,7 @@ through ``for_terminal`` besides.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import numpy as np
@@ -16,7 +17,7 @@ from audit.assess import Assessment
 from audit.finding_table import SEVERITIES, as_table, by_code, distinct, message_texts, ranks, with_status
 from audit.findings import Finding, Status
 from audit.safe_text import printable
-from audit.scoring import SCORE_EXPLAINED, GroupScore
+from audit.scoring import SCORE_EXPLAINED, GroupScore, ScoreReport
 from audit.teams import team_label, team_names
 
 
@@ -34,8 +35,19 @@ def _levels(group: GroupScore) -> str:
 
 def render(assessment: Assessment) -> str:
     names = team_names(assessment)
+    # On a large account the lines read from the scores are laid out on the second core while the
+    # finding lines are made here (``Assessment.scores_beside``): the scores are judging's last step.
+    scored = assessment.scores_beside(functools.partial(_score_text, assessment, names=names))
+    try:
+        findings = _finding_part(assessment)
+        return scored.result() + "\n" + "\n".join(findings) + "\n"
+    finally:
+        scored.abandon()  # stopped if the finding lines failed first; else nothing
+
+
+def _score_text(assessment: Assessment, scores: ScoreReport, *, names: dict[str, str]) -> str:
+    """The head of the table: the org's (or the team's) figures, the teams ranked, the services."""
     window = assessment.snapshot.manifest["window"]
-    scores = assessment.scores
     # Seen by one team (--team), the headline is that team's, not the org's.
     team_id = assessment.team_id
     headline, label = ((scores.teams[team_id], f"Team {printable(names.get(team_id, ''), 40)}")
@@ -59,8 +71,13 @@ def render(assessment: Assessment) -> str:
     lines += [f"  {s.level:<5} {_score(s.score)}  {f'{printable(s.service.name, 30)} ({s.service.id})':<40} "
               f"{' '.join(s.failing_rules) or '-'}"
               for s in sorted(scores.services.values(), key=lambda s: (s.level, s.score or 0, s.service.name))]
+    return "\n".join(lines)
+
+
+def _finding_part(assessment: Assessment) -> list[str]:
+    """The tail of the table: failing, warned and waived findings, waivers, rules not judged."""
     failing = finding_lines(assessment.findings, Status.FAIL)
-    lines += ["", f"Failing findings ({len(failing)}):", *failing]
+    lines = ["", f"Failing findings ({len(failing)}):", *failing]
     warned = finding_lines(assessment.findings, Status.WARN)
     if warned:
         lines += ["", f"Warnings ({len(warned)}; they never block a level):", *warned]
@@ -80,7 +97,7 @@ def render(assessment: Assessment) -> str:
     if assessment.evaluation.not_run:
         lines += ["", "Not judged:"]
         lines += [f"  {rule_id:<7} {reason}" for rule_id, reason in sorted(assessment.evaluation.not_run.items())]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def finding_lines(findings: Iterable[Finding], status: Status) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import io
 import json
 import os
 import time
@@ -17,6 +18,7 @@ import audit.facts.forked
 from audit.assess import ScoresOnFirstRead, assess
 from audit.cli import main
 from audit.facts.forked import forking_helps
+from audit.outputs import json_report, text_table
 from audit.scoring import ScoreReport, score
 
 from ..crawl.conftest import ACME, crawl, emulator_app
@@ -121,3 +123,19 @@ def test_an_abandoned_score_child_is_stopped(snapshot, monkeypatch, tmp_path):
     beside.abandon()  # the output failed first: the child is stopped and reaped, not left behind
     with pytest.raises(ProcessLookupError):
         os.kill(int(started.read_text()), 0)
+
+
+def _json_text(assessment) -> str:
+    out = io.StringIO()
+    json_report.write(assessment, out)
+    return out.getvalue()
+
+
+@pytest.mark.skipif(not forking_helps(), reason="needs os.fork and two cores")
+@pytest.mark.parametrize("render", [text_table.render, _json_text], ids=["table", "json"])
+def test_outputs_laid_out_with_their_scores_beside_are_the_same_bytes(snapshot, monkeypatch, render):
+    expected = render(assess(snapshot, today=dt.date(2027, 1, 4)))
+    monkeypatch.setattr(audit.facts.forked, "FORK_FROM_SERVICES", 1)  # as large accounts are
+    beside = assess(snapshot, today=dt.date(2027, 1, 4))
+    assert render(beside) == expected and "PSVC001" in expected
+    assert not beside.scoring.made  # the scores were made, and their part laid out, in the child
