@@ -389,13 +389,15 @@ def by_code(values: list[str], codes: np.ndarray, positions: list[int] | None = 
 
 def message_texts(message: np.ndarray, shown: list[str], render: Callable[[str], str]) -> list[str]:
     """Per row of a ``message`` column, ``render`` of its message (each distinct one rendered once),
-    or where it has none, its entry of ``shown`` (its rule's title, rendered): ``shown`` is filled in."""
-    rendered: dict[str, str] = {}
+    or where it has none, its entry of ``shown`` (its rule's title, rendered)."""
     carried = np.flatnonzero(message != None)  # noqa: E711  # elementwise: the rows that carry a message
-    for at, text in zip(carried.tolist(), message[carried].tolist(), strict=True):
-        known = rendered.get(text)
-        shown[at] = rendered.setdefault(text, render(text)) if known is None else known
-    return shown
+    if not len(carried):
+        return shown
+    codes, distinct_messages = pd.factorize(message[carried])
+    column = np.empty(len(shown), dtype=object)
+    column[:] = shown
+    column[carried] = by_code([render(text) for text in distinct_messages], codes)
+    return column.tolist()
 
 
 def ranks(keys: Sequence[Any]) -> np.ndarray:

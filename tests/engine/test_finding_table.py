@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from audit.assess import Assessment, _tier_rule_as_notice, assess
-from audit.finding_table import FindingTable, Subjects, distinct
+from audit.finding_table import FindingTable, Subjects, by_code, distinct, message_texts, ranks
 from audit.findings import Finding, Status, apply_waivers
 from audit.outputs.summary import COUNTED_STATUSES, _tally
 from audit.rules import EvaluationContext, evaluate, load_packs
@@ -147,6 +147,24 @@ def test_distinct_codes_are_numpys_unique_ones(values):
     found, counts = distinct(codes)
     expected, expected_counts = np.unique(codes, return_counts=True)
     assert found.tolist() == expected.tolist() and counts.tolist() == expected_counts.tolist()
+
+
+@pytest.mark.parametrize("keys", [[], ["b"], ["b", "a", "b", "", "a\udc80", "a"],
+                                  [("x", ""), ("x", "1"), ("", "z"), ("x", "")]])
+def test_ranks_order_as_sorted_does_with_ties_kept_in_place(keys):
+    places = ranks(keys)
+    assert [keys[n] for n in np.lexsort((np.arange(len(keys)), places))] == sorted(keys)
+    assert all((places[i] == places[j]) == (keys[i] == keys[j]) for i in range(len(keys)) for j in range(len(keys)))
+
+
+def test_values_by_code_and_messages_by_row():
+    codes = np.array([4, 2, 4, 9], dtype=np.int64)
+    assert by_code(["two", "four", "nine"], codes, [2, 4, 9]) == ["four", "two", "four", "nine"]
+    assert by_code(["a", "b"], np.array([1, 1, 0])) == ["b", "b", "a"] and by_code([], codes[:0]) == []
+    message = np.array([None, "x", "y", None, "x"], dtype=object)
+    shown = message_texts(message, ["t0", "t1", "t2", "t3", "t4"], str.upper)
+    assert shown == ["t0", "X", "Y", "t3", "X"]
+    assert message_texts(np.array([None], dtype=object), ["t"], str.upper) == ["t"]
 
 
 def test_rule_tallies_per_team_from_the_objects_equal_counts_over_the_findings(acme):
