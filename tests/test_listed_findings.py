@@ -23,7 +23,7 @@ from audit.assess import Assessment
 from audit.finding_table import as_table
 from audit.findings import Finding, Status
 from audit.json_text import Streamed, encode_item, finite, iter_json, number_text
-from audit.outputs.csv_findings import COLUMNS
+from audit.outputs.csv_findings import COLUMNS, counted_lines
 from audit.outputs.listed_findings import csv_field, csv_lines, json_texts, listed_rows
 from audit.outputs.summary import (
     COUNTED_STATUSES,
@@ -119,6 +119,20 @@ def test_findings_made_by_hand_are_written_as_their_objects(hostile):
     assert list(csv_lines(*listed_rows(findings, None))) == [_csv_line(_csv_cells(f)) for f in findings[::-1]]
 
 
+def test_fingerprints_that_need_quoting_or_a_formula_guard_are_written_as_their_objects(hostile):
+    """Ids, sub-keys and rule ids with commas, quotes, line breaks and formula starts: the fingerprint's
+    cell is quoted (from either half) and guarded (from its rule's head) as the whole cell would be."""
+    odd = [("=R1", 'PX,"1"', None), ("R2", "PPLAIN", "a\r\nb"), ("+R,3", "PPLAIN", None), ("R4", "P\udc80", 'k"')]
+    findings = [dataclasses.replace(f, rule_id=rule_id, entity_id=entity_id, sub_key=sub_key)
+                for f, (rule_id, entity_id, sub_key) in zip(_by_objects(list(hostile.findings), LISTED_STATUSES),
+                                                            odd * 3, strict=False)]
+    findings += _by_objects(list(hostile.findings), LISTED_STATUSES)[:5]
+    expected = _by_objects(findings, None)
+    assert list(json_texts(*listed_rows(findings, None))) == [encode_item(f.to_json()) for f in expected]
+    assert list(csv_lines(*listed_rows(findings, None))) == [_csv_line(_csv_cells(f)) for f in expected]
+    assert sum(line.startswith(('"', "'")) for line in csv_lines(*listed_rows(findings, None))) >= 9
+
+
 def test_findings_no_waiver_touched_are_written_as_their_objects(hostile):
     """No finding carries a waiver (each text joined from the columns, none made through its object)."""
     findings = [f for f in hostile.findings if f.waiver is None and f.original_status is None]
@@ -180,6 +194,27 @@ def test_counted_rows_sort_by_rule_then_team_with_no_team_as_an_empty_id():
     counts = tally.as_counter()
     assert list(_counted_rows(tally)) == [encode_item(row) for row in _counted_dicts(counts)]
     assert any(team_id is None for _, team_id, _ in counts) and any(team_id == "" for _, team_id, _ in counts)
+
+
+def _counted_csv_lines(counts) -> list[str]:
+    """The CSV's counted rows as ``csv_findings`` wrote them before: sorted, then each written by the csv module."""
+    blank = dict.fromkeys(COLUMNS, "")
+    rows = [((rule_id, team_id, status.value), n) for (rule_id, team_id, status), n in counts.items()]
+    return [_csv_line(list({**blank, "rule_id": safe_cell(rule_id), "status": safe_cell(status),
+                            "team_ids": safe_cell(team_id or ""), "count": safe_cell(n)}.values()))
+            for (rule_id, team_id, status), n in sorted(rows, key=lambda row: (row[0][0], row[0][1] or "", row[0][2]))]
+
+
+def test_counted_csv_rows_as_text_are_each_row_written_by_the_csv_module(hostile):
+    for view, table in _views(hostile).items():
+        tally = _tally(table, all_findings=False)[1]
+        assert list(counted_lines(tally)) == _counted_csv_lines(tally.as_counter()), view
+    odd_ids = ["=R2", 'R"1,\n', "R1", "R1\r"], ["@PT2", None, "", "PT,\u00e9", "PT1\ud800"]
+    pairs = [(r, t) for r in range(4) for t in range(5) if (r + t) % 3]
+    tally = TeamTally(*odd_ids, np.array([r for r, _ in pairs]), np.array([t for _, t in pairs]),
+                      np.array([[n % 4, n % 3, (n + 1) % 5] for n in range(len(pairs))]))
+    lines = list(counted_lines(tally))
+    assert lines == _counted_csv_lines(tally.as_counter()) and any(line.count('"') > 2 for line in lines)
 
 
 # The services and teams sections, made as text from the scores, against each one's dict encoded.

@@ -8,13 +8,16 @@ counted row has no fingerprint, the team in ``team_ids`` and how many in ``count
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Iterator
+
+import numpy as np
 
 from audit.assess import Assessment
 from audit.facts.collector import collector_paused
+from audit.finding_table import by_code, ranks
 from audit.json_text import TextOut
-from audit.outputs.listed_findings import csv_lines
-from audit.outputs.summary import counted, listed
+from audit.outputs.listed_findings import csv_field, csv_lines
+from audit.outputs.summary import COUNTED_STATUSES, TeamTally, counted, listed
 from audit.safe_csv import safe_cell, spreadsheet_writer
 
 COLUMNS = ("fingerprint", "rule_id", "status", "severity", "level", "mode", "entity_type", "entity_id",
@@ -31,11 +34,27 @@ def _write_rows(assessment: Assessment, out: TextOut, all_findings: bool) -> Non
     writer.writerow(COLUMNS)
     for line in csv_lines(*listed(assessment.findings, all_findings)):  # COLUMNS' cells, from the table
         out.write(line)
-    cell = functools.lru_cache(maxsize=None)(safe_cell)  # rule ids, statuses and teams repeat row after row
-    blank = dict.fromkeys(COLUMNS, "")
-    for (rule_id, team_id, status), count in sorted(counted(assessment.findings, all_findings).items(),
-                                                    key=lambda item: (item[0][0], item[0][1] or "", item[0][2])):
-        row = {**blank, "rule_id": cell(rule_id), "status": cell(status), "team_ids": cell(team_id or ""),
-               "count": safe_cell(count)}
-        writer.writerow(row.values())
+    for line in counted_lines(counted(assessment.findings, all_findings)):
+        out.write(line)
 
+
+def counted_lines(tally: TeamTally) -> Iterator[str]:
+    """A row per rule, team and counted status (its ``rule_id``, ``status``, ``team_ids`` and ``count``
+    cells, the rest empty) as ``spreadsheet_writer`` writes it, sorted by rule, team (no team as "")
+    and status (ties in the tally's order), laid out from the tally's columns: 32,000 pairs at
+    12,000 services, each row a dict written by the csv module before."""
+    pair, column = np.nonzero(tally.counts)  # each pair's statuses in turn: the tally's order
+    rule_rank, team_rank = tally.ranks()
+    status_rank = ranks([status.value for status in COUNTED_STATUSES])
+    order = np.lexsort((status_rank[column], team_rank[pair], rule_rank[pair]))
+    pair, column = pair[order], column[order]
+    # Empty cells between the four: as many commas as the columns between them say.
+    rule_at, status_at, team_at = COLUMNS.index("rule_id"), COLUMNS.index("status"), COLUMNS.index("team_ids")
+    rule_cells = ["," * rule_at + csv_field(safe_cell(rule_id)) + "," * (status_at - rule_at)
+                  for rule_id in tally.rule_ids]
+    team_cells = ["," * (team_at - status_at) + csv_field(safe_cell(team_id or "")) + "," * (len(COLUMNS) - 1 - team_at)
+                  for team_id in tally.team_ids]
+    status_cells = [csv_field(safe_cell(status.value)) for status in COUNTED_STATUSES]
+    return map("".join, zip(by_code(rule_cells, tally.rule[pair]), by_code(status_cells, column),
+                            by_code(team_cells, tally.team[pair]),
+                            [f"{count}\r\n" for count in tally.counts[pair, column].tolist()], strict=True))

@@ -43,12 +43,6 @@ def listed_rows(findings: Iterable[Finding], statuses: frozenset[Status] | None)
     return table, [rows[n] for n in sorted(range(len(rows)), key=prints.__getitem__)]
 
 
-def _columns(table: FindingTable, rows: list[int]) -> Iterator[tuple[int, int, int, int, int, str | None]]:
-    """Per row: the row, its rule, subject, status and severity codes and its message (each column read once)."""
-    return zip(rows, table.rule[rows].tolist(), table.subject[rows].tolist(), table.status[rows].tolist(),
-               table.severity[rows].tolist(), table.message[rows].tolist(), strict=True)
-
-
 def json_texts(table: FindingTable, rows: list[int]) -> Iterator[str]:
     """Each finding's ``to_json()`` as ``encode_item`` writes it, in ``rows``' order, joined as it is read.
 
@@ -118,34 +112,47 @@ _NEEDS_QUOTES = re.compile('[,"\r\n]').search
 
 def csv_lines(table: FindingTable, rows: list[int]) -> Iterator[str]:
     """Each finding's row of spreadsheet-safe cells in ``csv_findings.COLUMNS`` order (its count: 1), as
-    ``spreadsheet_writer`` writes it: the cells a rule's or an object's findings share are encoded
-    once, and only the fingerprint and message are encoded row by row (the csv module took 0.3 s
-    for the million cells of 70,000 rows)."""
+    ``spreadsheet_writer`` writes it, joined as it is read from columns of the cells a rule's or an
+    object's findings share (each encoded once, each distinct message once; the csv module took
+    0.3 s for the million cells of 70,000 rows). A fingerprint's cell is its rule's head and its
+    object's tail: only the head can start a formula, and either can make the cell quoted."""
     rules, subjects = table.rules, table.subjects
-    per_rule = [(csv_field(safe_cell(r.rule_id)) + ",",
-                 "," + ",".join(csv_field(safe_cell(v)) for v in ("info" if r.level is None else r.level, r.mode.value,
-                                                                  r.entity_type)) + ",",
-                 csv_field(safe_cell(capped(r.title))), f"{r.rule_id}:{r.entity_type}:") for r in rules]
-    statuses = [csv_field(safe_cell(s.value)) + "," for s in STATUSES]
-    severities = [csv_field(safe_cell(s.value)) for s in SEVERITIES]
-    cells: dict[int, tuple[str, str, str]] = {}
-    for _, rule_code, position, status, severity, message in _columns(table, rows):
-        rule_id, level_mode_type, title, print_head = per_rule[rule_code]
-        subject = cells.get(position)
-        if subject is None:
-            sub_key = subjects.sub_keys[position]
-            tail = subjects.entity_ids[position] + ("" if sub_key is None else f":{sub_key}")
-            subject = cells[position] = (
-                tail,
-                ",".join(csv_field(cell) for cell in (
-                    safe_cell(subjects.entity_ids[position]), safe_cell(capped(subjects.names[position])),
-                    safe_cell(sub_key))) + ",",
-                "," + ",".join(csv_field(cell) for cell in (
-                    safe_cell(" ".join(subjects.service_ids[position])),
-                    safe_cell(" ".join(subjects.team_ids[position])), safe_cell(subjects.html_urls[position]), "1"))
-                + "\r\n",
-            )
-        tail, object_cells, count_cells = subject
-        shown = title if message is None else csv_field(safe_cell(capped(message)))
-        yield "".join((csv_field(safe_cell(print_head + tail)), ",", rule_id, statuses[status], severities[severity],
-                       level_mode_type, object_cells, shown, count_cells))
+    rule, subject = table.rule[rows], table.subject[rows]
+    present = distinct(subject)[0].tolist()
+    heads = [safe_cell(f"{r.rule_id}:{r.entity_type}:") for r in rules]
+    objects = [_object_cells(subjects, position) for position in present]
+    tails = [tail for tail, _, _ in objects]
+    print_head, print_tail = by_code(heads, rule), by_code(tails, subject, present)
+    quoted = {n for n, head in enumerate(heads) if _NEEDS_QUOTES(head)}
+    quoted_tails = {position for position, tail in zip(present, tails, strict=True) if _NEEDS_QUOTES(tail)}
+    if quoted or quoted_tails:
+        for at, (rule_code, position) in enumerate(zip(rule.tolist(), subject.tolist(), strict=True)):
+            if rule_code in quoted or position in quoted_tails:
+                print_head[at] = '"' + print_head[at].replace('"', '""')
+                print_tail[at] = print_tail[at].replace('"', '""') + '"'
+    level_mode_type = ["," + ",".join(csv_field(safe_cell(v)) for v in ("info" if r.level is None else r.level,
+                                                                         r.mode.value, r.entity_type)) + ","
+                       for r in rules]
+    yield from map("".join, zip(
+        print_head, print_tail, by_code([f",{csv_field(safe_cell(r.rule_id))}," for r in rules], rule),
+        by_code([csv_field(safe_cell(s.value)) + "," for s in STATUSES], table.status[rows]),
+        by_code([csv_field(safe_cell(s.value)) for s in SEVERITIES], table.severity[rows]),
+        by_code(level_mode_type, rule), by_code([cells for _, cells, _ in objects], subject, present),
+        message_texts(table.message[rows], by_code([csv_field(safe_cell(capped(r.title))) for r in rules], rule),
+                      lambda text: csv_field(safe_cell(capped(text)))),
+        by_code([cells for _, _, cells in objects], subject, present), strict=True))
+
+
+def _object_cells(subjects: Subjects, position: int) -> tuple[str, str, str]:
+    """An object's fingerprint tail (its id and sub-key, raw), its id, name and sub-key cells, and
+    its services, teams, link and count cells."""
+    sub_key = subjects.sub_keys[position]
+    return (
+        subjects.entity_ids[position] + ("" if sub_key is None else f":{sub_key}"),
+        ",".join(csv_field(cell) for cell in (
+            safe_cell(subjects.entity_ids[position]), safe_cell(capped(subjects.names[position])),
+            safe_cell(sub_key))) + ",",
+        "," + ",".join(csv_field(cell) for cell in (
+            safe_cell(" ".join(subjects.service_ids[position])), safe_cell(" ".join(subjects.team_ids[position])),
+            safe_cell(subjects.html_urls[position]), "1")) + "\r\n",
+    )

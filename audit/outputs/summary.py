@@ -155,6 +155,10 @@ class TeamTally:
                                                    strict=True)
                         for status, n in zip(COUNTED_STATUSES, by_status, strict=True) if n})
 
+    def ranks(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per pair, its rule's and its team's place among the ids sorted (no team as "")."""
+        return ranks(self.rule_ids)[self.rule], ranks([team_id or "" for team_id in self.team_ids])[self.team]
+
 
 def _per_team(table: FindingTable, all_findings: bool) -> TeamTally:
     none = np.zeros(0, dtype=np.int64)
@@ -188,13 +192,12 @@ def _counts(codes: tuple[np.ndarray, ...], sizes: tuple[int, ...]) -> list[tuple
     return list(zip(keys, counts[values].tolist(), strict=True))
 
 
-def counted(findings: Iterable[Finding], all_findings: bool) -> dict[tuple[str, str | None, str], int]:
+def counted(findings: Iterable[Finding], all_findings: bool) -> TeamTally:
     """How many findings of each (rule, team, status) are counted rather than listed.
 
     A finding counts under each team it affects (a service two teams own: under both), and under
     team ``None`` when it affects none."""
-    per_team = _per_team(as_table(findings), all_findings).as_counter()
-    return {(rule_id, team_id, status.value): n for (rule_id, team_id, status), n in per_team.items()}
+    return _per_team(as_table(findings), all_findings)
 
 
 def _rule_counts(per_rule: Counter[tuple[str, Status]]) -> dict[str, dict[str, int]]:
@@ -210,8 +213,8 @@ def _counted_rows(tally: TeamTally) -> Iterator[str]:
     rule_part = ['{"rule_id": ' + string_text(rule_id) for rule_id in tally.rule_ids]
     team_part = [', "team_id": ' + optional_text(team_id) for team_id in tally.team_ids]
     layout = "{}{}" + "".join(f", {string_text(s.value)}: {{}}" for s in COUNTED_STATUSES) + "}}"
-    order = np.lexsort((ranks([team_id or "" for team_id in tally.team_ids])[tally.team],
-                        ranks(tally.rule_ids)[tally.rule]))  # stable: ties keep the pairs' code order
+    rule_rank, team_rank = tally.ranks()
+    order = np.lexsort((team_rank, rule_rank))  # stable: ties keep the pairs' code order
     for rule, team, by_status in zip(tally.rule[order].tolist(), tally.team[order].tolist(),
                                      tally.counts[order].tolist(), strict=True):
         yield layout.format(rule_part[rule], team_part[team], *by_status)
