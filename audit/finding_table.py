@@ -412,6 +412,16 @@ def ranks(keys: Sequence[Any]) -> np.ndarray:
     return places
 
 
+def occurrences(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``distinct(values)`` for codes in ``range(size)``: counted in place (``np.bincount``, no sort)
+    when the range is small beside the codes, sorted when it is not."""
+    if size > max(4 * len(values), 1 << 16):
+        return distinct(values)
+    counts = np.bincount(values, minlength=size)
+    found = np.flatnonzero(counts)
+    return found, counts[found]
+
+
 def as_table(findings: Iterable[Finding]) -> FindingTable:
     """``findings`` as a table: itself when it is one."""
     return findings if isinstance(findings, FindingTable) else FindingTable.of_findings(findings)

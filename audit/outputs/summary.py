@@ -19,7 +19,7 @@ import numpy as np
 
 from audit.assess import Assessment
 from audit.facts.forked import Forked
-from audit.finding_table import STATUS_CODE, STATUSES, FindingTable, as_table, distinct, ranks
+from audit.finding_table import STATUS_CODE, STATUSES, FindingTable, as_table, occurrences, ranks
 from audit.findings import Finding, Status
 from audit.json_text import LaidOut, Streamed, iter_json, number_text, optional_text, string_text, strings_text
 from audit.outputs.listed_findings import json_texts, listed_rows
@@ -169,7 +169,8 @@ def _per_team(table: FindingTable, all_findings: bool) -> TeamTally:
     column = np.zeros(len(STATUSES), dtype=np.int64)  # a status code's column among COUNTED_STATUSES
     column[[STATUS_CODE[status] for status in COUNTED_STATUSES]] = np.arange(len(COUNTED_STATUSES))
     pair = rule[rows].astype(np.int64) * len(team_ids) + team
-    values, counts = distinct(pair * len(COUNTED_STATUSES) + column[table.status[rows]])
+    values, counts = occurrences(pair * len(COUNTED_STATUSES) + column[table.status[rows]],
+                                 len(rule_ids) * len(team_ids) * len(COUNTED_STATUSES))
     keys = values // len(COUNTED_STATUSES)
     first = np.ones(len(keys), dtype=bool)  # the first combination of each pair
     np.not_equal(keys[1:], keys[:-1], out=first[1:])
@@ -181,15 +182,13 @@ def _per_team(table: FindingTable, all_findings: bool) -> TeamTally:
 
 
 def _counts(codes: tuple[np.ndarray, ...], sizes: tuple[int, ...]) -> list[tuple[tuple[int, ...], int]]:
-    """How many times each combination of codes occurs (combinations that occur only), for code
-    ranges whose product is small (rules by statuses): counted in place, not sorted."""
+    """How many times each combination of codes occurs (combinations that occur only)."""
     if not len(codes[0]):
         return []
     combined = np.ravel_multi_index(tuple(c.astype(np.int64) for c in codes), sizes)
-    counts = np.bincount(combined, minlength=int(np.prod(sizes)))
-    values = np.flatnonzero(counts)
+    values, counts = occurrences(combined, int(np.prod(sizes)))
     keys = zip(*(codes.tolist() for codes in np.unravel_index(values, sizes)), strict=True)
-    return list(zip(keys, counts[values].tolist(), strict=True))
+    return list(zip(keys, counts.tolist(), strict=True))
 
 
 def counted(findings: Iterable[Finding], all_findings: bool) -> TeamTally:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from audit.assess import Assessment, _tier_rule_as_notice, assess
-from audit.finding_table import FindingTable, Subjects, by_code, distinct, message_texts, ranks
+from audit.finding_table import FindingTable, Subjects, by_code, distinct, message_texts, occurrences, ranks
 from audit.findings import Finding, Status, apply_waivers
 from audit.outputs.summary import COUNTED_STATUSES, _tally
 from audit.rules import EvaluationContext, evaluate, load_packs
@@ -141,12 +141,16 @@ def test_findings_are_looked_up_by_their_fingerprints(acme):
     assert lookup[failing.fingerprint] is failing and "OC-01:schedule:PNOPE" not in lookup
 
 
-@pytest.mark.parametrize("values", [[], [7], [3, 1, 3, 3, 0, 2**40, 1]])
+@pytest.mark.parametrize("values", [[], [7], [3, 1, 3, 3, 0, 2**40, 1], [3, 1, 3, 3, 0, 70000, 1]])
 def test_distinct_codes_are_numpys_unique_ones(values):
     codes = np.array(values, dtype=np.int64)
     found, counts = distinct(codes)
     expected, expected_counts = np.unique(codes, return_counts=True)
     assert found.tolist() == expected.tolist() and counts.tolist() == expected_counts.tolist()
+    if len(codes) and codes.max() < 2**20:  # counted in place, and (a range far larger than the codes) sorted
+        for size in (int(codes.max()) + 1, 2**20):
+            found, counts = occurrences(codes, size)
+            assert found.tolist() == expected.tolist() and counts.tolist() == expected_counts.tolist()
 
 
 @pytest.mark.parametrize("keys", [[], ["b"], ["b", "a", "b", "", "a\udc80", "a"],
