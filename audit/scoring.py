@@ -195,7 +195,7 @@ def score(
         objects = np.arange(len(table.subjects))
         org_tallies = columns.subject_tallies(table.subject, objects, np.zeros_like(objects), len(objects), 1)[0]
     else:
-        team_tallies = columns.tallies(*teams.pairs(counted.finding, counted.service), len(teams.ids))
+        team_tallies = columns.tallies(*teams.pairs(*counted.every_pair), len(teams.ids))
         everything = np.arange(len(table))  # the org's tallies include objects no service uses
         org_tallies = columns.tallies(everything, np.zeros_like(everything), 1)[0]
     return ScoreReport(
@@ -338,47 +338,74 @@ class _FindingColumns:
 
 @dataclasses.dataclass(frozen=True)
 class _Incidence:
-    """Which finding counts for which service: one pair per (finding, service it names), by finding."""
+    """Which finding counts for which service, worked out per subject (an object every rule on its table
+    judges): each (subject, service it names) pair. A finding counts for its subject's services, so the
+    per-service figures are summed per subject first: 155,000 pairs rather than the 1.46 million
+    (finding, service) pairs of a 12,000-service account, which are made only when asked for."""
 
-    finding: np.ndarray  # position of the finding in the table
-    service: np.ndarray  # position of the service in the services tuple
+    subject: np.ndarray  # per finding: its subject
     service_count: int
-    by_subject: tuple[np.ndarray, np.ndarray]  # the same per subject: (subject, service) pairs, by subject
+    by_subject: tuple[np.ndarray, np.ndarray]  # (subject, service) pairs, by subject
+    first: np.ndarray  # per subject: where its pairs begin
+    per_subject: np.ndarray  # per subject: how many pairs
 
     @classmethod
     def of(cls, table: FindingTable, services: Sequence[ServiceRef]) -> _Incidence:
-        """Worked out per subject (an object every rule on its table judges), then per finding."""
         named = table.subjects.service_ids
         per_subject = np.fromiter(map(len, named), dtype=np.int64, count=len(named))
-        flat = pd.Index([s.id for s in services], dtype=object).get_indexer(
-            [service_id for service_ids in named for service_id in service_ids])
+        position = {service.id: n for n, service in enumerate(services)}.get
+        flat = np.array([position(service_id, -1) for service_ids in named for service_id in service_ids],
+                        dtype=np.int64)
         scored = flat >= 0  # a finding may name a service that is not being scored
         subject_of = np.repeat(np.arange(len(named)), per_subject)[scored]
         flat = flat[scored]
         per_subject = np.bincount(subject_of, minlength=len(named))
-        first = np.cumsum(per_subject) - per_subject
-        repeats = per_subject[table.subject]
-        finding = np.repeat(np.arange(len(table)), repeats)
+        return cls(subject=table.subject, service_count=len(services), by_subject=(subject_of, flat),
+                   first=np.cumsum(per_subject) - per_subject, per_subject=per_subject)
+
+    def pairs(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The (finding, service) pairs of the findings ``rows`` (all, by default), by finding."""
+        if rows is None:
+            rows = np.arange(len(self.subject))
+        subject = self.subject[rows]
+        repeats = self.per_subject[subject]
+        finding = np.repeat(rows, repeats)
         nth = np.arange(len(finding)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-        service = flat[np.repeat(first[table.subject], repeats) + nth]
-        return cls(finding=finding, service=service, service_count=len(services), by_subject=(subject_of, flat))
+        return finding, self.by_subject[1][np.repeat(self.first[subject], repeats) + nth]
+
+    @functools.cached_property
+    def every_pair(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every (finding, service) pair, by finding: for a service's own findings (reports) and for
+        tallies where fingerprints repeat."""
+        return self.pairs()
 
     def per_service_min(self, values: np.ndarray, default: int) -> np.ndarray:
+        lowest_per_subject = np.full(len(self.per_subject), default, dtype=values.dtype)
+        np.minimum.at(lowest_per_subject, self.subject, values)
+        subject, service = self.by_subject
         lowest = np.full(self.service_count, default, dtype=values.dtype)
-        np.minimum.at(lowest, self.service, values[self.finding])
+        np.minimum.at(lowest, service, lowest_per_subject[subject])
         return lowest
 
     def per_service_sum(self, values: np.ndarray) -> np.ndarray:
-        return np.bincount(self.service, weights=values[self.finding], minlength=self.service_count)
+        subject, service = self.by_subject
+        per_subject = np.bincount(self.subject, weights=values, minlength=len(self.per_subject))
+        return np.bincount(service, weights=per_subject[subject], minlength=self.service_count)
 
     def next_level_weights(self, columns: _FindingColumns, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per service, the weight judged and the weight passed among its findings of level L+1."""
-        at_next = columns.level[self.finding] == levels[self.service] + 1
-        service = self.service[at_next]
-        chosen = self.finding[at_next]
-        possible = np.bincount(service, weights=columns.possible[chosen], minlength=self.service_count)
-        earned = np.bincount(service, weights=columns.earned[chosen], minlength=self.service_count)
-        return possible, earned
+        """Per service, the weight judged and the weight passed among its findings of level L+1: summed
+        per subject and level first (an info-only rule's findings under level 0, which is no one's next)."""
+        width = MAX_LEVEL + 2  # levels 0..MAX_LEVEL, and MAX_LEVEL + 1: the next level of a service at the top
+        level = np.nan_to_num(columns.level, nan=0).astype(np.int64)
+        subject, service = self.by_subject
+        cell = subject * width + levels[service] + 1  # each pair's subject at its service's next level
+
+        def at_next(values: np.ndarray) -> np.ndarray:
+            per_subject_level = np.bincount(self.subject * width + level, weights=values,
+                                            minlength=len(self.per_subject) * width)
+            return np.bincount(service, weights=per_subject_level[cell], minlength=self.service_count)
+
+        return at_next(columns.possible), at_next(columns.earned)
 
 
 class _ServiceFindings:
@@ -394,9 +421,10 @@ class _ServiceFindings:
     def by_service(self) -> tuple[np.ndarray, np.ndarray]:
         """The findings of the pairs ordered by service (each service's in table order), and where each
         service's begin: sorted only once some service's findings are asked for."""
-        order = np.argsort(self.counted.service, kind="stable")
-        bounds = np.searchsorted(self.counted.service[order], np.arange(self.counted.service_count + 1))
-        return self.counted.finding[order], bounds
+        finding, service = self.counted.every_pair
+        order = np.argsort(service, kind="stable")
+        bounds = np.searchsorted(service[order], np.arange(self.counted.service_count + 1))
+        return finding[order], bounds
 
     def rows(self, position: int, failing: bool = False) -> np.ndarray:
         finding, bounds = self.by_service
@@ -414,13 +442,13 @@ class _ServiceFindings:
         return self.rules_failing[next_level][position]
 
     def _failing_rules(self, next_level: bool) -> list[tuple[str, ...]]:
-        finding, service = self.counted.finding, self.counted.service
-        chosen = self.failing[finding]
+        finding, service = self.counted.pairs(np.flatnonzero(self.failing))  # the failing findings' pairs only
         if next_level:
-            chosen &= self.columns.level[finding] == self.levels[service] + 1
+            at_next = self.columns.level[finding] == self.levels[service] + 1
+            finding, service = finding[at_next], service[at_next]
         rule_ids = self.columns.rule_ids
         rank = np.argsort(np.argsort(np.asarray(rule_ids, dtype=object), kind="stable"))  # code -> place by id
-        pairs, _ = distinct(service[chosen] * max(len(rule_ids), 1) + rank[self.columns.rule[finding[chosen]]])
+        pairs, _ = distinct(service * max(len(rule_ids), 1) + rank[self.columns.rule[finding]])
         by_place = sorted(rule_ids)
         positions, places = np.divmod(pairs, max(len(rule_ids), 1))
         ids = [by_place[place] for place in places.tolist()]  # by service, then rule id

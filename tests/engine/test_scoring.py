@@ -255,3 +255,37 @@ def test_a_warning_neither_blocks_the_level_nor_costs_score(core_pack, account):
     assert as_warning.level == 4 and as_warning.score == 100.0
     assert as_warning.checks_passing == pytest.approx(score(others, account.services).services["PSVC001"].checks_passing)
     assert as_pass.checks_passing >= as_warning.checks_passing
+
+
+def _by_hand(findings, service, weights):
+    """A service's level, checks passing and ladder score worked out finding by finding (the oracle)."""
+    mine = [f for f in findings if service.id in f.service_ids]
+    level = min([f.level for f in mine if f.blocks_level] + [5]) - 1
+    weight = {f.fingerprint: weights.get(f.severity, 0) for f in mine}
+    judged = [f for f in mine if f.status in (Status.PASS, Status.FAIL)]
+    possible = sum(weight[f.fingerprint] for f in judged)
+    earned = sum(weight[f.fingerprint] for f in judged if f.status is Status.PASS)
+    at_next = [f for f in judged if f.level == level + 1]
+    next_possible = sum(weight[f.fingerprint] for f in at_next)
+    next_earned = sum(weight[f.fingerprint] for f in at_next if f.status is Status.PASS)
+    share = min(next_earned / next_possible, 1 - 1e-12) if next_possible else 0.0
+    failing = sorted({f.rule_id for f in mine if f.status is Status.FAIL})
+    return (level, 100 * earned / possible if possible else None, 100.0 if level >= 4 else 25 * (level + share),
+            failing, sorted({f.rule_id for f in mine if f.status is Status.FAIL and f.level == level + 1}))
+
+
+@pytest.mark.parametrize("weights", [DEFAULT_WEIGHTS, {Severity.CRITICAL: 7.3, Severity.HIGH: 2.5, Severity.MEDIUM: 0.1,
+                                                       Severity.LOW: 1 / 3, Severity.INFO: 0}])
+def test_every_services_figures_are_its_own_findings_summed(core_pack, account, weights):
+    # Scoring sums a service's findings per object first (a policy's findings once, for every service
+    # using it): each service's figures are still exactly those of its own findings, one by one.
+    findings = list(evaluated(core_pack, account))
+    report = score(findings, account.services, weights)
+    for service in account.services:
+        got = report.services[service.id]
+        level, passing, ladder, failing, next_level = _by_hand(findings, service, weights)
+        assert (got.level, list(got.failing_rules), list(got.next_level_rules)) == (level, failing, next_level)
+        assert got.checks_passing == pytest.approx(passing) and got.score == pytest.approx(ladder)
+        assert sorted(f.fingerprint for f in got.findings) == sorted(
+            f.fingerprint for f in findings if service.id in f.service_ids)
+    assert len({s.level for s in report.services.values()}) > 2
