@@ -120,8 +120,7 @@ def csv_lines(table: FindingTable, rows: list[int]) -> Iterator[str]:
     rule, subject = table.rule[rows], table.subject[rows]
     present = distinct(subject)[0].tolist()
     heads = [safe_cell(f"{r.rule_id}:{r.entity_type}:") for r in rules]
-    objects = [_object_cells(subjects, position) for position in present]
-    tails = [tail for tail, _, _ in objects]
+    tails, object_cells, count_cells = _object_cells(subjects, present)
     print_head, print_tail = by_code(heads, rule), by_code(tails, subject, present)
     quoted = {n for n, head in enumerate(heads) if _NEEDS_QUOTES(head)}
     quoted_tails = {position for position, tail in zip(present, tails, strict=True) if _NEEDS_QUOTES(tail)}
@@ -137,22 +136,29 @@ def csv_lines(table: FindingTable, rows: list[int]) -> Iterator[str]:
         print_head, print_tail, by_code([f",{csv_field(safe_cell(r.rule_id))}," for r in rules], rule),
         by_code([csv_field(safe_cell(s.value)) + "," for s in STATUSES], table.status[rows]),
         by_code([csv_field(safe_cell(s.value)) for s in SEVERITIES], table.severity[rows]),
-        by_code(level_mode_type, rule), by_code([cells for _, cells, _ in objects], subject, present),
+        by_code(level_mode_type, rule), by_code(object_cells, subject, present),
         message_texts(table.message[rows], by_code([csv_field(safe_cell(capped(r.title))) for r in rules], rule),
                       lambda text: csv_field(safe_cell(capped(text)))),
-        by_code([cells for _, _, cells in objects], subject, present), strict=True))
+        by_code(count_cells, subject, present), strict=True))
 
 
-def _object_cells(subjects: Subjects, position: int) -> tuple[str, str, str]:
-    """An object's fingerprint tail (its id and sub-key, raw), its id, name and sub-key cells, and
-    its services, teams, link and count cells."""
-    sub_key = subjects.sub_keys[position]
-    return (
-        subjects.entity_ids[position] + ("" if sub_key is None else f":{sub_key}"),
-        ",".join(csv_field(cell) for cell in (
-            safe_cell(subjects.entity_ids[position]), safe_cell(capped(subjects.names[position])),
-            safe_cell(sub_key))) + ",",
-        "," + ",".join(csv_field(cell) for cell in (
-            safe_cell(" ".join(subjects.service_ids[position])), safe_cell(" ".join(subjects.team_ids[position])),
-            safe_cell(subjects.html_urls[position]), "1")) + "\r\n",
-    )
+def _object_cells(subjects: Subjects, present: list[int]) -> tuple[list[str], list[str], list[str]]:
+    """Per object at ``present``: its fingerprint tail (its id and sub-key, raw), its id, name and
+    sub-key cells, and its services, teams, link and count cells."""
+    ids = [subjects.entity_ids[p] for p in present]
+    sub_keys = [subjects.sub_keys[p] for p in present]
+    tails = [entity_id if sub_key is None else f"{entity_id}:{sub_key}"
+             for entity_id, sub_key in zip(ids, sub_keys, strict=True)]
+    names = map(capped, [subjects.names[p] for p in present])
+    services, teams = (map(" ".join, [column[p] for p in present])
+                       for column in (subjects.service_ids, subjects.team_ids))
+    links = [subjects.html_urls[p] for p in present]
+    return (tails,
+            list(map("".join, zip(map(_cell, ids), repeat(","), map(_cell, names), repeat(","), map(_cell, sub_keys),
+                                  repeat(",")))),
+            list(map("".join, zip(repeat(","), map(_cell, services), repeat(","), map(_cell, teams), repeat(","),
+                                  map(_cell, links), repeat(",1\r\n")))))
+
+
+def _cell(value: str | None) -> str:
+    return csv_field(safe_cell(value))
