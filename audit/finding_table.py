@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import operator
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
@@ -403,12 +404,11 @@ def message_texts(message: np.ndarray, shown: list[str], render: Callable[[str],
 def ranks(keys: Sequence[Any]) -> np.ndarray:
     """Each key's place among the distinct keys sorted (equal keys, equal places): sort keys for
     ``np.lexsort``, which keeps ties in their order as ``sorted`` does."""
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    ordered = [keys[n] for n in order]
+    steps = np.fromiter(map(operator.ne, ordered[1:], ordered[:-1]), dtype=np.int64, count=max(len(keys) - 1, 0))
     places = np.zeros(len(keys), dtype=np.int64)
-    previous, place = None, -1
-    for position in sorted(range(len(keys)), key=keys.__getitem__):
-        if place < 0 or keys[position] != previous:
-            previous, place = keys[position], place + 1
-        places[position] = place
+    places[order[1:]] = np.cumsum(steps)
     return places
 
 

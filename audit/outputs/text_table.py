@@ -115,9 +115,12 @@ def finding_lines(findings: Iterable[Finding], status: Status) -> list[str]:
     ids, sub_keys = subjects.entity_ids, subjects.sub_keys
     # Sorted as (rule id, object id, sub-key or "") by each one's rank: ties keep the table's order.
     present = distinct(table.subject[rows])[0]
-    object_rank = np.zeros(len(subjects), dtype=np.int64)
-    object_rank[present] = ranks([(ids[p], sub_keys[p] or "") for p in present.tolist()])
-    rows = rows[np.lexsort((object_rank[table.subject[rows]], ranks([r.rule_id for r in rules])[table.rule[rows]]))]
+    id_rank, sub_key_rank = np.zeros(len(subjects), dtype=np.int64), np.zeros(len(subjects), dtype=np.int64)
+    id_rank[present] = ranks([ids[p] for p in present.tolist()])
+    sub_key_rank[present] = ranks([sub_keys[p] or "" for p in present.tolist()])
+    position = table.subject[rows]
+    rule_rank = ranks([r.rule_id for r in rules])
+    rows = rows[np.lexsort((sub_key_rank[position], id_rank[position], rule_rank[table.rule[rows]]))]
     rule = table.rule[rows]
     types: dict[str, int] = {}
     type_code = np.array([types.setdefault(r.entity_type, len(types)) for r in rules], dtype=np.int64)
