@@ -394,10 +394,11 @@ def message_texts(message: np.ndarray, shown: list[str], render: Callable[[str],
     carried = np.flatnonzero(message != None)  # noqa: E711  # elementwise: the rows that carry a message
     if not len(carried):
         return shown
-    codes, distinct_messages = pd.factorize(message[carried])
+    messages = message[carried].tolist()
+    rendered = {text: render(text) for text in dict.fromkeys(messages)}
     column = np.empty(len(shown), dtype=object)
     column[:] = shown
-    column[carried] = by_code([render(text) for text in distinct_messages], codes)
+    column[carried] = list(map(rendered.__getitem__, messages))
     return column.tolist()
 
 
