@@ -30,7 +30,7 @@ import collections
 import dataclasses
 import functools
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -188,24 +188,55 @@ def score(
         for position, service in enumerate(services)
     }
     teams = _Teams.of(services)
-    if columns.unique:  # a finding reaches a team when its object does: worked out per object
-        team_tallies = columns.subject_tallies(table.subject, *teams.pairs(*counted.by_subject),
-                                               len(table.subjects), len(teams.ids))
+
+    @functools.cache
+    def team_tallies() -> list[dict[str, RuleTally]]:
+        if columns.unique:  # a finding reaches a team when its object does: worked out per object
+            return columns.subject_tallies(table.subject, *teams.pairs(*counted.by_subject), len(table.subjects),
+                                           len(teams.ids))
+        return columns.tallies(*teams.pairs(*counted.every_pair), len(teams.ids))
+
+    @functools.cache
+    def org_tallies() -> list[dict[str, RuleTally]]:
         # The org's rule tallies include objects no service uses (an orphaned schedule still fails).
-        objects = np.arange(len(table.subjects))
-        org_tallies = columns.subject_tallies(table.subject, objects, np.zeros_like(objects), len(objects), 1)[0]
-    else:
-        team_tallies = columns.tallies(*teams.pairs(*counted.every_pair), len(teams.ids))
-        everything = np.arange(len(table))  # the org's tallies include objects no service uses
-        org_tallies = columns.tallies(everything, np.zeros_like(everything), 1)[0]
+        if columns.unique:
+            objects = np.arange(len(table.subjects))
+            return columns.subject_tallies(table.subject, objects, np.zeros_like(objects), len(objects), 1)
+        everything = np.arange(len(table))
+        return columns.tallies(everything, np.zeros_like(everything), 1)
+
     return ScoreReport(
         services=service_scores,
         teams={
-            team_id: _group(team_id, [service_scores[services[p].id] for p in teams.members[code]], team_tallies[code])
+            team_id: _group(team_id, [service_scores[services[p].id] for p in teams.members[code]],
+                            _TalliesOnRead(team_tallies, code))
             for code, team_id in sorted(enumerate(teams.ids), key=lambda item: item[1])
         },
-        org=_group("org", list(service_scores.values()), org_tallies),
+        org=_group("org", list(service_scores.values()), _TalliesOnRead(org_tallies, 0)),
     )
+
+
+class _TalliesOnRead(Mapping[str, RuleTally]):
+    """A group's rule tallies, counted for every group at once the first time any group's are read: the
+    terminal table reads none of them (720 teams' at 12,000 services: 0.06 s)."""
+
+    def __init__(self, every_group: Callable[[], list[dict[str, RuleTally]]], code: int) -> None:
+        self._every_group, self._code = every_group, code
+
+    def _tallies(self) -> dict[str, RuleTally]:
+        return self._every_group()[self._code]
+
+    def __getitem__(self, rule_id: str) -> RuleTally:
+        return self._tallies()[rule_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tallies())
+
+    def __len__(self) -> int:
+        return len(self._tallies())
+
+    def __repr__(self) -> str:
+        return repr(self._tallies())
 
 
 def ladder_scores(levels: np.ndarray, next_possible: np.ndarray, next_earned: np.ndarray) -> np.ndarray:

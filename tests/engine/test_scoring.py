@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from audit import scoring
 from audit.findings import Finding, Mode, Severity, Status, Waiver, apply_waivers
 from audit.rules import EvaluationContext, evaluate
 from audit.scoring import DEFAULT_WEIGHTS, NO_TEAM, ServiceRef, score
@@ -289,3 +290,24 @@ def test_every_services_figures_are_its_own_findings_summed(core_pack, account, 
         assert sorted(f.fingerprint for f in got.findings) == sorted(
             f.fingerprint for f in findings if service.id in f.service_ids)
     assert len({s.level for s in report.services.values()}) > 2
+
+
+def test_rule_tallies_are_counted_once_for_every_team_when_first_read(core_pack, account, monkeypatch):
+    # The terminal table reads no team's rule tallies: they are counted only when some reader asks,
+    # for every team at once, and the org's apart.
+    counted = []
+    tallies = scoring._FindingColumns.subject_tallies
+
+    def counting(self, *args):
+        counted.append(args[-1])  # how many groups
+        return tallies(self, *args)
+
+    monkeypatch.setattr(scoring._FindingColumns, "subject_tallies", counting)
+    report = score(evaluated(core_pack, account), account.services)
+    assert counted == []
+    teams = sorted(report.teams)
+    first = dict(report.teams[teams[0]].rules)
+    assert counted == [len(teams)] and first and all(isinstance(t, scoring.RuleTally) for t in first.values())
+    assert {rule_id: dict(t.counts) for rule_id, t in report.teams[teams[-1]].rules.items()}
+    assert counted == [len(teams)]
+    assert "OWN-01" in report.org.rules and counted == [len(teams), 1]
