@@ -278,11 +278,7 @@ class FindingTable(Sequence[Finding]):
         code = {team_id: n for n, team_id in enumerate(teams)}
         flat = np.fromiter(map(code.__getitem__, itertools.chain.from_iterable(per_subject)), dtype=np.int64)
         counts = np.fromiter(map(len, per_subject), dtype=np.int64, count=len(per_subject))
-        first = np.cumsum(counts) - counts
-        subjects = self.subject[rows]
-        repeats = counts[subjects]
-        nth = np.arange(int(repeats.sum())) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-        return np.repeat(rows, repeats), flat[np.repeat(first[subjects], repeats) + nth], teams
+        return (*fan_out(rows, self.subject[rows], flat, counts), teams)
 
     def entity_types(self) -> list[str]:
         return [rule.entity_type for rule in self.rules]
@@ -375,6 +371,16 @@ def distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
     starts = np.flatnonzero(first)
     return ordered[starts], np.diff(np.append(starts, len(ordered)))
+
+
+def fan_out(items: np.ndarray, keys: np.ndarray, values: np.ndarray,
+            counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each of ``items`` once per value its key (in ``keys``, beside it) holds: ``values`` holds every
+    key's values one key after the other, ``counts[key]`` of them. The items repeated, and the values."""
+    repeats = counts[keys]
+    first = np.cumsum(counts) - counts
+    nth = np.arange(int(repeats.sum())) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    return np.repeat(items, repeats), values[np.repeat(first[keys], repeats) + nth]
 
 
 def by_code(values: list[str], codes: np.ndarray, positions: list[int] | None = None) -> list[str]:

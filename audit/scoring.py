@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from audit.finding_table import SEVERITIES, STATUS_CODE, STATUSES, FindingTable, as_table, distinct
+from audit.finding_table import SEVERITIES, STATUS_CODE, STATUSES, FindingTable, as_table, distinct, fan_out
 from audit.findings import Finding, RollUp, Severity, Status
 
 MAX_LEVEL = 4
@@ -344,11 +344,8 @@ class _FindingColumns:
         sizes = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
         members = np.fromiter((g for groups_of_set in sets for g in groups_of_set), dtype=np.int64,
                               count=int(sizes.sum()))
-        repeats = sizes[set_code]
-        nth = np.arange(int(repeats.sum())) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-        first = np.cumsum(sizes) - sizes
-        member = members[np.repeat(first[set_code], repeats) + nth]
-        total = np.bincount(member * per_set + np.repeat(rule_status, repeats), weights=np.repeat(counts, repeats),
+        count_of, member = fan_out(np.arange(len(set_code)), set_code, members, sizes)  # each count, per group
+        total = np.bincount(member * per_set + rule_status[count_of], weights=counts[count_of],
                             minlength=group_count * per_set)
         keys = np.flatnonzero(total)
         return self._by_group(keys, total[keys].astype(np.int64), group_count)
@@ -377,7 +374,6 @@ class _Incidence:
     subject: np.ndarray  # per finding: its subject
     service_count: int
     by_subject: tuple[np.ndarray, np.ndarray]  # (subject, service) pairs, by subject
-    first: np.ndarray  # per subject: where its pairs begin
     per_subject: np.ndarray  # per subject: how many pairs
 
     @classmethod
@@ -392,17 +388,13 @@ class _Incidence:
         flat = flat[scored]
         per_subject = np.bincount(subject_of, minlength=len(named))
         return cls(subject=table.subject, service_count=len(services), by_subject=(subject_of, flat),
-                   first=np.cumsum(per_subject) - per_subject, per_subject=per_subject)
+                   per_subject=per_subject)
 
     def pairs(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The (finding, service) pairs of the findings ``rows`` (all, by default), by finding."""
         if rows is None:
             rows = np.arange(len(self.subject))
-        subject = self.subject[rows]
-        repeats = self.per_subject[subject]
-        finding = np.repeat(rows, repeats)
-        nth = np.arange(len(finding)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-        return finding, self.by_subject[1][np.repeat(self.first[subject], repeats) + nth]
+        return fan_out(rows, self.subject[rows], self.by_subject[1], self.per_subject)
 
     @functools.cached_property
     def every_pair(self) -> tuple[np.ndarray, np.ndarray]:
@@ -514,12 +506,8 @@ class _Teams:
     def pairs(self, item: np.ndarray, service: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(item, team) pairs: each (item, service) pair (a finding's, or a subject's) once per team of the service."""
         owners_per_service = np.array([len(owners) for owners in self.of_service], dtype=np.int64)
-        first_owner = np.cumsum(owners_per_service) - owners_per_service
         owner_codes = np.array([code for owners in self.of_service for code in owners], dtype=np.int64)
-        repeats = owners_per_service[service]
-        items = np.repeat(item, repeats)
-        nth_owner = np.arange(len(items)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-        return items, owner_codes[np.repeat(first_owner[service], repeats) + nth_owner]
+        return fan_out(item, service, owner_codes, owners_per_service)
 
 
 def _group(group_id: str, members: Sequence[ServiceScore], rules: Mapping[str, RuleTally]) -> GroupScore:

@@ -17,7 +17,16 @@ import numpy as np
 import pytest
 
 from audit.assess import Assessment, _tier_rule_as_notice, assess
-from audit.finding_table import FindingTable, Subjects, by_code, distinct, message_texts, occurrences, ranks
+from audit.finding_table import (
+    FindingTable,
+    Subjects,
+    by_code,
+    distinct,
+    fan_out,
+    message_texts,
+    occurrences,
+    ranks,
+)
 from audit.findings import Finding, Status, apply_waivers
 from audit.outputs.summary import COUNTED_STATUSES, _tally
 from audit.rules import EvaluationContext, evaluate, load_packs
@@ -192,3 +201,10 @@ def test_rule_tallies_per_team_from_the_objects_equal_counts_over_the_findings(a
     teams_reached = [{t for t, g in by_objects.teams.items() if set(g.service_ids).intersection(f.service_ids)}
                      for f in findings]
     assert max(map(len, teams_reached)) > 1 and min(map(len, teams_reached)) == 0  # shared, and no service's
+
+
+def test_fan_out_gives_each_item_once_per_value_of_its_key():
+    # Key 0 holds [7, 8], key 1 nothing, key 2 [9]: laid out one key after the other.
+    values, counts = np.array([7, 8, 9]), np.array([2, 0, 1])
+    items, fanned = fan_out(np.array([10, 11, 12, 13]), np.array([2, 0, 1, 0]), values, counts)
+    assert items.tolist() == [10, 11, 11, 13, 13] and fanned.tolist() == [9, 7, 8, 7, 8]
