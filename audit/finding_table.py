@@ -73,13 +73,18 @@ class Subjects:
         for field in dataclasses.fields(self):
             getattr(self, field.name).extend(getattr(other, field.name))
 
+    def tails(self, positions: Iterable[int]) -> list[str]:
+        """The fingerprint's tail of the objects at ``positions``: ``entity_id``, or ``entity_id:sub_key``
+        (a fingerprint is ``RULE:entity_type:`` and that)."""
+        ids, sub_keys = self.entity_ids, self.sub_keys
+        return [ids[p] if sub_keys[p] is None else f"{ids[p]}:{sub_keys[p]}" for p in positions]
+
     def fingerprint_order(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Positions (from ``start``) of subjects ``start:stop`` in the order of their fingerprints' tail.
 
         Within one rule every fingerprint starts ``RULE:entity_type:``, so its findings sort as their
-        ``entity_id[:sub_key]`` do."""
-        tails = [entity_id if sub_key is None else f"{entity_id}:{sub_key}"
-                 for entity_id, sub_key in zip(self.entity_ids[start:stop], self.sub_keys[start:stop], strict=True)]
+        tails do."""
+        tails = self.tails(range(start, len(self) if stop is None else stop))
         return np.argsort(np.array(tails, dtype=object), kind="stable")
 
 
@@ -265,10 +270,9 @@ class FindingTable(Sequence[Finding]):
         rule's head and each object's tail made once, the two joined per row."""
         subject = self.subject[rows]
         present = distinct(subject)[0].tolist()
-        ids, sub_keys = self.subjects.entity_ids, self.subjects.sub_keys
-        tails = [ids[p] if sub_keys[p] is None else f"{ids[p]}:{sub_keys[p]}" for p in present]
         heads = [f"{rule.rule_id}:{rule.entity_type}:" for rule in self.rules]
-        return list(map(str.__add__, by_code(heads, self.rule[rows]), by_code(tails, subject, present)))
+        return list(map(str.__add__, by_code(heads, self.rule[rows]), by_code(self.subjects.tails(present), subject,
+                                                                             present)))
 
     def team_pairs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
         """(row, team) pairs: each of ``rows`` once per team its finding affects, or once with team

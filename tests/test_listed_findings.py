@@ -34,14 +34,13 @@ from audit.outputs.summary import (
     _group,
     _group_texts,
     _round,
-    _service,
     _service_text,
     _tally,
     summarize,
 )
 from audit.outputs.text_table import finding_lines
 from audit.safe_csv import safe_cell, spreadsheet_writer
-from audit.safe_text import printable
+from audit.safe_text import capped, printable
 from audit.scoring import GroupScore, RuleTally, ServiceScore
 from audit.teams import team_names
 from tests.ci.conftest import hostile_acme_judged
@@ -51,6 +50,19 @@ from tests.robustness.hostile import PAYLOADS
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Assessment:
     return hostile_acme_judged(tmp_path_factory.mktemp("listed-hostile"))
+
+
+def _service(service: ServiceScore) -> dict:
+    """A service's item in the score's JSON, as a dict: what ``_service_text`` lays out as text."""
+    return {
+        "id": service.service.id,
+        "name": capped(service.service.name),
+        "team_ids": list(service.service.team_ids),
+        "level": service.level,
+        "score": _round(service.score),
+        "checks_passing": _round(service.checks_passing),
+        "next_level_blockers": list(service.next_level_rules),
+    }
 
 
 def _by_objects(findings: list[Finding], statuses: frozenset[Status] | None) -> list[Finding]:

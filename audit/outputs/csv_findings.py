@@ -16,9 +16,9 @@ from audit.assess import Assessment
 from audit.facts.collector import collector_paused
 from audit.finding_table import by_code, ranks
 from audit.json_text import TextOut
-from audit.outputs.listed_findings import csv_field, csv_lines
+from audit.outputs.listed_findings import csv_cell, csv_lines
 from audit.outputs.summary import COUNTED_STATUSES, TeamTally, counted, listed
-from audit.safe_csv import safe_cell, spreadsheet_writer
+from audit.safe_csv import spreadsheet_writer
 
 COLUMNS = ("fingerprint", "rule_id", "status", "severity", "level", "mode", "entity_type", "entity_id",
            "entity_name", "sub_key", "message", "service_ids", "team_ids", "html_url", "count")
@@ -50,11 +50,11 @@ def counted_lines(tally: TeamTally) -> Iterator[str]:
     pair, column = pair[order], column[order]
     # Empty cells between the four: as many commas as the columns between them say.
     rule_at, status_at, team_at = COLUMNS.index("rule_id"), COLUMNS.index("status"), COLUMNS.index("team_ids")
-    rule_cells = ["," * rule_at + csv_field(safe_cell(rule_id)) + "," * (status_at - rule_at)
+    rule_cells = ["," * rule_at + csv_cell(rule_id) + "," * (status_at - rule_at)
                   for rule_id in tally.rule_ids]
-    team_cells = ["," * (team_at - status_at) + csv_field(safe_cell(team_id or "")) + "," * (len(COLUMNS) - 1 - team_at)
+    team_cells = ["," * (team_at - status_at) + csv_cell(team_id or "") + "," * (len(COLUMNS) - 1 - team_at)
                   for team_id in tally.team_ids]
-    status_cells = [csv_field(safe_cell(status.value)) for status in COUNTED_STATUSES]
+    status_cells = [csv_cell(status.value) for status in COUNTED_STATUSES]
     return map("".join, zip(by_code(rule_cells, tally.rule[pair]), by_code(status_cells, column),
                             by_code(team_cells, tally.team[pair]),
                             [f"{count}\r\n" for count in tally.counts[pair, column].tolist()], strict=True))

@@ -85,8 +85,7 @@ def _object_parts(subjects: Subjects, present: list[int]) -> tuple[list[str], li
     ids = [subjects.entity_ids[p] for p in present]
     sub_keys = [subjects.sub_keys[p] for p in present]
     id_texts = list(map(string_text, ids))
-    tails = [text[1:] if sub_key is None else string_text(f"{entity_id}:{sub_key}")[1:]
-             for entity_id, sub_key, text in zip(ids, sub_keys, id_texts, strict=True)]
+    tails = [string_text(tail)[1:] for tail in subjects.tails(present)]
     names = map(string_text, map(capped, [subjects.names[p] for p in present]))
     lists: dict[tuple[str, ...], str] = {}
     services, teams = ([lists.get(values) or lists.setdefault(values, strings_text(values))
@@ -129,16 +128,16 @@ def csv_lines(table: FindingTable, rows: list[int]) -> Iterator[str]:
             if rule_code in quoted or position in quoted_tails:
                 print_head[at] = '"' + print_head[at].replace('"', '""')
                 print_tail[at] = print_tail[at].replace('"', '""') + '"'
-    level_mode_type = ["," + ",".join(csv_field(safe_cell(v)) for v in ("info" if r.level is None else r.level,
+    level_mode_type = ["," + ",".join(csv_cell(v) for v in ("info" if r.level is None else r.level,
                                                                          r.mode.value, r.entity_type)) + ","
                        for r in rules]
     yield from map("".join, zip(
-        print_head, print_tail, by_code([f",{csv_field(safe_cell(r.rule_id))}," for r in rules], rule),
-        by_code([csv_field(safe_cell(s.value)) + "," for s in STATUSES], table.status[rows]),
-        by_code([csv_field(safe_cell(s.value)) for s in SEVERITIES], table.severity[rows]),
+        print_head, print_tail, by_code([f",{csv_cell(r.rule_id)}," for r in rules], rule),
+        by_code([csv_cell(s.value) + "," for s in STATUSES], table.status[rows]),
+        by_code([csv_cell(s.value) for s in SEVERITIES], table.severity[rows]),
         by_code(level_mode_type, rule), by_code(object_cells, subject, present),
-        message_texts(table.message[rows], by_code([csv_field(safe_cell(capped(r.title))) for r in rules], rule),
-                      lambda text: csv_field(safe_cell(capped(text)))),
+        message_texts(table.message[rows], by_code([csv_cell(capped(r.title)) for r in rules], rule),
+                      lambda text: csv_cell(capped(text))),
         by_code(count_cells, subject, present), strict=True))
 
 
@@ -147,18 +146,18 @@ def _object_cells(subjects: Subjects, present: list[int]) -> tuple[list[str], li
     sub-key cells, and its services, teams, link and count cells."""
     ids = [subjects.entity_ids[p] for p in present]
     sub_keys = [subjects.sub_keys[p] for p in present]
-    tails = [entity_id if sub_key is None else f"{entity_id}:{sub_key}"
-             for entity_id, sub_key in zip(ids, sub_keys, strict=True)]
+    tails = subjects.tails(present)
     names = map(capped, [subjects.names[p] for p in present])
     services, teams = (map(" ".join, [column[p] for p in present])
                        for column in (subjects.service_ids, subjects.team_ids))
     links = [subjects.html_urls[p] for p in present]
     return (tails,
-            list(map("".join, zip(map(_cell, ids), repeat(","), map(_cell, names), repeat(","), map(_cell, sub_keys),
-                                  repeat(",")))),
-            list(map("".join, zip(repeat(","), map(_cell, services), repeat(","), map(_cell, teams), repeat(","),
-                                  map(_cell, links), repeat(",1\r\n")))))
+            list(map("".join, zip(map(csv_cell, ids), repeat(","), map(csv_cell, names), repeat(","),
+                                  map(csv_cell, sub_keys), repeat(",")))),
+            list(map("".join, zip(repeat(","), map(csv_cell, services), repeat(","), map(csv_cell, teams), repeat(","),
+                                  map(csv_cell, links), repeat(",1\r\n")))))
 
 
-def _cell(value: str | None) -> str:
+def csv_cell(value: object) -> str:
+    """A value as its spreadsheet-safe cell (``safe_cell``) written as the csv module writes it."""
     return csv_field(safe_cell(value))

@@ -43,18 +43,6 @@ def _group(group: GroupScore, names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _service(service: ServiceScore) -> dict[str, Any]:
-    return {
-        "id": service.service.id,
-        "name": capped(service.service.name),
-        "team_ids": list(service.service.team_ids),
-        "level": service.level,
-        "score": _round(service.score),
-        "checks_passing": _round(service.checks_passing),
-        "next_level_blockers": list(service.next_level_rules),
-    }
-
-
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
@@ -76,7 +64,9 @@ def _float_figure(value: float) -> str:
 
 
 def _service_text(service: ServiceScore) -> str:
-    """``_service(service)`` as ``encode_item`` writes it (12,000 services: each a dict encoded before)."""
+    """A service's item: ``id``, ``name``, ``team_ids``, ``level``, ``score`` and ``checks_passing`` (rounded
+    to 2 places) and ``next_level_blockers``, as ``encode_item`` writes that dict (12,000 services: each
+    a dict encoded before)."""
     ref = service.service
     return (f'{{"id": {string_text(ref.id)}, "name": {string_text(capped(ref.name))}, '
             f'"team_ids": {strings_text(ref.team_ids)}, "level": {number_text(service.level)}, '
@@ -236,7 +226,7 @@ def summarize(assessment: Assessment, *, all_findings: bool = False,
     """Findings, services, teams and the org, as JSON-ready data (sorted, stable). The counted rows
     and findings are ``Streamed`` as text, each item's JSON laid out from the finding table's
     columns as it is written; the services, teams and org as the text ``score_sections`` lays out
-    (each item the bytes ``encode_item`` writes for its ``_service``/``_group`` dict). ``scored``:
+    (each item the bytes ``encode_item`` writes for its dict: ``_service_text``, ``_group``). ``scored``:
     the ``score_sections`` already started (``Assessment.scores_beside``); else they are made in
     line when the writer reaches them."""
     names = team_names(assessment)

@@ -17,7 +17,7 @@ from audit.facts.collector import collector_paused
 from audit.finding_table import SEVERITIES, as_table, by_code, distinct, message_texts, ranks, with_status
 from audit.findings import Finding, Status
 from audit.safe_text import printable
-from audit.scoring import SCORE_EXPLAINED, GroupScore, ScoreReport
+from audit.scoring import SCORE_EXPLAINED, GroupScore
 from audit.teams import team_label, team_names
 
 
@@ -39,12 +39,13 @@ def render(assessment: Assessment) -> str:
     # finding lines take a tenth of a second, and the child's copied pages cost more than that.
     with collector_paused():
         names = team_names(assessment)
-        return "\n".join([_score_text(assessment, assessment.scores, names=names), *_finding_part(assessment)]) + "\n"
+        return "\n".join([_score_text(assessment, names), *_finding_part(assessment)]) + "\n"
 
 
-def _score_text(assessment: Assessment, scores: ScoreReport, *, names: dict[str, str]) -> str:
+def _score_text(assessment: Assessment, names: dict[str, str]) -> str:
     """The head of the table: the org's (or the team's) figures, the teams ranked, the services."""
     window = assessment.snapshot.manifest["window"]
+    scores = assessment.scores
     # Seen by one team (--team), the headline is that team's, not the org's.
     team_id = assessment.team_id
     headline, label = ((scores.teams[team_id], f"Team {printable(names.get(team_id, ''), 40)}")
